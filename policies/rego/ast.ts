@@ -1,0 +1,254 @@
+/**
+ * Rego abstract syntax tree. Every node carries the position where it starts.
+ *
+ * The shape follows the language as written (so the formatter can print it back), with
+ * operators kept as calls to their builtin names (OPA's convention): `a + b` is
+ * `call(plus, [a, b])` with `infix: '+'`, `x = y` is `call(eq, ...)`, `x := y` is
+ * `call(assign, ...)`, `x in xs` is `call(internal.member_2, ...)`.
+ */
+import type { Position } from '../diagnostic';
+
+interface NodeBase {
+  readonly loc: Position;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terms
+
+export interface NullTerm extends NodeBase {
+  readonly type: 'null';
+}
+
+export interface BooleanTerm extends NodeBase {
+  readonly type: 'boolean';
+  readonly value: boolean;
+}
+
+/** Numbers keep their source text so that big and precise values are not rounded by parsing. */
+export interface NumberTerm extends NodeBase {
+  readonly type: 'number';
+  readonly raw: string;
+}
+
+export interface StringTerm extends NodeBase {
+  readonly type: 'string';
+  /** The decoded value (escapes resolved). */
+  readonly value: string;
+  /** True when written as a raw `backtick` string; used by the formatter only. */
+  readonly rawString?: boolean;
+}
+
+/** A variable. `_` is the wildcard; the parser renames each `_` to a unique `$_N` name. */
+export interface VarTerm extends NodeBase {
+  readonly type: 'var';
+  readonly name: string;
+}
+
+/**
+ * A reference: `head` followed by path parts. `data.a[x].b` is head `var data` with path
+ * `[string "a", var x, string "b"]`. The head may be a var, a call or a composite
+ * (e.g. `[1, 2][i]`, `f(x).y`).
+ */
+export interface RefTerm extends NodeBase {
+  readonly type: 'ref';
+  readonly head: Term;
+  readonly path: readonly Term[];
+}
+
+export interface ArrayTerm extends NodeBase {
+  readonly type: 'array';
+  readonly items: readonly Term[];
+}
+
+export interface SetTerm extends NodeBase {
+  readonly type: 'set';
+  readonly items: readonly Term[];
+}
+
+export interface ObjectTerm extends NodeBase {
+  readonly type: 'object';
+  readonly entries: readonly (readonly [Term, Term])[];
+}
+
+export interface ArrayComprehension extends NodeBase {
+  readonly type: 'arraycomp';
+  readonly head: Term;
+  readonly body: Body;
+}
+
+export interface SetComprehension extends NodeBase {
+  readonly type: 'setcomp';
+  readonly head: Term;
+  readonly body: Body;
+}
+
+export interface ObjectComprehension extends NodeBase {
+  readonly type: 'objectcomp';
+  readonly key: Term;
+  readonly value: Term;
+  readonly body: Body;
+}
+
+export type InfixOperator =
+  | '='
+  | ':='
+  | '=='
+  | '!='
+  | '<'
+  | '<='
+  | '>'
+  | '>='
+  | '+'
+  | '-'
+  | '*'
+  | '/'
+  | '%'
+  | '&'
+  | '|'
+  | 'in';
+
+/**
+ * A call. `operator` is the function's name as a ref (`count`, `data.lib.f`, `io.jwt.decode`).
+ * `infix` records the written operator when the call came from one; `unary: true` marks `-x`
+ * (a call to `minus(0, x)`); `in` with two args on the left (`k, v in xs`) is `internal.member_3`.
+ */
+export interface CallTerm extends NodeBase {
+  readonly type: 'call';
+  readonly operator: RefTerm;
+  readonly args: readonly Term[];
+  readonly infix?: InfixOperator;
+  readonly unary?: boolean;
+}
+
+export type ScalarTerm = NullTerm | BooleanTerm | NumberTerm | StringTerm;
+export type Term =
+  | ScalarTerm
+  | VarTerm
+  | RefTerm
+  | ArrayTerm
+  | SetTerm
+  | ObjectTerm
+  | ArrayComprehension
+  | SetComprehension
+  | ObjectComprehension
+  | CallTerm;
+
+// ---------------------------------------------------------------------------------------------
+// Bodies and literals
+
+/** `some x, y` */
+export interface SomeDecl extends NodeBase {
+  readonly type: 'some';
+  readonly vars: readonly VarTerm[];
+}
+
+/** `some v in xs` / `some k, v in xs` */
+export interface SomeIn extends NodeBase {
+  readonly type: 'somein';
+  readonly key?: Term;
+  readonly value: Term;
+  readonly collection: Term;
+}
+
+/** `every v in xs { ... }` / `every k, v in xs { ... }` */
+export interface Every extends NodeBase {
+  readonly type: 'every';
+  readonly key?: Term;
+  readonly value: Term;
+  readonly domain: Term;
+  readonly body: Body;
+}
+
+/** A term used as an expression: a call (`x > 1`, `count(xs, n)`), or any term tested for truth. */
+export interface TermExpr extends NodeBase {
+  readonly type: 'term';
+  readonly term: Term;
+}
+
+/** `with input.user as {...}` */
+export interface WithModifier extends NodeBase {
+  readonly target: RefTerm;
+  readonly value: Term;
+}
+
+export interface Literal extends NodeBase {
+  readonly negated: boolean;
+  readonly expr: TermExpr | SomeDecl | SomeIn | Every;
+  readonly with: readonly WithModifier[];
+}
+
+export type Body = readonly Literal[];
+
+// ---------------------------------------------------------------------------------------------
+// Rules and modules
+
+export interface RuleHead extends NodeBase {
+  /**
+   * The rule's reference, starting with its name: `p` → `[var p]`, `a.b[x]` →
+   * `[var a, string b, var x]`. For ref heads, parts after the first are strings or terms.
+   */
+  readonly ref: readonly Term[];
+  /** Present for functions: `f(x, y)`. */
+  readonly args?: readonly Term[];
+  /** Present for multi-value rules: `p contains x`. */
+  readonly key?: Term;
+  /** The value after `:=` or `=`; absent means `true` (or nothing for `contains`). */
+  readonly value?: Term;
+  /** `:=` rather than `=`. */
+  readonly assign: boolean;
+}
+
+/** `else [= value] [if] { body }` */
+export interface ElseClause extends NodeBase {
+  readonly value?: Term;
+  readonly assign: boolean;
+  readonly body: Body;
+}
+
+export interface Annotation extends NodeBase {
+  /** `rule`, `document`, `package`, `subpackages` (defaults as OPA's: rule / package). */
+  readonly scope: string;
+  /** The METADATA YAML as parsed (title, description, authors, custom, ...). */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export interface Rule extends NodeBase {
+  readonly default: boolean;
+  readonly head: RuleHead;
+  /** Empty body: the rule always applies (`p := 1`). */
+  readonly body: Body;
+  /** True when the body was written with `if` (formatter only). */
+  readonly ifKeyword: boolean;
+  readonly else: readonly ElseClause[];
+  readonly annotations: readonly Annotation[];
+}
+
+export interface Import extends NodeBase {
+  /** `input.x`, `data.foo.bar`, `future.keywords.in`, `rego.v1` */
+  readonly path: RefTerm;
+  readonly alias?: string;
+}
+
+export interface Package extends NodeBase {
+  /** Path below `data`: `package a.b` → `["a", "b"]`. */
+  readonly path: readonly string[];
+  readonly annotations: readonly Annotation[];
+}
+
+export interface Comment extends NodeBase {
+  /** Text after `#`, without the newline. */
+  readonly text: string;
+}
+
+export interface Module extends NodeBase {
+  readonly file: string;
+  readonly package: Package;
+  readonly imports: readonly Import[];
+  readonly rules: readonly Rule[];
+  readonly comments: readonly Comment[];
+}
+
+/** A query, as given to `verdict eval` or a conformance case: a body. */
+export interface Query extends NodeBase {
+  readonly body: Body;
+}
