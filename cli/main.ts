@@ -3,10 +3,12 @@
  * cli/ and exports a `register(program)` function; this file only wires them together.
  */
 import { Command } from 'commander';
+import { register as registerMigrate } from './migrate';
+import { register as registerServe } from './serve';
 
 type Registrar = (program: Command) => void;
 
-const registrars: readonly Registrar[] = [];
+const registrars: readonly Registrar[] = [registerServe, registerMigrate];
 
 export function buildProgram(): Command {
   const program = new Command('verdict')

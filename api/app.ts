@@ -1,0 +1,53 @@
+/**
+ * The Express application: security headers, request logging, JSON bodies, the routes,
+ * and problem+json for everything that goes wrong. It takes its dependencies ready-made
+ * and opens nothing itself, so tests can build it around whatever they need.
+ */
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { CacheStore } from './services/cache';
+import type { Database } from './db/database';
+import type { Logger } from './logger';
+import { notFoundHandler, problemHandler } from './middleware/problem';
+import { requestLogger } from './middleware/request-log';
+import { healthRouter, type ReadinessCheck } from './routes/health';
+
+export interface AppDependencies {
+  logger: Logger;
+  db: Database;
+  cache: CacheStore;
+  /** True once shutdown has begun. */
+  isShuttingDown: () => boolean;
+}
+
+/** Largest JSON body accepted; decision inputs are small documents. */
+export const jsonBodyLimit = '1mb';
+
+export function readinessChecks(deps: Pick<AppDependencies, 'db' | 'cache'>): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [{ name: 'database', check: () => deps.db.ping() }];
+  // The in-process cache cannot be down; only a Redis connection is worth checking.
+  if (deps.cache.kind === 'redis') checks.push({ name: 'redis', check: () => deps.cache.ping() });
+  return checks;
+}
+
+/** During shutdown, ask keep-alive clients to reconnect elsewhere after this response. */
+function closeConnectionsWhenShuttingDown(isShuttingDown: () => boolean): RequestHandler {
+  return (_req, res, next) => {
+    if (isShuttingDown()) res.setHeader('Connection', 'close');
+    next();
+  };
+}
+
+export function createApp(deps: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(helmet());
+  app.use(requestLogger(deps.logger));
+  app.use(closeConnectionsWhenShuttingDown(deps.isShuttingDown));
+  app.use(express.json({ limit: jsonBodyLimit }));
+  app.use(healthRouter({ checks: readinessChecks(deps), isShuttingDown: deps.isShuttingDown }));
+  app.use(notFoundHandler);
+  app.use(problemHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,192 @@
+/**
+ * Configuration from the environment, read once at start. Every setting is validated with
+ * one ajv schema; a bad value stops the start with one line per bad setting saying what was
+ * given and what is expected, so an operator fixes all of them in one go.
+ */
+import path from 'node:path';
+import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
+import { VerdictError } from './errors';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+export interface Config {
+  /** HTTP port; 0 picks a free one (tests). */
+  port: number;
+  host: string;
+  /** External Postgres; when absent an embedded PGlite database is started. */
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  /** Redis for cache and pub/sub; when absent both are in-process. */
+  redisUrl: string | undefined;
+  /** Prepended to every Redis key and channel, so several deployments can share one Redis. */
+  redisKeyPrefix: string;
+  /** Absolute path of the folder for local state (embedded database, spool files). */
+  dataDir: string;
+  /** Loopback port of the embedded Postgres; 0 picks a free one. */
+  embeddedPgPort: number;
+  logLevel: LogLevel;
+  /** Key for signing tokens and peppering API-key hashes; never logged. */
+  secretKey: string | undefined;
+  /** How long shutdown waits for in-flight requests before closing their connections. */
+  shutdownTimeoutMs: number;
+}
+
+/** The environment as the schema sees it: one property per variable, already coerced. */
+interface EnvSettings {
+  PORT: number;
+  VERDICT_HOST: string;
+  DATABASE_URL?: string;
+  VERDICT_DB_POOL_MAX: number;
+  REDIS_URL?: string;
+  VERDICT_REDIS_PREFIX: string;
+  VERDICT_DATA_DIR: string;
+  VERDICT_EMBEDDED_PG_PORT: number;
+  LOG_LEVEL: LogLevel;
+  VERDICT_SECRET_KEY?: string;
+  VERDICT_SHUTDOWN_TIMEOUT_MS: number;
+}
+
+type SettingName = keyof EnvSettings;
+
+/** What each setting must look like, in the words the error line uses. */
+const expectations: Record<SettingName, string> = {
+  PORT: 'an integer from 0 to 65535 (the HTTP port; default 8181)',
+  VERDICT_HOST: 'a host name or IP address to listen on (default 0.0.0.0)',
+  DATABASE_URL: 'a postgres:// or postgresql:// URL, e.g. postgres://user:pass@db:5432/verdict',
+  VERDICT_DB_POOL_MAX: 'an integer from 1 to 200 (database connections per process; default 10)',
+  REDIS_URL: 'a redis:// or rediss:// URL, e.g. redis://cache:6379/0',
+  VERDICT_REDIS_PREFIX: 'letters, digits and ._:- only, at most 64 characters (default verdict:)',
+  VERDICT_DATA_DIR: 'a folder path for local state (default ./.verdict)',
+  VERDICT_EMBEDDED_PG_PORT: 'an integer from 0 to 65535 (0 picks a free port; default 0)',
+  LOG_LEVEL: `one of ${logLevels.join(', ')} (default info)`,
+  VERDICT_SECRET_KEY: 'at least 32 characters (e.g. the output of `openssl rand -base64 48`)',
+  VERDICT_SHUTDOWN_TIMEOUT_MS: 'an integer from 0 to 600000 milliseconds (default 10000)',
+};
+
+/** Settings whose values must never be echoed back, not even in an error line. */
+const secretSettings: ReadonlySet<SettingName> = new Set(['VERDICT_SECRET_KEY', 'DATABASE_URL']);
+
+const schema: JSONSchemaType<EnvSettings> = {
+  type: 'object',
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8181 },
+    VERDICT_HOST: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^[A-Za-z0-9.:\\[\\]-]+$',
+      default: '0.0.0.0',
+    },
+    DATABASE_URL: { type: 'string', nullable: true, pattern: '^postgres(ql)?://[^\\s]+$' },
+    VERDICT_DB_POOL_MAX: { type: 'integer', minimum: 1, maximum: 200, default: 10 },
+    REDIS_URL: { type: 'string', nullable: true, pattern: '^rediss?://[^\\s]+$' },
+    VERDICT_REDIS_PREFIX: {
+      type: 'string',
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9._:-]*$',
+      default: 'verdict:',
+    },
+    VERDICT_DATA_DIR: { type: 'string', minLength: 1, default: './.verdict' },
+    VERDICT_EMBEDDED_PG_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 0 },
+    LOG_LEVEL: { type: 'string', enum: logLevels, default: 'info' },
+    VERDICT_SECRET_KEY: { type: 'string', nullable: true, minLength: 32 },
+    VERDICT_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
+  },
+  required: [
+    'PORT',
+    'VERDICT_HOST',
+    'VERDICT_DB_POOL_MAX',
+    'VERDICT_REDIS_PREFIX',
+    'VERDICT_DATA_DIR',
+    'VERDICT_EMBEDDED_PG_PORT',
+    'LOG_LEVEL',
+    'VERDICT_SHUTDOWN_TIMEOUT_MS',
+  ],
+  additionalProperties: false,
+};
+
+const validate = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true }).compile(schema);
+
+const settingNames = Object.keys(expectations) as SettingName[];
+
+function isSettingName(name: string): name is SettingName {
+  return Object.hasOwn(expectations, name);
+}
+
+/** Names the setting an ajv error is about (the schema is flat, so the path is `/NAME`). */
+function settingOf(error: ErrorObject): SettingName | undefined {
+  const name = error.instancePath.slice(1);
+  return isSettingName(name) ? name : undefined;
+}
+
+function describeBadSetting(name: SettingName, raw: string | undefined): string {
+  const shown = secretSettings.has(name) ? '(value hidden)' : JSON.stringify(raw);
+  return `${name}=${shown}: expected ${expectations[name]}`;
+}
+
+/**
+ * Reads and validates the configuration. Empty variables count as unset. Throws a
+ * `config_invalid` VerdictError whose message has one line per bad setting.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): Config {
+  const raw: Partial<Record<SettingName, string>> = {};
+  for (const name of settingNames) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') raw[name] = value.trim();
+  }
+  const data: Record<string, unknown> = { ...raw };
+  if (!validate(data)) {
+    const bad = new Set<SettingName>();
+    for (const error of validate.errors ?? []) {
+      const name = settingOf(error);
+      if (name !== undefined) bad.add(name);
+    }
+    const problems = settingNames
+      .filter((name) => bad.has(name))
+      .map((name) => describeBadSetting(name, raw[name]));
+    throw new VerdictError(
+      'config_invalid',
+      `invalid configuration (${problems.length} bad setting${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((line) => `  ${line}`).join('\n'),
+      { extensions: { problems } },
+    );
+  }
+  const settings = data as unknown as EnvSettings;
+  return {
+    port: settings.PORT,
+    host: settings.VERDICT_HOST,
+    databaseUrl: settings.DATABASE_URL,
+    databasePoolMax: settings.VERDICT_DB_POOL_MAX,
+    redisUrl: settings.REDIS_URL,
+    redisKeyPrefix: settings.VERDICT_REDIS_PREFIX,
+    dataDir: path.resolve(cwd, settings.VERDICT_DATA_DIR),
+    embeddedPgPort: settings.VERDICT_EMBEDDED_PG_PORT,
+    logLevel: settings.LOG_LEVEL,
+    secretKey: settings.VERDICT_SECRET_KEY,
+    shutdownTimeoutMs: settings.VERDICT_SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** The configuration with secrets and credentials masked, for the start-up log line. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    ...config,
+    databaseUrl: config.databaseUrl === undefined ? undefined : maskUrl(config.databaseUrl),
+    redisUrl: config.redisUrl === undefined ? undefined : maskUrl(config.redisUrl),
+    secretKey: config.secretKey === undefined ? undefined : '(set)',
+  };
+}
+
+/** The URL with its password replaced, safe for logs and error messages. */
+export function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

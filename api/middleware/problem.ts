@@ -1,0 +1,107 @@
+/**
+ * RFC 9457 problem details for every error response. A `VerdictError` keeps its code,
+ * status and detail; errors raised by Express's own body parsing get the matching code;
+ * anything else is logged with its stack and answered as a bare `internal` problem, so a
+ * client never sees a stack trace or an internal message.
+ */
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { VerdictError, type ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+
+export const problemContentType = 'application/problem+json';
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: ErrorCode;
+  requestId?: string;
+  [extension: string]: unknown;
+}
+
+/** Problem type URIs are URNs: stable identifiers that do not pretend to be web pages. */
+export function problemType(code: ErrorCode): string {
+  return `urn:verdict:problem:${code}`;
+}
+
+export function problemBody(error: VerdictError, req: Request): ProblemBody {
+  const requestId = typeof req.id === 'string' ? req.id : undefined;
+  return {
+    ...error.extensions,
+    type: problemType(error.code),
+    title: error.title,
+    status: error.status,
+    detail: error.detail,
+    instance: req.originalUrl,
+    code: error.code,
+    ...(requestId === undefined ? {} : { requestId }),
+  };
+}
+
+export function sendProblem(res: Response, req: Request, error: VerdictError): void {
+  res.status(error.status).type(problemContentType).json(problemBody(error, req));
+}
+
+/** Errors from body-parser carry a `type` string; these are the client's fault. */
+function fromBodyParser(err: unknown): VerdictError | undefined {
+  if (typeof err !== 'object' || err === null || !('type' in err)) return undefined;
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return new VerdictError(
+        'invalid_json',
+        'The request body is not valid JSON; check quoting and trailing commas.',
+      );
+    case 'entity.too.large':
+      return new VerdictError(
+        'payload_too_large',
+        'The request body is larger than this endpoint accepts; send a smaller body.',
+      );
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new VerdictError(
+        'unsupported_media_type',
+        'The request body encoding or charset is not supported; send UTF-8 JSON.',
+      );
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+    case 'stream.not.readable':
+      return new VerdictError('bad_request', 'The request body could not be read completely.');
+    default:
+      return undefined;
+  }
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(
+    new VerdictError(
+      'not_found',
+      `No route for ${req.method} ${req.path}; see docs/ for the API reference.`,
+    ),
+  );
+};
+
+/** The last middleware of the app: turns whatever was thrown into a problem response. */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      // Too late for a problem body; let Express close the connection.
+      next(err);
+      return;
+    }
+    let error = err instanceof VerdictError ? err : fromBodyParser(err);
+    const requestId = typeof req.id === 'string' ? req.id : undefined;
+    if (error === undefined) {
+      logger.error({ err, requestId }, 'unhandled error');
+      error = new VerdictError(
+        'internal',
+        'An internal error occurred; the server log has details.',
+      );
+    } else if (error.status >= 500) {
+      logger.error({ err: error, cause: error.cause, requestId }, error.detail);
+    }
+    sendProblem(res, req, error);
+  };
+}

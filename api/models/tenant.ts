@@ -1,0 +1,21 @@
+/** A tenant: one customer organisation, the scope of every other record. */
+import { Model, type JSONSchema } from 'objection';
+
+export class Tenant extends Model {
+  static override tableName = 'tenants';
+
+  static override jsonSchema: JSONSchema = {
+    type: 'object',
+    required: ['slug', 'name'],
+    properties: {
+      slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+      name: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+  };
+
+  declare id: string;
+  declare slug: string;
+  declare name: string;
+  declare created_at: Date;
+  declare updated_at: Date;
+}

@@ -1,0 +1,83 @@
+/**
+ * Liveness and readiness probes. `/health/live` answers whenever the process can serve
+ * HTTP. `/health/ready` runs every dependency check (database; Redis when configured) and
+ * answers 200, or 503 problem+json naming each failing dependency and why, so a load
+ * balancer stops routing here and an operator sees the cause in one request.
+ */
+import { Router } from 'express';
+import { VerdictError, messageOf } from '../errors';
+import { sendProblem } from '../middleware/problem';
+
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<void>;
+}
+
+export interface HealthOptions {
+  checks: readonly ReadinessCheck[];
+  /** True once shutdown has begun: the instance must leave the load balancer. */
+  isShuttingDown: () => boolean;
+  /** A check slower than this counts as failed. */
+  checkTimeoutMs?: number;
+}
+
+type CheckOutcome = { status: 'ok' } | { status: 'failed'; reason: string };
+
+function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([work, timeout]).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
+async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<CheckOutcome> {
+  try {
+    await withTimeout(check.check(), timeoutMs);
+    return { status: 'ok' };
+  } catch (err) {
+    return { status: 'failed', reason: messageOf(err) };
+  }
+}
+
+export function healthRouter(options: HealthOptions): Router {
+  const router = Router();
+  const timeoutMs = options.checkTimeoutMs ?? 3000;
+
+  router.get('/health/live', (_req, res) => {
+    res.json({ status: 'live' });
+  });
+
+  router.get('/health/ready', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    if (options.isShuttingDown()) {
+      sendProblem(res, req, new VerdictError('not_ready', 'The server is shutting down.'));
+      return;
+    }
+    const outcomes = await Promise.all(options.checks.map((check) => runCheck(check, timeoutMs)));
+    const checks = Object.fromEntries(
+      options.checks.map((check, i) => [check.name, outcomes[i] ?? { status: 'failed' }]),
+    );
+    const failures = options.checks.flatMap((check, i) => {
+      const outcome = outcomes[i];
+      return outcome?.status === 'failed' ? [`${check.name}: ${outcome.reason}`] : [];
+    });
+    if (failures.length > 0) {
+      sendProblem(
+        res,
+        req,
+        new VerdictError('not_ready', `Not ready: ${failures.join('; ')}`, {
+          extensions: { checks },
+        }),
+      );
+      return;
+    }
+    res.json({ status: 'ready', checks });
+  });
+
+  return router;
+}

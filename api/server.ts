@@ -1,0 +1,151 @@
+/**
+ * Starting and stopping the service. `start` reads the configuration, opens the database
+ * (embedded or external), applies pending migrations, opens the cache and listens; `stop`
+ * leaves the load balancer (readiness turns 503), stops accepting connections, lets
+ * in-flight requests finish (up to the shutdown timeout), then closes the pools. The CLI's
+ * `serve` command calls `stop` on SIGTERM and SIGINT; tests call both directly.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { createApp } from './app';
+import { describeConfig, loadConfig, type Config } from './config';
+import { openDatabase, type Database } from './db/database';
+import { migrateUp } from './db/migrator';
+import { VerdictError } from './errors';
+import { createLogger, type Logger } from './logger';
+import { openCache, type CacheStore } from './services/cache';
+
+export interface StartOptions {
+  /** Used as is when given; otherwise read from `env`. */
+  config?: Config;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly cache: CacheStore;
+  readonly httpServer: http.Server;
+  /** Base URL on the loopback interface, e.g. `http://127.0.0.1:8181`. */
+  readonly url: string;
+  readonly port: number;
+  /** Graceful shutdown; resolves once every pool is closed. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+async function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
+  server.listen(port, host);
+  try {
+    await once(server, 'listening');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new VerdictError(
+        'address_in_use',
+        `Port ${port} on ${host} is already in use; stop the process using it or set PORT to another port.`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  return server.address() as AddressInfo;
+}
+
+function loopbackUrl(host: string, port: number): string {
+  const name = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
+}
+
+export async function start(options: StartOptions = {}): Promise<RunningServer> {
+  const config = options.config ?? loadConfig(options.env);
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  logger.info({ config: describeConfig(config) }, 'starting verdict');
+
+  // Whatever was opened is closed again, newest first, if a later step fails.
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanUp = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+
+  try {
+    const db = await openDatabase(config, logger);
+    cleanups.push(() => db.close());
+    const applied = await migrateUp(db.knex);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+    const cache = await openCache(config, logger);
+    cleanups.push(() => cache.close());
+
+    let shuttingDown = false;
+    const app = createApp({ logger, db, cache, isShuttingDown: () => shuttingDown });
+    const httpServer = http.createServer(app);
+    const address = await listen(httpServer, config.port, config.host);
+    const url = loopbackUrl(config.host, address.port);
+    logger.info({ url, database: db.mode, cache: cache.kind }, 'verdict listening');
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        shuttingDown = true;
+        logger.info('shutting down: draining requests');
+        const closed = new Promise<void>((resolve) => {
+          httpServer.close(() => {
+            resolve();
+          });
+        });
+        httpServer.closeIdleConnections();
+        const force = setTimeout(() => {
+          logger.warn(
+            { timeoutMs: config.shutdownTimeoutMs },
+            'shutdown timeout: closing connections with requests still running',
+          );
+          httpServer.closeAllConnections();
+        }, config.shutdownTimeoutMs);
+        await closed;
+        clearTimeout(force);
+        await cache.close();
+        await db.close();
+        logger.info('verdict stopped');
+      })();
+      return stopping;
+    };
+
+    return { config, logger, db, cache, httpServer, url, port: address.port, stop };
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
+}
+
+/**
+ * Stops `server` on the first SIGTERM or SIGINT; a second signal while draining exits at
+ * once. Returns a function that removes the handlers.
+ */
+export function stopOnSignals(server: RunningServer): () => void {
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    received += 1;
+    if (received > 1) {
+      server.logger.warn({ signal }, 'second signal: exiting without draining');
+      process.exit(1);
+    }
+    server.logger.info({ signal }, 'signal received');
+    server.stop().then(
+      () => {
+        remove();
+      },
+      (err: unknown) => {
+        server.logger.error({ err }, 'shutdown failed');
+        process.exitCode = 1;
+        remove();
+      },
+    );
+  };
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+  for (const signal of signals) process.on(signal, onSignal);
+  const remove = (): void => {
+    for (const signal of signals) process.off(signal, onSignal);
+  };
+  return remove;
+}

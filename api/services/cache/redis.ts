@@ -1,0 +1,156 @@
+/**
+ * Redis cache and pub/sub (ioredis), shared by every instance. Keys and channels carry the
+ * configured prefix so several deployments or test runs can share one Redis. Commands fail
+ * fast while Redis is unreachable (no offline queue), so a request never hangs on it; the
+ * client keeps reconnecting in the background and readiness reports the outage meanwhile.
+ */
+import { Redis } from 'ioredis';
+import { maskUrl } from '../../config';
+import { VerdictError, messageOf } from '../../errors';
+import type { Logger } from '../../logger';
+import type { CacheStore, MessageListener, Unsubscribe } from './types';
+
+export interface RedisCacheOptions {
+  url: string;
+  keyPrefix: string;
+  logger: Logger;
+  /** Per-command time limit in milliseconds. */
+  commandTimeoutMs?: number;
+}
+
+// INCR and start the window in one step, so a crash between the two cannot leave a counter
+// that never expires.
+const incrementScript = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count`;
+
+export class RedisCache implements CacheStore {
+  readonly kind = 'redis';
+  private readonly commands: Redis;
+  private readonly subscriber: Redis;
+  private readonly keyPrefix: string;
+  private readonly listeners = new Map<string, Set<MessageListener>>();
+  private readonly logger: Logger;
+
+  private constructor(commands: Redis, subscriber: Redis, options: RedisCacheOptions) {
+    this.commands = commands;
+    this.subscriber = subscriber;
+    this.keyPrefix = options.keyPrefix;
+    this.logger = options.logger;
+    subscriber.on('message', (channel: string, message: string) => {
+      this.dispatch(channel, message);
+    });
+  }
+
+  /** Connects both connections; fails with `cache_unavailable` when Redis cannot be reached. */
+  static async connect(options: RedisCacheOptions): Promise<RedisCache> {
+    const client = (name: string): Redis => {
+      const redis = new Redis(options.url, {
+        keyPrefix: options.keyPrefix,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: options.commandTimeoutMs ?? 2000,
+        connectionName: `verdict-${name}`,
+      });
+      // Without a listener ioredis prints each reconnect failure to stderr.
+      redis.on('error', (err: unknown) => {
+        options.logger.warn({ err: messageOf(err), connection: name }, 'redis connection error');
+      });
+      return redis;
+    };
+    const commands = client('commands');
+    const subscriber = client('subscriber');
+    try {
+      await Promise.all([commands.connect(), subscriber.connect()]);
+    } catch (err) {
+      commands.disconnect();
+      subscriber.disconnect();
+      throw new VerdictError(
+        'cache_unavailable',
+        `Cannot reach Redis at ${maskUrl(options.url)} (${messageOf(err)}); start Redis or unset REDIS_URL to use the in-process cache.`,
+        { cause: err },
+      );
+    }
+    return new RedisCache(commands, subscriber, options);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.commands.get(key)) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    if (ttlMs === undefined) await this.commands.set(key, value);
+    else await this.commands.set(key, value, 'PX', ttlMs);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.commands.del(key);
+  }
+
+  async increment(key: string, windowMs: number): Promise<number> {
+    const count = await this.commands.eval(incrementScript, 1, key, windowMs);
+    if (typeof count !== 'number') throw new Error(`unexpected INCR reply ${String(count)}`);
+    return count;
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.commands.publish(this.keyPrefix + channel, message);
+  }
+
+  async subscribe(channel: string, listener: MessageListener): Promise<Unsubscribe> {
+    const fullChannel = this.keyPrefix + channel;
+    let set = this.listeners.get(fullChannel);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(fullChannel, set);
+      await this.subscriber.subscribe(fullChannel);
+    }
+    const subscription: MessageListener = (message) => {
+      listener(message);
+    };
+    set.add(subscription);
+    return async () => {
+      const current = this.listeners.get(fullChannel);
+      if (current === undefined) return;
+      current.delete(subscription);
+      if (current.size === 0) {
+        this.listeners.delete(fullChannel);
+        await this.subscriber.unsubscribe(fullChannel);
+      }
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.commands.ping();
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await Promise.all([quietly(this.commands), quietly(this.subscriber)]);
+  }
+
+  private dispatch(channel: string, message: string): void {
+    for (const listener of [...(this.listeners.get(channel) ?? [])]) {
+      try {
+        listener(message);
+      } catch (err) {
+        this.logger.error({ err, channel }, 'pub/sub listener failed');
+      }
+    }
+  }
+}
+
+/** QUIT when connected (lets Redis finish replies), drop the socket otherwise. */
+async function quietly(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') {
+    try {
+      await redis.quit();
+      return;
+    } catch {
+      // fall through to a hard disconnect
+    }
+  }
+  redis.disconnect();
+}

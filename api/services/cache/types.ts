@@ -1,0 +1,26 @@
+/**
+ * The cache and pub/sub port of the service. Two adapters implement it: Redis, shared by
+ * every instance behind a load balancer, and in-process, for a single instance with no Redis.
+ * Values are strings; callers choose their own encoding.
+ */
+export type MessageListener = (message: string) => void;
+export type Unsubscribe = () => Promise<void>;
+
+export interface CacheStore {
+  readonly kind: 'redis' | 'memory';
+  get(key: string): Promise<string | undefined>;
+  /** Stores `value`; with `ttlMs` it expires after that many milliseconds. */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /**
+   * Adds one to the counter at `key` and returns the new count; the first increment starts a
+   * window of `windowMs` after which the counter disappears (fixed-window rate limits).
+   */
+  increment(key: string, windowMs: number): Promise<number>;
+  /** Delivers `message` to every subscriber of `channel`, on every instance. */
+  publish(channel: string, message: string): Promise<void>;
+  subscribe(channel: string, listener: MessageListener): Promise<Unsubscribe>;
+  /** Resolves when the store answers; rejects with the reason otherwise (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,34 @@
+/**
+ * `verdict serve`: runs the HTTP service until SIGTERM or SIGINT, then shuts down
+ * gracefully. Configuration comes from the environment (see docs/operations.md);
+ * `--port` overrides PORT.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../api/config';
+import { start, stopOnSignals, type RunningServer } from '../api/server';
+
+export interface ServeOptions {
+  port?: string;
+}
+
+export async function serve(
+  options: ServeOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningServer> {
+  const config = loadConfig(options.port === undefined ? env : { ...env, PORT: options.port });
+  const server = await start({ config });
+  stopOnSignals(server);
+  return server;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'run the decision and admin HTTP API (embedded database unless DATABASE_URL is set)',
+    )
+    .option('-p, --port <port>', 'port to listen on (overrides PORT)')
+    .action(async (opts: ServeOptions) => {
+      await serve(opts);
+    });
+}

@@ -1,0 +1,18 @@
+/**
+ * The ordered list of database migrations. Knex normally discovers migration files on disk,
+ * which breaks between TypeScript sources (tests) and compiled JavaScript (dist/); listing
+ * the modules here makes both run the same code. Add each new migration at the end, named
+ * `YYYYMMDDHHMMSS_what_it_does`, and never rename or edit one that has shipped.
+ */
+import type { Knex } from 'knex';
+import * as createTenantsAndUsers from './20261127000000_create_tenants_and_users';
+
+export interface MigrationModule {
+  readonly name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const migrations: readonly MigrationModule[] = [
+  { name: '20261127000000_create_tenants_and_users', ...createTenantsAndUsers },
+];
