@@ -74,10 +74,35 @@ export function parseNumber(raw: string): RegoNumber {
     return Number.isSafeInteger(n) ? n : BigInt(raw);
   }
   const n = Number(raw);
-  if (Number.isInteger(n) && !Number.isSafeInteger(n) && /^-?\d+(\.0*)?$/.test(raw)) {
-    return BigInt(raw.split('.')[0] ?? raw);
+  if (Number.isInteger(n) && !Number.isSafeInteger(n)) {
+    const exact = exactIntegerOf(raw);
+    if (exact !== undefined) return normalizeNumber(exact);
   }
   return normalizeNumber(n);
+}
+
+/** Largest power of ten expanded exactly; beyond it a decimal literal stays a float. */
+const MAX_EXACT_EXPONENT = 10_000;
+
+/**
+ * The exact integer a decimal literal such as `1e30`, `1.5e300` or `12.000` denotes, or
+ * undefined when it has a fractional part (or an exponent too large to expand).
+ */
+function exactIntegerOf(raw: string): bigint | undefined {
+  const m = /^(-?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(raw);
+  if (!m) return undefined;
+  const [, sign = '', whole = '', frac = '', expText = '0'] = m;
+  const exp = Number(expText) - frac.length;
+  let digits = (whole + frac).replace(/^0+(?=\d)/, '');
+  if (exp < 0) {
+    const cut = digits.length + exp;
+    if (!/^0*$/.test(digits.slice(Math.max(cut, 0)))) return undefined;
+    digits = cut > 0 ? digits.slice(0, cut) : '0';
+  } else if (exp > MAX_EXACT_EXPONENT) {
+    return undefined;
+  }
+  const value = BigInt(digits) * 10n ** BigInt(Math.max(exp, 0));
+  return sign === '-' ? -value : value;
 }
 
 export function isInteger(n: RegoNumber): boolean {
