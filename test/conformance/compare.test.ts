@@ -1,0 +1,98 @@
+import type { Bindings } from '../../policies/query';
+import { ObjectValue, SetValue, type Value } from '../../policies/ir/value';
+import {
+  actualResultSet,
+  asJSONValue,
+  clip,
+  regoText,
+  resultsMatch,
+  showResultSet,
+} from './compare';
+
+const plain = { sortBindings: false, ignoreGeneratedVars: false };
+const row = (entries: Record<string, Value>): Bindings => new Map(Object.entries(entries));
+
+describe('asJSONValue', () => {
+  it('turns sets into sorted arrays and non-string keys into their Rego text', () => {
+    const v = new ObjectValue([
+      ['a', new SetValue([3, 1, 2])],
+      [1, 'one'],
+      [[1, 'x'], null],
+    ]);
+    const json = asJSONValue(v) as ObjectValue;
+    expect(json.get('a')).toEqual([1, 2, 3]);
+    expect(json.get('1')).toBe('one');
+    expect(json.get('[1, "x"]')).toBeNull();
+  });
+
+  it('keeps big integers exact', () => {
+    expect(asJSONValue([12345678901234567890n])).toEqual([12345678901234567890n]);
+  });
+});
+
+describe('regoText', () => {
+  it('writes values as Rego source', () => {
+    expect(regoText(new SetValue())).toBe('set()');
+    expect(regoText(new SetValue(['b', 'a']))).toBe('{"a", "b"}');
+    expect(regoText(ObjectValue.fromRecord({ k: [1, true] }))).toBe('{"k": [1, true]}');
+  });
+});
+
+describe('resultsMatch', () => {
+  it('compares result sets regardless of order and repeats', () => {
+    const got = [row({ x: 2 }), row({ x: 1 }), row({ x: 1 })];
+    expect(resultsMatch(got, [new Map([['x', 1]]), new Map([['x', 2]])], plain)).toBe(true);
+    expect(resultsMatch(got, [new Map([['x', 1]])], plain)).toBe(false);
+  });
+
+  it('compares numbers by value across number and bigint', () => {
+    expect(resultsMatch([row({ x: 1.0 })], [new Map([['x', 1]])], plain)).toBe(true);
+    expect(
+      resultsMatch([row({ x: 2n ** 64n })], [new Map([['x', 18446744073709551616n]])], plain),
+    ).toBe(true);
+    expect(
+      resultsMatch([row({ x: 2n ** 64n })], [new Map([['x', 18446744073709551617n]])], plain),
+    ).toBe(false);
+  });
+
+  it('matches a set result against the expected array', () => {
+    expect(
+      resultsMatch([row({ x: new SetValue(['b', 'a']) })], [new Map([['x', ['a', 'b']]])], plain),
+    ).toBe(true);
+  });
+
+  it('keeps array order unless sort_bindings is set', () => {
+    const got = [row({ x: [2, 1] })];
+    const want = [new Map<string, Value>([['x', [1, 2]]])];
+    expect(resultsMatch(got, want, plain)).toBe(false);
+    expect(resultsMatch(got, want, { ...plain, sortBindings: true })).toBe(true);
+  });
+
+  it('treats want_result: [] as undefined', () => {
+    expect(resultsMatch([], [], plain)).toBe(true);
+    expect(resultsMatch([row({})], [], plain)).toBe(false);
+  });
+
+  it('drops generated variables only when asked', () => {
+    const got = [row({ x: 1, __localq0__: 5 })];
+    const want = [new Map<string, Value>([['x', 1]])];
+    expect(resultsMatch(got, want, plain)).toBe(false);
+    expect(resultsMatch(got, want, { ...plain, ignoreGeneratedVars: true })).toBe(true);
+  });
+
+  it('requires the same variables', () => {
+    expect(resultsMatch([row({ x: 1, y: 2 })], [new Map([['x', 1]])], plain)).toBe(false);
+  });
+});
+
+describe('clip', () => {
+  it('keeps short texts and cuts long ones to one line', () => {
+    expect(clip('a\n  b')).toBe('a b');
+    expect(clip('x'.repeat(300), 10)).toBe('xxxxxxxxx…');
+  });
+
+  it('prints result sets compactly', () => {
+    const set = actualResultSet([row({ x: new SetValue([2, 1]) }), row({ x: 'a' })], plain);
+    expect(showResultSet(set)).toBe('[{"x":"a"},{"x":[1,2]}]');
+  });
+});
