@@ -10,6 +10,8 @@ import type { Position } from '../diagnostic';
 
 interface NodeBase {
   readonly loc: Position;
+  /** Position just past the node's last character (set by the parser; used by the formatter). */
+  readonly end?: Position;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,9 +173,21 @@ export interface WithModifier extends NodeBase {
   readonly value: Term;
 }
 
+/**
+ * `not { a; b }`: succeeds when the body has no solution. Only with `import future.keywords.not`
+ * or `import rego.v2`, under which `not x` is also a body (`explicit: false`): nested calls and
+ * undefined operands stay inside the negation instead of being hoisted out of it.
+ */
+export interface NotBody extends NodeBase {
+  readonly type: 'notbody';
+  readonly body: Body;
+  /** Written with braces. */
+  readonly explicit: boolean;
+}
+
 export interface Literal extends NodeBase {
   readonly negated: boolean;
-  readonly expr: TermExpr | SomeDecl | SomeIn | Every;
+  readonly expr: TermExpr | SomeDecl | SomeIn | Every | NotBody;
   readonly with: readonly WithModifier[];
 }
 
