@@ -67,3 +67,28 @@ describe('builtinCalls', () => {
     expect(builtinCalls(['data.test.p = x', main, lib], [main, lib])).toEqual(['sprintf', 'upper']);
   });
 });
+
+describe('calledNames and replacements', () => {
+  it('reads contains( as the builtin and the rule-head keyword as none', () => {
+    expect([...calledNames('p contains x if { contains("abc", "b"); x := 1 }')]).toEqual([
+      'contains',
+    ]);
+    expect([...calledNames('p contains (x) if { x := 1 }')]).toEqual([]);
+  });
+
+  it('counts a builtin given as a replacement, but not a variable or a value', () => {
+    expect([...calledNames('p := y if { y = f([1]) with f as count }')].sort()).toEqual([
+      'count',
+      'f',
+    ]);
+    expect([...calledNames('p if { q with time.now_ns as opa.runtime }')].sort()).toEqual([
+      'opa.runtime',
+      'time.now_ns',
+    ]);
+    expect([...calledNames('p if { x := true\n time.now_ns() with time.now_ns as x }')]).toEqual([
+      'time.now_ns',
+    ]);
+    expect([...calledNames('p if { some v in [1]\n q with count as v }')]).toEqual(['count']);
+    expect([...calledNames('p if { q with input.a as true with data.b as false }')]).toEqual([]);
+  });
+});

@@ -72,31 +72,63 @@ function blank(text: string): string {
 }
 
 /**
- * Dotted names written directly before `(` that are not keywords and not refs into `data` or
- * `input` (calls to user functions by full path), and names replaced by `with ... as`.
- * `set()`, the empty set, is not a call.
+ * Builtin candidates in one source: dotted names written directly before `(` that are not
+ * keywords and not refs into `data` or `input` (calls to user functions by full path), names
+ * replaced by `with <name> as`, and names given as replacements (`with f as count`) that are
+ * not variables. `set()`, the empty set, is not a call.
  */
 export function calledNames(src: string): Set<string> {
   const code = codeOnly(src);
   const names = new Set<string>();
   // The name must not continue a ref (`x.y[0].f(`) nor follow a term (`")(`).
-  const re = new RegExp(String.raw`(^|[^A-Za-z0-9_.\]\)"\x60])(${NAME})[ \t]*\((\s*\))?`, 'g');
-  for (const m of code.matchAll(re)) {
+  const call = new RegExp(String.raw`(^|[^A-Za-z0-9_.\]\)"\x60])(${NAME})([ \t]*)\((\s*\))?`, 'g');
+  for (const m of code.matchAll(call)) {
     const name = m[2] ?? '';
-    const emptyArgs = m[3] !== undefined;
-    if (KEYWORDS.has(name)) continue;
-    if (name === 'set' && emptyArgs) continue;
-    const root = name.split('.')[0] ?? '';
-    if (root === 'data' || root === 'input') continue;
-    names.add(name);
+    // `contains(s, x)` is the builtin; `p contains (x)` is the keyword of a rule head.
+    if (name === 'contains' ? m[3] !== '' : KEYWORDS.has(name)) continue;
+    if (name === 'set' && m[4] !== undefined) continue;
+    if (!refIntoDocument(name)) names.add(name);
   }
   // `with time.now_ns as 1` replaces a builtin, so the case needs it to exist.
   for (const m of code.matchAll(new RegExp(String.raw`\bwith\s+(${NAME})\s+as\b`, 'g'))) {
     const name = m[1] ?? '';
-    const root = name.split('.')[0] ?? '';
-    if (root !== 'data' && root !== 'input') names.add(name);
+    if (!refIntoDocument(name)) names.add(name);
+  }
+  // `with f as count` replaces a function with a builtin (or a rule, a variable, a value).
+  const replacement = new RegExp(
+    String.raw`\bwith\s+${NAME}\s+as\s+(${NAME})(?![A-Za-z0-9_.(\[])`,
+    'g',
+  );
+  for (const m of code.matchAll(replacement)) {
+    const name = m[1] ?? '';
+    const at = m.index + m[0].length - name.length;
+    if (KEYWORDS.has(name) || refIntoDocument(name) || boundElsewhere(code, name, at)) continue;
+    names.add(name);
   }
   return names;
+}
+
+function refIntoDocument(name: string): boolean {
+  const root = name.split('.')[0];
+  return root === 'data' || root === 'input';
+}
+
+/**
+ * Whether the first segment of `name` shows up in `code` as a term of its own (not a call, not
+ * a `with` target or replacement, not the occurrence at `at`): then it is a variable, since a
+ * variable must be bound somewhere to be used.
+ */
+function boundElsewhere(code: string, name: string, at: number): boolean {
+  const root = name.split('.')[0] ?? '';
+  const word = new RegExp(String.raw`(?<![A-Za-z0-9_.])${root}(?![A-Za-z0-9_.(])`, 'g');
+  for (const m of code.matchAll(word)) {
+    const index = m.index;
+    if (index === at) continue;
+    const before = code.slice(Math.max(0, index - 40), index);
+    if (/\b(with|as)\s+$/.test(before)) continue;
+    return true;
+  }
+  return false;
 }
 
 export interface ModuleNames {

@@ -2,8 +2,8 @@
  * How OPA's own runner compares a query's results with a case's `want_result`:
  *
  * - each result becomes an object (variable name → value) after a JSON round trip of every
- *   value (sets become sorted arrays, non-string object keys become their Rego text), since the
- *   YAML of a case cannot spell a set;
+ *   value (sets become sorted arrays, a non-string object key becomes the JSON text of its own
+ *   conversion: `{1: "a"}` → `{"1": "a"}`), since the YAML of a case cannot spell a set;
  * - with `sort_bindings`, each bound array is sorted too;
  * - the results and the expected list are then compared as sets of such objects, so neither
  *   their order nor repeats matter.
@@ -36,22 +36,9 @@ export function asJSONValue(v: Value): Value {
   if (v instanceof SetValue) return v.sorted().map(asJSONValue);
   const out = new ObjectValue();
   for (const [k, val] of v as ObjectValue) {
-    out.set(typeof k === 'string' ? k : regoText(k), asJSONValue(val));
+    out.set(typeof k === 'string' ? k : toJSONText(asJSONValue(k)), asJSONValue(val));
   }
   return out;
-}
-
-/** A value written as Rego source (how OPA names a non-string key when it converts to JSON). */
-export function regoText(v: Value): string {
-  if (v === null || typeof v !== 'object') return toJSONText(v);
-  if (Array.isArray(v)) return '[' + v.map(regoText).join(', ') + ']';
-  if (v instanceof SetValue) {
-    return v.size === 0 ? 'set()' : '{' + v.sorted().map(regoText).join(', ') + '}';
-  }
-  const entries = (v as ObjectValue)
-    .sortedEntries()
-    .map(([k, val]) => `${regoText(k)}: ${regoText(val)}`);
-  return '{' + entries.join(', ') + '}';
 }
 
 export function actualResultSet(results: readonly Bindings[], options: CompareOptions): SetValue {
