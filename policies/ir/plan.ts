@@ -330,7 +330,13 @@ export class Planner {
     const e = lit.expr;
     const visit = (t: ast.Term): void => {
       forEachTermShallow(t, (x) => {
-        if (x.type === 'var' && x.name !== 'data' && x.name !== 'input' && !bound.has(x.name))
+        if (
+          x.type === 'var' &&
+          x.name !== 'data' &&
+          x.name !== 'input' &&
+          !x.name.startsWith('$_') &&
+          !bound.has(x.name)
+        )
           out.add(x.name);
       });
     };
