@@ -2,10 +2,32 @@
  * Verdict's builtins catalogue: every builtin Rego function the compiler knows, with its
  * signature and its implementation for the reference interpreter. One file per group.
  */
+import { AGGREGATE_BUILTINS } from './aggregates';
+import { ARRAY_BUILTINS } from './arrays';
+import { GLOB_BUILTINS } from './glob';
+import { GRAPH_BUILTINS } from './graph';
+import { NUMBER_BUILTINS } from './numbers';
+import { OBJECT_BUILTINS } from './objects';
 import { OPERATOR_BUILTINS } from './operators';
+import { REGEX_BUILTINS } from './regex';
+import { SET_BUILTINS } from './sets';
+import { STRING_BUILTINS } from './strings';
+import { TYPE_BUILTINS } from './typenames';
 import type { BuiltinDef } from './types';
 
-const GROUPS: readonly (readonly BuiltinDef[])[] = [OPERATOR_BUILTINS];
+const GROUPS: readonly (readonly BuiltinDef[])[] = [
+  OPERATOR_BUILTINS,
+  NUMBER_BUILTINS,
+  AGGREGATE_BUILTINS,
+  STRING_BUILTINS,
+  REGEX_BUILTINS,
+  GLOB_BUILTINS,
+  OBJECT_BUILTINS,
+  ARRAY_BUILTINS,
+  SET_BUILTINS,
+  TYPE_BUILTINS,
+  GRAPH_BUILTINS,
+];
 
 function catalogue(): ReadonlyMap<string, BuiltinDef> {
   const map = new Map<string, BuiltinDef>();
