@@ -1,0 +1,36 @@
+/**
+ * `verdict` — the command-line entry point. Each command group lives in its own file under
+ * cli/ and exports a `register(program)` function; this file only wires them together.
+ */
+import { Command } from 'commander';
+import { register as registerEval } from './eval';
+import { register as registerMigrate } from './migrate';
+import { register as registerServe } from './serve';
+
+type Registrar = (program: Command) => void;
+
+const registrars: readonly Registrar[] = [registerServe, registerMigrate, registerEval];
+
+export function buildProgram(): Command {
+  const program = new Command('verdict')
+    .description(
+      'Policy-as-code authorization: author, test, build and serve Rego and CASL policies.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError();
+  for (const register of registrars) register(program);
+  return program;
+}
+
+/** Runs the CLI on `argv`; errors end as one `verdict: message` line and exit code 1. */
+export function run(argv: readonly string[] = process.argv): Promise<void> {
+  return buildProgram()
+    .parseAsync([...argv])
+    .then(
+      () => undefined,
+      (err: unknown) => {
+        process.stderr.write(`verdict: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 1;
+      },
+    );
+}
