@@ -3,13 +3,21 @@
  * cli/ and exports a `register(program)` function; this file only wires them together.
  */
 import { Command } from 'commander';
+import { register as registerCheck } from './check';
 import { register as registerEval } from './eval';
+import { register as registerFmt } from './fmt';
 import { register as registerMigrate } from './migrate';
 import { register as registerServe } from './serve';
 
 type Registrar = (program: Command) => void;
 
-const registrars: readonly Registrar[] = [registerServe, registerMigrate, registerEval];
+const registrars: readonly Registrar[] = [
+  registerServe,
+  registerMigrate,
+  registerEval,
+  registerFmt,
+  registerCheck,
+];
 
 export function buildProgram(): Command {
   const program = new Command('verdict')
