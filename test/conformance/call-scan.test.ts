@@ -21,6 +21,11 @@ describe('calledNames', () => {
     expect([...calledNames(src)].sort()).toEqual(['count', 'startswith', 'strings.split_n']);
   });
 
+  it('finds calls nested in calls', () => {
+    const src = 'p if { round(units.parse("100m") * 1000) == count(split(x, ","))[0] }';
+    expect([...calledNames(src)].sort()).toEqual(['count', 'round', 'split', 'units.parse']);
+  });
+
   it('ignores keywords, refs into data and input, set(), and ref continuations', () => {
     const src = 'p if { not (1 == 2); data.lib.f(1); input.g(2); s := set(); x := y[0].h(3) }';
     expect([...calledNames(src)]).toEqual([]);

@@ -80,13 +80,14 @@ function blank(text: string): string {
 export function calledNames(src: string): Set<string> {
   const code = codeOnly(src);
   const names = new Set<string>();
-  // The name must not continue a ref (`x.y[0].f(`) nor follow a term (`")(`).
-  const call = new RegExp(String.raw`(^|[^A-Za-z0-9_.\]\)"\x60])(${NAME})([ \t]*)\((\s*\))?`, 'g');
+  // The name must not continue a ref (`x.y[0].f(`) nor follow a term (`")(`); a lookbehind, so
+  // that nested calls (`round(units.parse(x))`) are all found.
+  const call = new RegExp(String.raw`(?<![A-Za-z0-9_.\]\)"\x60])(${NAME})([ \t]*)\((\s*\))?`, 'g');
   for (const m of code.matchAll(call)) {
-    const name = m[2] ?? '';
+    const name = m[1] ?? '';
     // `contains(s, x)` is the builtin; `p contains (x)` is the keyword of a rule head.
-    if (name === 'contains' ? m[3] !== '' : KEYWORDS.has(name)) continue;
-    if (name === 'set' && m[4] !== undefined) continue;
+    if (name === 'contains' ? m[2] !== '' : KEYWORDS.has(name)) continue;
+    if (name === 'set' && m[3] !== undefined) continue;
     if (!refIntoDocument(name)) names.add(name);
   }
   // `with time.now_ns as 1` replaces a builtin, so the case needs it to exist.
