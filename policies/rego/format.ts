@@ -206,7 +206,20 @@ class Printer {
     if (rule.default) this.write('default ');
     this.head(rule.head);
     const bodyEnd = rule.else[0]?.loc.offset ?? rule.end?.offset;
-    if (rule.body.length > 0) this.ruleBody(rule.body, bodyEnd);
+    const [only] = rule.body;
+    // `p if x` written without braces stays that way (the literal ends where the rule does).
+    const unbraced =
+      only !== undefined &&
+      rule.body.length === 1 &&
+      rule.else.length === 0 &&
+      only.end !== undefined &&
+      only.end.offset === rule.end?.offset;
+    if (unbraced) {
+      this.write(' if ');
+      this.literal(only);
+    } else if (rule.body.length > 0) {
+      this.ruleBody(rule.body, bodyEnd);
+    }
     rule.else.forEach((clause, i) => {
       this.elseClause(clause, rule.else[i + 1]?.loc.offset ?? rule.end?.offset);
     });

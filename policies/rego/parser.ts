@@ -186,14 +186,14 @@ class ModuleParser extends TermParser {
     return { term, diagnostics: [] };
   }
 
-  /** Skips past a statement that failed to parse: to the next line starting in column 1. */
+  /** Skips past a statement that failed to parse: to the next line starting with a word in column 1. */
   private recover(start: number, firstError: number): void {
     const error = this.diagnostics[firstError];
     const errorIndex = error?.position ? this.tokenIndexAt(error.position.offset) : start;
     this.pos = Math.max(start + 1, errorIndex);
-    while (this.tok.kind !== 'eof' && !(this.tok.newlineBefore && this.tok.col === 1)) {
-      this.advance();
-    }
+    const startsStatement = (t: Token): boolean =>
+      t.newlineBefore && t.col === 1 && t.kind === 'ident';
+    while (this.tok.kind !== 'eof' && !startsStatement(this.tok)) this.advance();
     // Only the first error of a statement is reliable; the rest are follow-ups.
     this.diagnostics.length = Math.min(this.diagnostics.length, firstError + 1);
   }
