@@ -1,6 +1,13 @@
 import type { Bindings } from '../../policies/query';
 import { ObjectValue, SetValue, type Value } from '../../policies/ir/value';
-import { actualResultSet, asJSONValue, clip, resultsMatch, showResultSet } from './compare';
+import {
+  actualResultSet,
+  asJSONValue,
+  clip,
+  firstDifference,
+  resultsMatch,
+  showResultSet,
+} from './compare';
 
 const plain = { sortBindings: false, ignoreGeneratedVars: false };
 const row = (entries: Record<string, Value>): Bindings => new Map(Object.entries(entries));
@@ -83,5 +90,17 @@ describe('clip', () => {
   it('prints result sets compactly', () => {
     const set = actualResultSet([row({ x: new SetValue([2, 1]) }), row({ x: 'a' })], plain);
     expect(showResultSet(set)).toBe('[{"x":"a"},{"x":[1,2]}]');
+  });
+});
+
+describe('firstDifference', () => {
+  it('points at the first differing key or index', () => {
+    const want = ObjectValue.fromRecord({ x: ObjectValue.fromRecord({ a: [1, 2], b: 'same' }) });
+    const got = ObjectValue.fromRecord({ x: ObjectValue.fromRecord({ a: [1, 3], b: 'same' }) });
+    expect(firstDifference(want, got)).toBe('x["a"][1]: expected 2 got 3');
+    expect(firstDifference(want, want)).toBeUndefined();
+    const missing = ObjectValue.fromRecord({ x: ObjectValue.fromRecord({ a: [1, 2] }) });
+    expect(firstDifference(want, missing)).toBe('x["b"]: missing, expected "same"');
+    expect(firstDifference([1], [1, 2])).toBe('value: expected [1] got [1,2]');
   });
 });

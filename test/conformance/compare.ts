@@ -82,3 +82,33 @@ export function clip(text: string, max = MAX_SHOWN): string {
   const oneLine = text.replace(/\s*\n\s*/g, ' ');
   return oneLine.length <= max ? oneLine : oneLine.slice(0, max - 1) + '…';
 }
+
+/**
+ * Where two values first differ, as `<path>: expected <a> got <b>`, descending through objects
+ * and arrays of equal length; undefined when they are equal.
+ */
+export function firstDifference(want: Value, got: Value, at = ''): string | undefined {
+  if (equal(want, got)) return undefined;
+  if (want instanceof ObjectValue && got instanceof ObjectValue) {
+    const keys = new SetValue([...want.keys(), ...got.keys()]);
+    for (const k of keys) {
+      const w = want.get(k);
+      const g = got.get(k);
+      // At the top (a row of bindings) keys are variable names.
+      const path = at === '' && typeof k === 'string' ? k : `${at}[${toJSONText(k)}]`;
+      if (w === undefined) return `${path}: unexpected, got ${clip(toJSONText(g ?? null), 80)}`;
+      if (g === undefined) return `${path}: missing, expected ${clip(toJSONText(w), 80)}`;
+      const inner = firstDifference(w, g, path);
+      if (inner !== undefined) return inner;
+    }
+  }
+  if (Array.isArray(want) && Array.isArray(got) && want.length === got.length) {
+    const w = want as readonly Value[];
+    const g = got as readonly Value[];
+    for (let i = 0; i < w.length; i++) {
+      const inner = firstDifference(w[i] as Value, g[i] as Value, `${at}[${i}]`);
+      if (inner !== undefined) return inner;
+    }
+  }
+  return `${at || 'value'}: expected ${clip(toJSONText(want), 80)} got ${clip(toJSONText(got), 80)}`;
+}

@@ -34,7 +34,9 @@ describe('judge', () => {
   it('passes equal results and explains different ones', () => {
     const c = oneCase(WANT_X);
     expect(judge(c, results({ x: 1 }))).toBeUndefined();
-    expect(judge(c, results({ x: 2 }))).toBe('expected [{"x":1}] got [{"x":2}]');
+    expect(judge(c, results({ x: 2 }))).toBe(
+      'at x: expected 1 got 2; expected [{"x":1}] got [{"x":2}]',
+    );
     expect(judge(c, results())).toBe('expected [{"x":1}] got []');
   });
 

@@ -16,7 +16,13 @@
 import { formatDiagnostic, type Diagnostic } from '../../policies/diagnostic';
 import { evalQuery, type QueryOutcome } from '../../policies/query';
 import { equal, type Value } from '../../policies/ir/value';
-import { actualResultSet, clip, expectedResultSet, showResultSet } from './compare';
+import {
+  actualResultSet,
+  clip,
+  expectedResultSet,
+  firstDifference,
+  showResultSet,
+} from './compare';
 import type { ConformanceCase } from './corpus';
 import { inputTermValue, type Evaluator } from './input-term';
 import {
@@ -118,7 +124,14 @@ export function judge(c: ConformanceCase, outcome: QueryOutcome): string | undef
   if (c.wantResult !== undefined) {
     const got = actualResultSet(outcome.results, c);
     const want = expectedResultSet(c.wantResult);
-    if (!equal(got, want)) return `expected ${showResultSet(want)} got ${showResultSet(got)}`;
+    if (!equal(got, want)) {
+      const whole = `expected ${showResultSet(want)} got ${showResultSet(got)}`;
+      // With one row on each side, say first where they differ: long values get cut.
+      const [w] = want.sorted();
+      const [g] = got.sorted();
+      const where = want.size === 1 && got.size === 1 && w !== undefined && g !== undefined;
+      return where ? clip(`at ${firstDifference(w, g) ?? '?'}; ${whole}`) : whole;
+    }
   }
   if (c.wantDefined !== undefined && outcome.results.length > 0 !== c.wantDefined) {
     return `expected ${c.wantDefined ? 'defined' : 'undefined'} got ${outcome.results.length} results`;
