@@ -41,6 +41,8 @@ export class ParserState {
   protected readonly diagnostics: Diagnostic[] = [];
   protected wildcard = 0;
   private depth = 0;
+  /** Parsing work done so far (nested parses entered); tests bound it by the token count. */
+  steps = 0;
   /** Keywords enabled by imports on top of Rego v1's (`and`, `or`). */
   protected readonly extraKeywords = new Set<string>();
 
@@ -167,6 +169,7 @@ export class ParserState {
 
   /** Enters one level of nesting; false (with a diagnostic) when the input nests too deeply. */
   protected enter(): boolean {
+    this.steps++;
     if (this.depth >= MAX_NESTING) {
       this.fail(`expression nested more than ${MAX_NESTING} levels deep: split it into rules`);
       return false;

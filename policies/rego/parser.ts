@@ -258,10 +258,10 @@ class ModuleParser extends TermParser {
   }
 
   /** A dotted path whose first part may be any word (`package a.b`, `import future.keywords.in`). */
-  private parsePath(what: string): RefTerm | undefined {
+  private parsePath(what: string, example: string): RefTerm | undefined {
     const first = this.tok;
     if (first.kind !== 'ident') {
-      this.unexpected(`expected the ${what}`);
+      this.unexpected(`expected ${what}, like \`${example}\``);
       return undefined;
     }
     this.advance();
@@ -277,12 +277,12 @@ class ModuleParser extends TermParser {
         ? term
         : { type: 'ref', head: term, path: [], loc: term.loc, end: term.end };
     if (ref.head.type !== 'var') {
-      this.fail(`the ${what} must start with a name`, first);
+      this.fail(`${what} must start with a name`, first);
       return undefined;
     }
     const bad = ref.path.find((p) => p.type !== 'string');
     if (bad) {
-      this.fail(`the ${what} must be made of names or strings, like a.b["c-d"]`, first, bad.loc);
+      this.fail(`${what} must be made of names or strings, like a.b["c-d"]`, first, bad.loc);
       return undefined;
     }
     return ref;
@@ -290,7 +290,7 @@ class ModuleParser extends TermParser {
 
   private parsePackage(): Package | undefined {
     const pkgTok = this.advance();
-    const ref = this.parsePath('package path, like `package authz.rbac`');
+    const ref = this.parsePath('a package path', 'package authz.rbac');
     if (!ref) return undefined;
     const path = [
       ref.head.type === 'var' ? ref.head.name : '',
@@ -301,7 +301,7 @@ class ModuleParser extends TermParser {
 
   private parseImport(): Import | undefined {
     const importTok = this.advance();
-    const path = this.parsePath('import path, like `import data.roles`');
+    const path = this.parsePath('an import path', 'import data.roles');
     if (!path) return undefined;
     const root = path.head.type === 'var' ? path.head.name : '';
     const parts = path.path.map((p) => (p.type === 'string' ? p.value : ''));
@@ -709,6 +709,17 @@ export function parseModule(text: string, file = ''): ModuleParseResult {
     if (lexed.diagnostics.length === 0) return result;
     return { diagnostics: withLexerErrors(lexed, result.diagnostics) };
   });
+}
+
+/**
+ * Parses a module and reports the work it took: `steps` counts nested parses entered, `tokens`
+ * the input's tokens. Used by tests to check that parsing stays proportional to the input.
+ */
+export function measureParse(text: string): { steps: number; tokens: number } {
+  const lexed = lex(text);
+  const parser = new ModuleParser(lexed.tokens, '');
+  guarded('', () => parser.parseModule(lexed.comments));
+  return { steps: parser.steps, tokens: lexed.tokens.length };
 }
 
 export function parseQuery(text: string, file = ''): QueryParseResult {
