@@ -34,10 +34,16 @@ const embeddedConnectionHeadroom = 5;
 export function createKnex(
   connectionString: string,
   poolMax: number,
+  logger: Logger,
   options: OpenDatabaseOptions = {},
 ): Knex {
+  const log = (level: 'debug' | 'warn' | 'error') => (message: unknown) => {
+    logger[level]({ knex: messageOf(message) }, 'knex');
+  };
   return knex({
     client: 'pg',
+    // Knex writes to the console by default; keep its messages in the JSON log instead.
+    log: { debug: log('debug'), warn: log('warn'), error: log('error'), deprecate: log('warn') },
     connection: { connectionString },
     pool: { min: 0, max: poolMax },
     // A pool that cannot get a connection fails the request instead of queueing it forever.
@@ -62,7 +68,7 @@ export async function openDatabase(
     });
     connectionString = embedded.connectionString;
   }
-  const db = createKnex(connectionString, config.databasePoolMax, options);
+  const db = createKnex(connectionString, config.databasePoolMax, logger, options);
   const ping = async (): Promise<void> => {
     await db.raw('select 1');
   };

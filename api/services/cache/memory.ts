@@ -39,6 +39,12 @@ export class MemoryCache implements CacheStore {
     return Promise.resolve();
   }
 
+  remainingTtl(key: string): Promise<number | undefined> {
+    if (!this.entries.has(key)) return Promise.resolve(undefined);
+    const remaining = this.entries.getRemainingTTL(key);
+    return Promise.resolve(remaining > 0 && Number.isFinite(remaining) ? remaining : undefined);
+  }
+
   increment(key: string, windowMs: number): Promise<number> {
     const current = this.entries.get(key);
     const count = (current === undefined ? 0 : Number(current)) + 1;

@@ -31,6 +31,8 @@ export class RedisCache implements CacheStore {
   private readonly subscriber: Redis;
   private readonly keyPrefix: string;
   private readonly listeners = new Map<string, Set<MessageListener>>();
+  /** The SUBSCRIBE of each channel with listeners, settled once Redis confirmed it. */
+  private readonly subscribed = new Map<string, Promise<unknown>>();
   private readonly logger: Logger;
 
   private constructor(commands: Redis, subscriber: Redis, options: RedisCacheOptions) {
@@ -46,13 +48,24 @@ export class RedisCache implements CacheStore {
   /** Connects both connections; fails with `cache_unavailable` when Redis cannot be reached. */
   static async connect(options: RedisCacheOptions): Promise<RedisCache> {
     const client = (name: string): Redis => {
+      let connectedOnce = false;
       const redis = new Redis(options.url, {
         keyPrefix: options.keyPrefix,
         lazyConnect: true,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
+        connectTimeout: 5000,
+        // How long a closing socket may linger. ioredis arms this timer even for a socket that
+        // never connected, which would otherwise hold the process open after a failed start.
+        disconnectTimeout: 100,
         commandTimeout: options.commandTimeoutMs ?? 2000,
         connectionName: `verdict-${name}`,
+        // A Redis that was never reached fails the start; one that goes away later is
+        // retried forever with a capped backoff while readiness reports the outage.
+        retryStrategy: (attempt) => (connectedOnce ? Math.min(attempt * 200, 2000) : null),
+      });
+      redis.once('ready', () => {
+        connectedOnce = true;
       });
       // Without a listener ioredis prints each reconnect failure to stderr.
       redis.on('error', (err: unknown) => {
@@ -62,9 +75,11 @@ export class RedisCache implements CacheStore {
     };
     const commands = client('commands');
     const subscriber = client('subscriber');
-    try {
-      await Promise.all([commands.connect(), subscriber.connect()]);
-    } catch (err) {
+    // Settle both attempts before giving up, so no connection is left half-open.
+    const attempts = await Promise.allSettled([commands.connect(), subscriber.connect()]);
+    const failed = attempts.find((attempt) => attempt.status === 'rejected');
+    if (failed !== undefined) {
+      const err: unknown = failed.reason;
       commands.disconnect();
       subscriber.disconnect();
       throw new VerdictError(
@@ -89,6 +104,12 @@ export class RedisCache implements CacheStore {
     await this.commands.del(key);
   }
 
+  async remainingTtl(key: string): Promise<number | undefined> {
+    // PTTL answers -2 for a missing key and -1 for a key without expiry.
+    const ms = await this.commands.pttl(key);
+    return ms >= 0 ? ms : undefined;
+  }
+
   async increment(key: string, windowMs: number): Promise<number> {
     const count = await this.commands.eval(incrementScript, 1, key, windowMs);
     if (typeof count !== 'number') throw new Error(`unexpected INCR reply ${String(count)}`);
@@ -105,18 +126,26 @@ export class RedisCache implements CacheStore {
     if (set === undefined) {
       set = new Set();
       this.listeners.set(fullChannel, set);
-      await this.subscriber.subscribe(fullChannel);
+      this.subscribed.set(fullChannel, this.subscriber.subscribe(fullChannel));
     }
     const subscription: MessageListener = (message) => {
       listener(message);
     };
     set.add(subscription);
+    // A second subscriber to the same channel also waits until Redis confirmed the channel.
+    try {
+      await this.subscribed.get(fullChannel);
+    } catch (err) {
+      set.delete(subscription);
+      throw err;
+    }
     return async () => {
       const current = this.listeners.get(fullChannel);
       if (current === undefined) return;
       current.delete(subscription);
       if (current.size === 0) {
         this.listeners.delete(fullChannel);
+        this.subscribed.delete(fullChannel);
         await this.subscriber.unsubscribe(fullChannel);
       }
     };
@@ -128,6 +157,7 @@ export class RedisCache implements CacheStore {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.subscribed.clear();
     await Promise.all([quietly(this.commands), quietly(this.subscriber)]);
   }
 

@@ -12,6 +12,8 @@ export interface CacheStore {
   /** Stores `value`; with `ttlMs` it expires after that many milliseconds. */
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Milliseconds until `key` expires; undefined when it does not exist or never expires. */
+  remainingTtl(key: string): Promise<number | undefined>;
   /**
    * Adds one to the counter at `key` and returns the new count; the first increment starts a
    * window of `windowMs` after which the counter disappears (fixed-window rate limits).
