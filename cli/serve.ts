@@ -17,8 +17,14 @@ export async function serve(
 ): Promise<RunningServer> {
   const config = loadConfig(options.port === undefined ? env : { ...env, PORT: options.port });
   const server = await start({ config });
-  stopOnSignals(server);
-  return server;
+  const removeSignalHandlers = stopOnSignals(server);
+  return {
+    ...server,
+    stop: async () => {
+      removeSignalHandlers();
+      await server.stop();
+    },
+  };
 }
 
 export function register(program: Command): void {

@@ -8,6 +8,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
+import { runMigrate } from '../../cli/migrate';
+import { serve } from '../../cli/serve';
 import { migrations } from '../../migrations';
 import { createTestDatabase, tempDir, type TestDatabase } from './helpers/services';
 
@@ -189,5 +191,46 @@ describe('verdict with a bad configuration', () => {
       '  REDIS_URL="localhost:6379": expected a redis:// or rediss:// URL, e.g. redis://cache:6379/0',
       '  LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent (default info)',
     ]);
+  });
+});
+
+describe('the serve and migrate commands in-process', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('cli_inprocess');
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('runMigrate reports what it did, line by line', async () => {
+    const env = { DATABASE_URL: database.url, LOG_LEVEL: 'silent' };
+    const written: string[] = [];
+    const write = (line: string): void => {
+      written.push(line);
+    };
+    const names = migrations.map((m) => m.name);
+    expect(await runMigrate('up', { env, write })).toEqual(names.map((n) => `applied  ${n}`));
+    expect(await runMigrate('unlock', { env, write })).toEqual(['migration lock released']);
+    expect(await runMigrate('down', { env, write, all: true })).toEqual(
+      [...names].reverse().map((n) => `reverted ${n}`),
+    );
+    expect(written).toHaveLength(names.length * 2 + 1);
+  });
+
+  it('serve starts with --port overriding PORT and stops cleanly, signal handlers removed', async () => {
+    const before = process.listenerCount('SIGTERM');
+    const server = await serve(
+      { port: '0' },
+      { PORT: '1', VERDICT_HOST: '127.0.0.1', DATABASE_URL: database.url, LOG_LEVEL: 'silent' },
+    );
+    try {
+      expect(server.port).toBeGreaterThan(1);
+      expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+      await request(server.url).get('/health/ready').expect(200);
+    } finally {
+      await server.stop();
+    }
+    expect(process.listenerCount('SIGTERM')).toBe(before);
   });
 });

@@ -1,0 +1,180 @@
+import path from 'node:path';
+import { describeConfig, loadConfig } from '../../../api/config';
+import { VerdictError } from '../../../api/errors';
+
+/** The lines of the error `loadConfig(env)` throws. */
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env, '/srv/verdict');
+  } catch (err) {
+    expect(err).toBeInstanceOf(VerdictError);
+    const error = err as VerdictError;
+    expect(error.code).toBe('config_invalid');
+    const [heading, ...lines] = error.message.split('\n');
+    expect(heading).toMatch(/^invalid configuration \(\d+ bad settings?\):$/);
+    expect(error.extensions.problems).toEqual(lines.map((line) => line.trim()));
+    return lines.map((line) => line.trim());
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('has working defaults for an empty environment', () => {
+    expect(loadConfig({}, '/srv/verdict')).toEqual({
+      port: 8181,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      databasePoolMax: 10,
+      redisUrl: undefined,
+      redisKeyPrefix: 'verdict:',
+      dataDir: path.resolve('/srv/verdict', '.verdict'),
+      embeddedPgPort: 0,
+      logLevel: 'info',
+      secretKey: undefined,
+      shutdownTimeoutMs: 10000,
+    });
+  });
+
+  it('reads every setting, coercing numbers and resolving the data folder', () => {
+    const config = loadConfig(
+      {
+        PORT: '9000',
+        VERDICT_HOST: '127.0.0.1',
+        DATABASE_URL: 'postgres://app:pw@db:5432/verdict',
+        VERDICT_DB_POOL_MAX: '25',
+        REDIS_URL: 'rediss://cache:6380/2',
+        VERDICT_REDIS_PREFIX: 'prod:',
+        VERDICT_DATA_DIR: 'state',
+        VERDICT_EMBEDDED_PG_PORT: '5433',
+        LOG_LEVEL: 'debug',
+        VERDICT_SECRET_KEY: 'k'.repeat(32),
+        VERDICT_SHUTDOWN_TIMEOUT_MS: '2500',
+      },
+      '/srv/verdict',
+    );
+    expect(config).toEqual({
+      port: 9000,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://app:pw@db:5432/verdict',
+      databasePoolMax: 25,
+      redisUrl: 'rediss://cache:6380/2',
+      redisKeyPrefix: 'prod:',
+      dataDir: '/srv/verdict/state',
+      embeddedPgPort: 5433,
+      logLevel: 'debug',
+      secretKey: 'k'.repeat(32),
+      shutdownTimeoutMs: 2500,
+    });
+  });
+
+  it('treats empty and blank variables as unset', () => {
+    const config = loadConfig({ PORT: '', DATABASE_URL: '  ', LOG_LEVEL: '' }, '/x');
+    expect(config.port).toBe(8181);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(loadConfig({ HOME: '/root', VERDICT_UNKNOWN: 'x' }, '/x').port).toBe(8181);
+  });
+
+  it.each([
+    [
+      'PORT',
+      'http',
+      'PORT="http": expected an integer from 0 to 65535 (the HTTP port; default 8181)',
+    ],
+    [
+      'PORT',
+      '65536',
+      'PORT="65536": expected an integer from 0 to 65535 (the HTTP port; default 8181)',
+    ],
+    [
+      'PORT',
+      '80.5',
+      'PORT="80.5": expected an integer from 0 to 65535 (the HTTP port; default 8181)',
+    ],
+    [
+      'VERDICT_HOST',
+      'my host',
+      'VERDICT_HOST="my host": expected a host name or IP address to listen on (default 0.0.0.0)',
+    ],
+    [
+      'DATABASE_URL',
+      'mysql://root@db/verdict',
+      'DATABASE_URL=(value hidden): expected a postgres:// or postgresql:// URL, e.g. postgres://user:pass@db:5432/verdict',
+    ],
+    [
+      'VERDICT_DB_POOL_MAX',
+      '0',
+      'VERDICT_DB_POOL_MAX="0": expected an integer from 1 to 200 (database connections per process; default 10)',
+    ],
+    [
+      'REDIS_URL',
+      'cache:6379',
+      'REDIS_URL="cache:6379": expected a redis:// or rediss:// URL, e.g. redis://cache:6379/0',
+    ],
+    [
+      'VERDICT_REDIS_PREFIX',
+      'has space',
+      'VERDICT_REDIS_PREFIX="has space": expected letters, digits and ._:- only, at most 64 characters (default verdict:)',
+    ],
+    [
+      'VERDICT_EMBEDDED_PG_PORT',
+      '-1',
+      'VERDICT_EMBEDDED_PG_PORT="-1": expected an integer from 0 to 65535 (0 picks a free port; default 0)',
+    ],
+    [
+      'LOG_LEVEL',
+      'verbose',
+      'LOG_LEVEL="verbose": expected one of fatal, error, warn, info, debug, trace, silent (default info)',
+    ],
+    [
+      'VERDICT_SECRET_KEY',
+      'short-secret',
+      'VERDICT_SECRET_KEY=(value hidden): expected at least 32 characters (e.g. the output of `openssl rand -base64 48`)',
+    ],
+    [
+      'VERDICT_SHUTDOWN_TIMEOUT_MS',
+      'soon',
+      'VERDICT_SHUTDOWN_TIMEOUT_MS="soon": expected an integer from 0 to 600000 milliseconds (default 10000)',
+    ],
+  ])('rejects %s=%j with one clear line', (name, value, line) => {
+    expect(problemsOf({ [name]: value })).toEqual([line]);
+  });
+
+  it('reports every bad setting at once, one line each, in a stable order', () => {
+    const lines = problemsOf({ LOG_LEVEL: 'loud', PORT: 'x', VERDICT_SECRET_KEY: 'abc' });
+    expect(lines.map((line) => line.split(/[=:]/)[0])).toEqual([
+      'PORT',
+      'LOG_LEVEL',
+      'VERDICT_SECRET_KEY',
+    ]);
+  });
+
+  it('never echoes a secret value', () => {
+    const secret = 'p@ssw0rd-that-is-too-short';
+    const lines = problemsOf({ VERDICT_SECRET_KEY: secret, DATABASE_URL: `mysql://u:${secret}@h` });
+    expect(lines.join('\n')).not.toContain(secret);
+  });
+});
+
+describe('describeConfig', () => {
+  it('masks passwords and the secret key for logging', () => {
+    const described = describeConfig(
+      loadConfig(
+        {
+          DATABASE_URL: 'postgres://app:hunter2@db:5432/verdict',
+          REDIS_URL: 'redis://:hunter3@cache:6379',
+          VERDICT_SECRET_KEY: 's'.repeat(40),
+        },
+        '/x',
+      ),
+    );
+    const text = JSON.stringify(described);
+    expect(text).not.toMatch(/hunter2|hunter3|s{40}/);
+    expect(described.databaseUrl).toBe('postgres://app:***@db:5432/verdict');
+    expect(described.redisUrl).toBe('redis://:***@cache:6379');
+    expect(described.secretKey).toBe('(set)');
+  });
+});
