@@ -19,6 +19,7 @@ export interface MetadataBlock {
 export interface AnnotationTarget {
   readonly kind: 'package' | 'import' | 'rule';
   readonly loc: Position;
+  readonly end?: Position;
 }
 
 export interface AttachedAnnotations {
@@ -93,6 +94,18 @@ export function attachAnnotations(
       continue;
     }
     const fields = parsed.fields;
+    const inside = targets.find(
+      (t) => t.loc.offset < block.loc.offset && block.loc.offset < (t.end?.offset ?? 0),
+    );
+    if (inside) {
+      diagnostics.push(
+        parseError(
+          `METADATA block inside a ${inside.kind}: move it right above the rule`,
+          block.loc,
+        ),
+      );
+      continue;
+    }
     const index = targets.findIndex((t) => t.loc.line > block.lastLine);
     const target = targets[index];
     const written = fields.scope;

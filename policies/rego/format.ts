@@ -51,6 +51,13 @@ function precedence(t: Term): number {
   return PRIMARY_PRECEDENCE;
 }
 
+/** A two-argument infix call that prints as `a op b` (`:=` and `=` included). */
+function isBinary(t: CallTerm): boolean {
+  return (
+    t.infix !== undefined && t.args.length === 2 && refName(t.operator) === INFIX_BUILTINS[t.infix]
+  );
+}
+
 function isMember3(t: Term): boolean {
   return t.type === 'call' && t.infix === 'in' && t.args.length === 3;
 }
@@ -135,7 +142,8 @@ class Printer {
       if (previous !== undefined && c.loc.line > previous + 1) this.blankLine();
       this.nextComment++;
       this.endLine();
-      this.lines.push(`#${c.text}`);
+      // A comment that was not in column 1 stays out of it: column 1 makes METADATA blocks.
+      this.lines.push(`${c.loc.col > 1 ? ' ' : ''}#${c.text}`);
       previous = c.loc.line;
       this.lastLine = c.loc.line;
     }
@@ -451,11 +459,8 @@ class Printer {
         this.membership(a, b, c);
         return;
       }
-      if (t.args.length === 2 && operator === INFIX_BUILTINS[t.infix]) {
-        const p = PRECEDENCE[t.infix];
-        this.term(a, { min: Math.max(p, 1) });
-        this.write(` ${t.infix} `);
-        this.term(b, { min: p + 1 });
+      if (isBinary(t)) {
+        this.binaryChain(t);
         return;
       }
     }
@@ -470,6 +475,32 @@ class Printer {
     }
     this.ref(t.operator);
     this.items('(', t.args, ')', t.loc, t.end, LIST);
+  }
+
+  /**
+   * `a + b + c ...`: the left spine of same-precedence operators is printed in a loop, so long
+   * chains do not nest the printer's recursion.
+   */
+  private binaryChain(t: CallTerm): void {
+    const p = precedence(t);
+    const chain: CallTerm[] = [];
+    let left: Term = t;
+    const assignment = (c: CallTerm): boolean => c.infix === '=' || c.infix === ':=';
+    while (
+      left.type === 'call' &&
+      isBinary(left) &&
+      precedence(left) === p &&
+      (left === t || !assignment(left))
+    ) {
+      chain.push(left);
+      left = left.args[0] as Term;
+    }
+    this.term(left, { min: Math.max(p, 1) });
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const call = chain[i] as CallTerm;
+      this.write(` ${call.infix ?? ''} `);
+      this.term(call.args[1] as Term, { min: p + 1 });
+    }
   }
 
   private ref(r: RefTerm): void {

@@ -122,6 +122,7 @@ export class TermParser extends ParserState {
 
   private parseIn(keyValue: boolean): Term | undefined {
     if (!this.enter()) return undefined;
+    let levels = 0; // `in` operators entered, besides this call
     try {
       let lhs = this.parseRelation();
       if (!lhs) return undefined;
@@ -139,6 +140,8 @@ export class TermParser extends ParserState {
         }
       }
       while (this.isKeyword('in')) {
+        if (!this.enter()) return undefined;
+        levels++;
         const opTok = this.advance();
         const rhs = this.parseRelation();
         if (!rhs) return undefined;
@@ -146,7 +149,7 @@ export class TermParser extends ParserState {
       }
       return lhs;
     } finally {
-      this.leave();
+      for (; levels >= 0; levels--) this.leave();
     }
   }
 
@@ -156,16 +159,25 @@ export class TermParser extends ParserState {
     operand: () => Term | undefined,
   ): Term | undefined {
     let lhs = operand();
-    while (lhs) {
-      const t = this.tok;
-      const op = operators.find((o) => this.isPunct(o, t));
-      if (op === undefined) return lhs;
-      this.advance();
-      const rhs = operand();
-      if (!rhs) return undefined;
-      lhs = this.infixCall(op, t, [lhs, rhs]);
+    // Each operator nests the tree one level deeper (`a + b + c` is `(a + b) + c`), so a chain
+    // counts against the nesting limit like brackets do.
+    let levels = 0;
+    try {
+      while (lhs) {
+        const t = this.tok;
+        const op = operators.find((o) => this.isPunct(o, t));
+        if (op === undefined) return lhs;
+        if (!this.enter()) return undefined;
+        levels++;
+        this.advance();
+        const rhs = operand();
+        if (!rhs) return undefined;
+        lhs = this.infixCall(op, t, [lhs, rhs]);
+      }
+      return undefined;
+    } finally {
+      for (; levels > 0; levels--) this.leave();
     }
-    return undefined;
   }
 
   private parseRelation(): Term | undefined {

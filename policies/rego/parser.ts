@@ -133,6 +133,7 @@ class ModuleParser extends TermParser {
     const targets: AnnotationTarget[] = this.statements.map((s) => ({
       kind: s.kind,
       loc: s.node.loc,
+      ...(s.node.end ? { end: s.node.end } : {}),
     }));
     const annotations = attachAnnotations(comments, targets);
     this.diagnostics.push(...annotations.diagnostics);

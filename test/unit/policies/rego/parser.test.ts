@@ -438,6 +438,11 @@ describe('errors', () => {
     expect(diagnostics[0]?.token).toBe('}');
   });
 
+  it('bounds operator chains like nesting, so later stages never recurse too deep', () => {
+    const long = Array.from({ length: 400 }, (_, i) => `x${i}`).join(' + ');
+    expect(errorLines(`package t\np := ${long}`)[0]).toContain('nested more than 250 levels deep');
+  });
+
   it('survives input nested far too deeply', () => {
     const deep = `package t\np := ${'['.repeat(20000)}`;
     const result = parseModule(deep, 't.rego');
