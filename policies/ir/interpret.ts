@@ -108,6 +108,8 @@ class Run {
   private readonly memo: Map<string, Value | null>[] = [new Map<string, Value | null>()];
   /** Documents replaced by `with data.x as v`: path → value (innermost last). */
   private readonly overrides: { path: readonly Value[]; value: Value }[] = [];
+  /** Where the builtin call being made was written (for strict-mode errors). */
+  private location: { file: string; line: number; col: number } | undefined;
   /** Functions replaced by `with f as g`. */
   private readonly mocks: { func: string; replacement: Replacement }[] = [];
 
@@ -162,7 +164,11 @@ class Run {
         const src = this.read(s.src, locals);
         const key = this.read(s.key, locals);
         if (src === undefined || key === undefined) return false;
-        const v = dot(src, key);
+        let v = dot(src, key);
+        if (v === undefined && s.altKey && src instanceof ObjectValue) {
+          const alt = this.read(s.altKey, locals);
+          if (alt !== undefined) v = src.get(alt);
+        }
         if (v === undefined) return false;
         locals[s.dst] = v;
         return true;
@@ -206,6 +212,7 @@ class Run {
           if (v === undefined && !(policyFunc && i < 2)) return false;
           args.push(v);
         }
+        this.location = s.loc;
         const v = this.call(s.func, args as Value[]);
         if (v === undefined) return false;
         locals[s.dst] = v;
@@ -382,12 +389,12 @@ class Run {
       if (sourceIsPolicy && !targetIsPolicy) callArgs = args.slice(2);
       if (!sourceIsPolicy && targetIsPolicy)
         callArgs = [this.currentInputData[0], this.currentInputData[1], ...args] as Value[];
-      // The replacement sees the original function (a mock does not apply inside itself).
-      this.mocks.splice(i, 1);
+      // A replacement runs with no replacements: it sees the original functions.
+      const saved = this.mocks.splice(0);
       try {
         return this.callUnmocked(target, callArgs);
       } finally {
-        this.mocks.splice(i, 0, mock);
+        this.mocks.push(...saved);
       }
     }
     return this.callUnmocked(name, args);
@@ -462,10 +469,11 @@ class Run {
       return fn();
     } catch (err) {
       if (err instanceof EvalError) throw err;
-      if (err instanceof BuiltinTypeError) throw new EvalError('eval_type_error', err.message);
+      // Builtin errors make the call undefined unless builtin errors are strict.
       if (err instanceof BuiltinError) {
-        if (this.strict) throw new EvalError('eval_builtin_error', err.message);
-        return undefined;
+        if (!this.strict) return undefined;
+        const code = err instanceof BuiltinTypeError ? 'eval_type_error' : 'eval_builtin_error';
+        throw new EvalError(code, err.message, this.location);
       }
       const message = err instanceof Error ? err.message : String(err);
       if (this.strict) throw new EvalError('eval_builtin_error', `${def.name}: ${message}`);

@@ -896,7 +896,7 @@ export class Planner {
         fn.emit({ op: 'callRelation', func: name, args, dst, block });
         return;
       }
-      fn.emit({ op: 'call', func: name, args, dst });
+      fn.emit({ op: 'call', func: name, args, dst, loc: where(t.loc) });
       k({ local: dst });
     });
   }
@@ -927,7 +927,13 @@ export class Planner {
   }
 
   /** Walks path[i..] from src: dot for values known now, scan for vars to bind. */
-  private walkPath(src: Operand, path: readonly ast.Term[], i: number, k: OpCont): void {
+  private walkPath(
+    src: Operand,
+    path: readonly ast.Term[],
+    i: number,
+    k: OpCont,
+    baseDoc = false,
+  ): void {
     const fn = this.fn;
     const part = path[i];
     if (!part) {
@@ -935,7 +941,7 @@ export class Planner {
       return;
     }
     const next = (op: Operand): void => {
-      this.walkPath(op, path, i + 1, k);
+      this.walkPath(op, path, i + 1, k, baseDoc);
     };
     if (this.isPattern(part) || (part.type === 'var' && !this.isRootOrBound(part.name))) {
       const key = fn.newLocal();
@@ -948,9 +954,13 @@ export class Planner {
       fn.emit({ op: 'scan', src, key, value, block });
       return;
     }
+    // In base documents (JSON, string keys) a number in a data path also names the key
+    // written as its decimal text: `data.users[2]` finds `"2"`, as a storage path would.
+    const altKey =
+      baseDoc && part.type === 'number' ? this.constOf(String(parseNumber(part.raw))) : undefined;
     this.term(part, (keyOp) => {
       const dst = fn.newLocal();
-      fn.emit({ op: 'dot', src, key: keyOp, dst });
+      fn.emit({ op: 'dot', src, key: keyOp, dst, ...(altKey ? { altKey } : {}) });
       next({ local: dst });
     });
   }
@@ -989,6 +999,7 @@ export class Planner {
         [...node.path.map((p) => this.stringTerm(p)), ...path.slice(i)],
         0,
         k,
+        true,
       );
     };
     if (!this.hasVirtualBelow(node)) {

@@ -27,8 +27,17 @@ export type Stmt =
     }
   /** Makes dst undefined. */
   | { readonly op: 'reset'; readonly dst: Local }
-  /** dst := src[key]; undefined when src has no such key. */
-  | { readonly op: 'dot'; readonly src: Operand; readonly key: Operand; readonly dst: Local }
+  /**
+   * dst := src[key]; undefined when src has no such key. With `altKey`, an object without
+   * `key` is tried with `altKey` (numbers in base-document paths).
+   */
+  | {
+      readonly op: 'dot';
+      readonly src: Operand;
+      readonly key: Operand;
+      readonly dst: Local;
+      readonly altKey?: Operand;
+    }
   /** Runs `block` for each element of src (arrays: index/value, objects: key/value, sets: member/member). */
   | {
       readonly op: 'scan';
@@ -51,6 +60,8 @@ export type Stmt =
       readonly func: string;
       readonly args: readonly Operand[];
       readonly dst: Local;
+      /** Where a builtin call was written (errors in strict mode report it). */
+      readonly loc?: SourceLoc;
     }
   /** Runs block for each output of a relation builtin (`walk`): dst is bound to each. */
   | {
@@ -115,6 +126,12 @@ export type Stmt =
   | { readonly op: 'resultAdd'; readonly value: Local }
   /** Prints its operands (Rego `print`), never undefined. */
   | { readonly op: 'print'; readonly args: readonly Operand[] };
+
+export interface SourceLoc {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
 
 export interface ConflictInfo {
   readonly code: 'eval_conflict_error';

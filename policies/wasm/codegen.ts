@@ -328,12 +328,27 @@ class Generator {
       case 'dot': {
         const src = op(s.src);
         const key = op(s.key);
+        const srcLocal = this.newVar();
+        // A base-document path's number also names the key written as its text.
+        const alt = s.altKey
+          ? [
+              mod.if(
+                mod.i32.and(
+                  mod.i32.eqz(get(s.dst)),
+                  mod.i32.eq(this.rt('vd_type', [get(srcLocal)]), mod.i32.const(TYPE_CODE.object)),
+                ),
+                mod.local.set(s.dst, this.rt('vd_get', [get(srcLocal), op(s.altKey)])),
+              ),
+            ]
+          : [];
         return this.withChecks(
           checks,
           mod.block(
             null,
             [
-              mod.local.set(s.dst, this.rt('vd_get', [src, key])),
+              mod.local.set(srcLocal, src),
+              mod.local.set(s.dst, this.rt('vd_get', [get(srcLocal), key])),
+              ...alt,
               this.fail(label, mod.i32.eqz(get(s.dst))),
             ],
             this.none,

@@ -17,6 +17,10 @@ import { forEachTermShallow } from './walk';
 interface Scope {
   readonly parent: Scope | undefined;
   readonly names: Map<string, string>;
+  /** Literal index where a name is declared (`:=`, `some`): closures before it do not see it. */
+  readonly declaredAt?: Map<string, number>;
+  /** Index of the literal being resolved in this scope's body. */
+  current?: number;
 }
 
 /** What a module's free names can refer to. */
@@ -78,7 +82,11 @@ export class Resolver {
   private lookup(scope: Scope | undefined, name: string): string | undefined {
     for (let s = scope; s; s = s.parent) {
       const found = s.names.get(name);
-      if (found !== undefined) return found;
+      if (found === undefined) continue;
+      // From an inner scope, a declaration later in the enclosing body is not yet in force.
+      const at = s.declaredAt?.get(name);
+      if (s !== scope && at !== undefined && s.current !== undefined && at > s.current) continue;
+      return found;
     }
     return undefined;
   }
@@ -151,18 +159,22 @@ export class Resolver {
    * other names seen in the body (outside closures) are outer locals, globals, or new locals.
    */
   private bodyScope(body: ast.Body, parent: Scope | undefined, extra: readonly ast.Term[]): Scope {
-    const scope: Scope = { parent, names: new Map() };
+    const declaredAt = new Map<string, number>();
+    const scope: Scope = { parent, names: new Map(), declaredAt };
     const declare = (name: string) => {
       if (!scope.names.has(name)) scope.names.set(name, this.fresh(name));
     };
+    let index = 0;
     const declareTerm = (t: ast.Term) => {
       forEachTermShallow(t, (x) => {
-        if (x.type === 'var') declare(x.name);
+        if (x.type !== 'var') return;
+        declare(x.name);
+        if (!declaredAt.has(x.name)) declaredAt.set(x.name, index);
       });
     };
     for (const lit of body) {
       const e = lit.expr;
-      if (e.type === 'some') for (const v of e.vars) declare(v.name);
+      if (e.type === 'some') for (const v of e.vars) declareTerm(v);
       else if (e.type === 'somein') {
         if (e.key) declareTerm(e.key);
         declareTerm(e.value);
@@ -170,6 +182,7 @@ export class Resolver {
         const lhs = e.term.args[0];
         if (lhs) declareTerm(lhs);
       }
+      index++;
     }
     const seen = (t: ast.Term) => {
       forEachTermShallow(t, (x) => {
@@ -196,7 +209,10 @@ export class Resolver {
   }
 
   private bodyIn(body: ast.Body, scope: Scope): ast.Body {
-    return body.map((lit) => this.literal(lit, scope));
+    return body.map((lit, i) => {
+      scope.current = i;
+      return this.literal(lit, scope);
+    });
   }
 
   private literal(lit: ast.Literal, scope: Scope): ast.Literal {

@@ -8,6 +8,7 @@
  */
 import type { Diagnostic } from '../../diagnostic';
 import type * as ast from '../ast';
+import { lookupBuiltin } from '../builtins';
 import { ROOTS } from './resolve';
 import { forEachTermShallow, isClosure } from './walk';
 
@@ -199,7 +200,8 @@ export class Safety {
 
   literalDemand(lit: ast.Literal, bound: Bound): Demand {
     const d = emptyDemand();
-    for (const w of lit.with) merge(d, this.termDemand(w.value, bound));
+    for (const w of lit.with)
+      if (!namesBuiltin(w.value, bound)) merge(d, this.termDemand(w.value, bound));
     const e = lit.expr;
     switch (e.type) {
       case 'some':
@@ -408,6 +410,14 @@ export class Safety {
     for (const h of heads) for (const v of this.termDemand(h, r.bound).needs) needs.add(v);
     return needs;
   }
+}
+
+/** `with f as count`: a builtin's name used as a value (when no local of that name is bound). */
+function namesBuiltin(t: ast.Term, bound: Bound): boolean {
+  const head = t.type === 'var' ? t : t.type === 'ref' ? t.head : undefined;
+  if (head?.type !== 'var' || bound.has(head.name) || !isLocal(head.name)) return false;
+  const parts = t.type === 'ref' ? t.path.map((p) => (p.type === 'string' ? p.value : '')) : [];
+  return lookupBuiltin([head.name, ...parts].join('.')) !== undefined;
 }
 
 function objectPairs(a: ast.ObjectTerm, b: ast.ObjectTerm): [ast.Term, ast.Term][] {
