@@ -25,6 +25,7 @@ export type DiagnosticCode =
   | 'eval_builtin_error'
   | 'eval_type_error'
   | 'eval_budget_error'
+  | 'eval_memory_error'
   | 'eval_internal_error'
   | 'eval_with_merge_error';
 

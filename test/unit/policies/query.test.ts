@@ -124,7 +124,7 @@ all_small if every v in input.xs { v < 10 }
 none_big if not big
 big if { some v in input.xs; v > 100 }
 evens := [v | some v in input.xs; v % 2 == 0]
-doubled := {v: v * 2 | some v in input.xs}`;
+doubled := {v: d | some v in input.xs; d := v * 2}`;
     expect(xs(run(policy, 'data.t = x', { xs: [1, 2, 4] }))).toEqual([
       { all_small: true, doubled: { '1': 2, '2': 4, '4': 8 }, evens: [2, 4], none_big: true },
     ]);
