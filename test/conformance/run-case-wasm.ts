@@ -19,7 +19,10 @@ export interface DualResult {
   readonly disagreement?: string;
 }
 
-export async function runCaseBoth(c: ConformanceCase, stepBudget = DEFAULT_STEP_BUDGET): Promise<DualResult> {
+export async function runCaseBoth(
+  c: ConformanceCase,
+  stepBudget = DEFAULT_STEP_BUDGET,
+): Promise<DualResult> {
   const base = { id: c.id, folder: c.folder, file: c.file, note: c.note };
   if (c.skip) {
     const skipped: CaseResult = { ...base, status: 'skipped', reason: SKIPPED_BY_CORPUS };
@@ -27,7 +30,12 @@ export async function runCaseBoth(c: ConformanceCase, stepBudget = DEFAULT_STEP_
   }
   const missing = missingBuiltins(c, verdictCatalogue);
   if (missing.length > 0) {
-    const skipped: CaseResult = { ...base, status: 'skipped', reason: skipReasonFor(missing), missingBuiltins: missing };
+    const skipped: CaseResult = {
+      ...base,
+      status: 'skipped',
+      reason: skipReasonFor(missing),
+      missingBuiltins: missing,
+    };
     return { interp: skipped, wasm: skipped };
   }
   let input: QueryRequest['input'];
@@ -53,9 +61,12 @@ export async function runCaseBoth(c: ConformanceCase, stepBudget = DEFAULT_STEP_
   const interpOutcome = guard(() => evalQuery(request));
   const wasmOutcome = await guardAsync(() => evalQueryWasm(request));
   const verdict = (outcome: QueryOutcome | string): CaseResult => {
-    if (typeof outcome === 'string') return { ...base, status: 'failed', reason: clip(`crash: ${outcome}`) };
+    if (typeof outcome === 'string')
+      return { ...base, status: 'failed', reason: clip(`crash: ${outcome}`) };
     const failure = judge(c, outcome);
-    return failure === undefined ? { ...base, status: 'passed' } : { ...base, status: 'failed', reason: failure };
+    return failure === undefined
+      ? { ...base, status: 'passed' }
+      : { ...base, status: 'failed', reason: failure };
   };
   const disagreement = compareOutcomes(c, interpOutcome, wasmOutcome);
   return {
@@ -65,12 +76,19 @@ export async function runCaseBoth(c: ConformanceCase, stepBudget = DEFAULT_STEP_
   };
 }
 
-function compareOutcomes(c: ConformanceCase, a: QueryOutcome | string, b: QueryOutcome | string): string | undefined {
+function compareOutcomes(
+  c: ConformanceCase,
+  a: QueryOutcome | string,
+  b: QueryOutcome | string,
+): string | undefined {
   if (typeof a === 'string' || typeof b === 'string') {
     return typeof a === 'string' && typeof b === 'string' ? undefined : 'one back end crashed';
   }
   if (a.ok !== b.ok) {
-    const show = (o: QueryOutcome) => (o.ok ? `${o.results.length} results` : o.diagnostics.map((d) => `${d.code}: ${d.message}`).join('; '));
+    const show = (o: QueryOutcome) =>
+      o.ok
+        ? `${o.results.length} results`
+        : o.diagnostics.map((d) => `${d.code}: ${d.message}`).join('; ');
     return clip(`interpreter: ${show(a)}; wasm: ${show(b)}`);
   }
   if (!a.ok || !b.ok) {
