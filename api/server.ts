@@ -72,7 +72,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
   try {
     const db = await openDatabase(config, logger);
     cleanups.push(() => db.close());
-    const applied = await migrateUp(db.knex);
+    const applied = await migrateUp(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
     const cache = await openCache(config, logger);
     cleanups.push(() => cache.close());

@@ -38,25 +38,25 @@ export async function runMigrate(
   try {
     switch (action) {
       case 'up': {
-        const applied = await migrateUp(db.knex);
+        const applied = await migrateUp(db);
         if (applied.length === 0) print('nothing to apply: the database is up to date');
         for (const name of applied) print(`applied  ${name}`);
         break;
       }
       case 'down': {
-        const reverted = await migrateDown(db.knex, { all: options.all ?? false });
+        const reverted = await migrateDown(db, { all: options.all ?? false });
         if (reverted.length === 0) print('nothing to revert: no migration is applied');
         for (const name of reverted) print(`reverted ${name}`);
         break;
       }
       case 'status': {
-        for (const { name, applied } of await migrationStatus(db.knex)) {
+        for (const { name, applied } of await migrationStatus(db)) {
           print(`${applied ? 'applied' : 'pending'}  ${name}`);
         }
         break;
       }
       case 'unlock': {
-        await releaseMigrationLock(db.knex);
+        await releaseMigrationLock(db);
         print('migration lock released');
         break;
       }

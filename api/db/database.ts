@@ -14,6 +14,8 @@ export type DatabaseMode = 'embedded' | 'external';
 
 export interface Database {
   readonly knex: Knex;
+  /** Where the pool connects; contains credentials, so never log it. */
+  readonly connectionString: string;
   readonly mode: DatabaseMode;
   /** Present in embedded mode. */
   readonly embedded: EmbeddedPostgres | undefined;
@@ -23,20 +25,10 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export interface OpenDatabaseOptions {
-  /** Postgres schemas to search, first one for new tables (tests isolate themselves here). */
-  searchPath?: readonly string[];
-}
-
 /** Extra embedded-server connections beyond the pool, for `psql` and the migration lock. */
 const embeddedConnectionHeadroom = 5;
 
-export function createKnex(
-  connectionString: string,
-  poolMax: number,
-  logger: Logger,
-  options: OpenDatabaseOptions = {},
-): Knex {
+export function createKnex(connectionString: string, poolMax: number, logger: Logger): Knex {
   const log = (level: 'debug' | 'warn' | 'error') => (message: unknown) => {
     logger[level]({ knex: messageOf(message) }, 'knex');
   };
@@ -48,15 +40,10 @@ export function createKnex(
     pool: { min: 0, max: poolMax },
     // A pool that cannot get a connection fails the request instead of queueing it forever.
     acquireConnectionTimeout: 10_000,
-    ...(options.searchPath === undefined ? {} : { searchPath: [...options.searchPath] }),
   });
 }
 
-export async function openDatabase(
-  config: Config,
-  logger: Logger,
-  options: OpenDatabaseOptions = {},
-): Promise<Database> {
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let connectionString = config.databaseUrl;
   if (connectionString === undefined) {
@@ -68,7 +55,7 @@ export async function openDatabase(
     });
     connectionString = embedded.connectionString;
   }
-  const db = createKnex(connectionString, config.databasePoolMax, logger, options);
+  const db = createKnex(connectionString, config.databasePoolMax, logger);
   const ping = async (): Promise<void> => {
     await db.raw('select 1');
   };
@@ -102,6 +89,7 @@ export async function openDatabase(
   logger.info({ mode: embedded === undefined ? 'external' : 'embedded' }, 'database connected');
   return {
     knex: db,
+    connectionString,
     mode: embedded === undefined ? 'external' : 'embedded',
     embedded,
     ping,

@@ -1,12 +1,24 @@
 /**
  * Runs the knex migrations listed in migrations/index.ts: up (all pending), down (the last
- * batch, or all), status, and unlock for a lock left behind by a crashed run. Concurrent
- * starts are safe: knex takes the migration lock inside the migration transaction, so a
- * second instance waits for the first and then finds nothing left to do.
+ * batch, or all), status, and unlock for a lock left behind by a crashed run.
+ *
+ * Instances that start together must not race: on a fresh database knex's own bookkeeping
+ * (creating its tables, seeding its lock row) is not safe to run concurrently. So up and
+ * down first take a Postgres advisory lock on a connection of their own; a second instance
+ * waits there, then finds nothing left to do. The lock ends with that connection, so a
+ * crashed process cannot leave it behind.
  */
 import type { Knex } from 'knex';
+import pg from 'pg';
 import { migrations, type MigrationModule } from '../../migrations';
 import { VerdictError, messageOf } from '../errors';
+import type { Database } from './database';
+
+/** What the migrator needs of a database. */
+export type MigrationTarget = Pick<Database, 'knex' | 'connectionString'>;
+
+/** Identifies Verdict's migration runs among advisory locks (any fixed 64-bit number). */
+const advisoryLockKey = '7402913370544112601';
 
 export interface MigrationState {
   name: string;
@@ -33,6 +45,21 @@ function failure(action: string, err: unknown): VerdictError {
   );
 }
 
+async function exclusively<T>(target: MigrationTarget, work: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: target.connectionString });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1::bigint)', [advisoryLockKey]);
+    try {
+      return await work();
+    } finally {
+      await client.query('select pg_advisory_unlock($1::bigint)', [advisoryLockKey]);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /** Names in a knex migration log, which holds either names or `{ name }` records. */
 function namesOf(log: unknown): string[] {
   if (!Array.isArray(log)) return [];
@@ -44,32 +71,39 @@ function namesOf(log: unknown): string[] {
 }
 
 /** Applies every pending migration; returns the names applied, in order. */
-export async function migrateUp(knex: Knex): Promise<string[]> {
+export async function migrateUp(target: MigrationTarget): Promise<string[]> {
   try {
-    const [, log] = (await knex.migrate.latest(migratorConfig)) as [number, unknown];
-    return namesOf(log);
+    return await exclusively(target, async () => {
+      const [, log] = (await target.knex.migrate.latest(migratorConfig)) as [number, unknown];
+      return namesOf(log);
+    });
   } catch (err) {
     throw failure('up', err);
   }
 }
 
 /** Reverts the last batch (or every batch with `all`); returns the names reverted. */
-export async function migrateDown(knex: Knex, options: { all?: boolean } = {}): Promise<string[]> {
+export async function migrateDown(
+  target: MigrationTarget,
+  options: { all?: boolean } = {},
+): Promise<string[]> {
   try {
-    const [, log] = (await knex.migrate.rollback(migratorConfig, options.all ?? false)) as [
-      number,
-      unknown,
-    ];
-    return namesOf(log);
+    return await exclusively(target, async () => {
+      const [, log] = (await target.knex.migrate.rollback(
+        migratorConfig,
+        options.all ?? false,
+      )) as [number, unknown];
+      return namesOf(log);
+    });
   } catch (err) {
     throw failure('down', err);
   }
 }
 
 /** Every known migration, in order, with whether it is applied. */
-export async function migrationStatus(knex: Knex): Promise<MigrationState[]> {
+export async function migrationStatus(target: MigrationTarget): Promise<MigrationState[]> {
   try {
-    const [completed] = (await knex.migrate.list(migratorConfig)) as [unknown, unknown];
+    const [completed] = (await target.knex.migrate.list(migratorConfig)) as [unknown, unknown];
     const applied = new Set(namesOf(completed));
     return migrations.map((migration) => ({
       name: migration.name,
@@ -81,6 +115,6 @@ export async function migrationStatus(knex: Knex): Promise<MigrationState[]> {
 }
 
 /** Clears the migration lock; only for a lock left behind by a process that died. */
-export async function releaseMigrationLock(knex: Knex): Promise<void> {
-  await knex.migrate.forceFreeMigrationsLock(migratorConfig);
+export async function releaseMigrationLock(target: MigrationTarget): Promise<void> {
+  await target.knex.migrate.forceFreeMigrationsLock(migratorConfig);
 }

@@ -13,6 +13,9 @@ import { serve } from '../../cli/serve';
 import { migrations } from '../../migrations';
 import { createTestDatabase, tempDir, type TestDatabase } from './helpers/services';
 
+// Creating an embedded database takes several seconds, more on a busy machine.
+jest.setTimeout(120_000);
+
 const repoRoot = path.resolve(__dirname, '..', '..');
 const bin = path.join(repoRoot, 'bin', 'verdict.js');
 

@@ -14,6 +14,9 @@ import {
   type TestDatabase,
 } from './helpers/services';
 
+// Creating an embedded database takes several seconds, more on a busy machine.
+jest.setTimeout(120_000);
+
 const allNames = migrations.map((m) => m.name);
 
 async function tableNames(knex: Knex): Promise<string[]> {
@@ -34,19 +37,15 @@ function describeMigrations(open: () => Promise<Database>): void {
   });
 
   it('starts with every migration pending', async () => {
-    expect(await migrationStatus(db.knex)).toEqual(
-      allNames.map((name) => ({ name, applied: false })),
-    );
+    expect(await migrationStatus(db)).toEqual(allNames.map((name) => ({ name, applied: false })));
     expect(await tableNames(db.knex)).toEqual([]);
   });
 
   it('applies every migration, then finds nothing left to apply', async () => {
-    expect(await migrateUp(db.knex)).toEqual(allNames);
+    expect(await migrateUp(db)).toEqual(allNames);
     expect(await tableNames(db.knex)).toEqual(['tenants', 'users']);
-    expect(await migrationStatus(db.knex)).toEqual(
-      allNames.map((name) => ({ name, applied: true })),
-    );
-    expect(await migrateUp(db.knex)).toEqual([]);
+    expect(await migrationStatus(db)).toEqual(allNames.map((name) => ({ name, applied: true })));
+    expect(await migrateUp(db)).toEqual([]);
   });
 
   it('creates working tables: defaults, constraints and cascade', async () => {
@@ -91,17 +90,15 @@ function describeMigrations(open: () => Promise<Database>): void {
   });
 
   it('reverts the last batch, and again finds nothing to revert', async () => {
-    expect(await migrateDown(db.knex)).toEqual([...allNames].reverse());
+    expect(await migrateDown(db)).toEqual([...allNames].reverse());
     expect(await tableNames(db.knex)).toEqual([]);
-    expect(await migrationStatus(db.knex)).toEqual(
-      allNames.map((name) => ({ name, applied: false })),
-    );
-    expect(await migrateDown(db.knex)).toEqual([]);
+    expect(await migrationStatus(db)).toEqual(allNames.map((name) => ({ name, applied: false })));
+    expect(await migrateDown(db)).toEqual([]);
   });
 
   it('applies again after a full revert', async () => {
-    expect(await migrateUp(db.knex)).toEqual(allNames);
-    expect(await migrateDown(db.knex, { all: true })).toEqual([...allNames].reverse());
+    expect(await migrateUp(db)).toEqual(allNames);
+    expect(await migrateDown(db, { all: true })).toEqual([...allNames].reverse());
   });
 }
 
@@ -115,6 +112,26 @@ describe('migrations on the real Postgres', () => {
   });
 
   describeMigrations(() => openDatabase(testConfig({ DATABASE_URL: database.url }), silentLogger));
+
+  it('lets instances that start together wait for each other instead of racing', async () => {
+    // A database of its own, so even knex's bookkeeping tables do not exist yet.
+    const fresh = await createTestDatabase('migrate_race');
+    const config = testConfig({ DATABASE_URL: fresh.url });
+    const instances = await Promise.all([
+      openDatabase(config, silentLogger),
+      openDatabase(config, silentLogger),
+      openDatabase(config, silentLogger),
+    ]);
+    try {
+      const applied = await Promise.all(instances.map((db) => migrateUp(db)));
+      // Exactly one instance applied everything; the others found nothing left to do.
+      expect(applied.map((names) => names.length).sort()).toEqual([0, 0, allNames.length]);
+      expect(applied.flat()).toEqual(allNames);
+    } finally {
+      await Promise.all(instances.map((db) => db.close()));
+      await fresh.drop();
+    }
+  });
 });
 
 describe('migrations on the embedded database', () => {
@@ -138,7 +155,7 @@ describe('the embedded database across restarts', () => {
     const config = testConfig({ VERDICT_DATA_DIR: dataDir.path });
     const first = await openDatabase(config, silentLogger);
     try {
-      await migrateUp(first.knex);
+      await migrateUp(first);
       await first.knex('tenants').insert({ slug: 'kept', name: 'Kept' });
     } finally {
       await first.close();
@@ -146,7 +163,7 @@ describe('the embedded database across restarts', () => {
     const second = await openDatabase(config, silentLogger);
     try {
       expect(second.mode).toBe('embedded');
-      expect((await migrationStatus(second.knex)).every((m) => m.applied)).toBe(true);
+      expect((await migrationStatus(second)).every((m) => m.applied)).toBe(true);
       expect(await second.knex('tenants').pluck('slug')).toEqual(['kept']);
     } finally {
       await second.close();

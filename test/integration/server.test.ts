@@ -19,6 +19,9 @@ import {
   type TestDatabase,
 } from './helpers/services';
 
+// Creating an embedded database takes several seconds, more on a busy machine.
+jest.setTimeout(120_000);
+
 interface ReadyBody {
   status: string;
   code?: string;
@@ -48,7 +51,7 @@ describe('server on the real Postgres and Redis', () => {
 
   it('ran the migrations on start', async () => {
     expect(server.db.mode).toBe('external');
-    expect((await migrationStatus(server.db.knex)).every((m) => m.applied)).toBe(true);
+    expect((await migrationStatus(server.db)).every((m) => m.applied)).toBe(true);
   });
 
   it('is live and ready, with the database and Redis checked', async () => {
