@@ -74,7 +74,7 @@ export function parseNumber(raw: string): RegoNumber {
     return Number.isSafeInteger(n) ? n : BigInt(raw);
   }
   const n = Number(raw);
-  if (Number.isInteger(n) && !Number.isSafeInteger(n)) {
+  if (!Number.isSafeInteger(n) && (Number.isInteger(n) || !Number.isFinite(n))) {
     const exact = exactIntegerOf(raw);
     if (exact !== undefined) return normalizeNumber(exact);
   }

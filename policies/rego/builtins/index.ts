@@ -3,16 +3,27 @@
  * signature and its implementation for the reference interpreter. One file per group.
  */
 import { AGGREGATE_BUILTINS } from './aggregates';
+import { CRYPTO_BUILTINS } from './crypto';
+import { ENCODING_BUILTINS } from './encoding';
 import { ARRAY_BUILTINS } from './arrays';
 import { GLOB_BUILTINS } from './glob';
 import { GRAPH_BUILTINS } from './graph';
+import { JSON_PATH_BUILTINS } from './jsonpatch';
+import { JSON_SCHEMA_BUILTINS } from './jsonschema';
+import { NET_BUILTINS } from './net';
 import { NUMBER_BUILTINS } from './numbers';
 import { OBJECT_BUILTINS } from './objects';
 import { OPERATOR_BUILTINS } from './operators';
+import { RAND_BUILTINS } from './rand';
 import { REGEX_BUILTINS } from './regex';
+import { RUNTIME_BUILTINS } from './runtime';
+import { SEMVER_BUILTINS } from './semver';
 import { SET_BUILTINS } from './sets';
 import { STRING_BUILTINS } from './strings';
+import { TIME_BUILTINS } from './time';
 import { TYPE_BUILTINS } from './typenames';
+import { UNITS_BUILTINS } from './units';
+import { UUID_BUILTINS } from './uuid';
 import type { BuiltinDef } from './types';
 
 const GROUPS: readonly (readonly BuiltinDef[])[] = [
@@ -27,6 +38,17 @@ const GROUPS: readonly (readonly BuiltinDef[])[] = [
   SET_BUILTINS,
   TYPE_BUILTINS,
   GRAPH_BUILTINS,
+  ENCODING_BUILTINS,
+  JSON_PATH_BUILTINS,
+  JSON_SCHEMA_BUILTINS,
+  NET_BUILTINS,
+  SEMVER_BUILTINS,
+  UNITS_BUILTINS,
+  TIME_BUILTINS,
+  UUID_BUILTINS,
+  RAND_BUILTINS,
+  CRYPTO_BUILTINS,
+  RUNTIME_BUILTINS,
 ];
 
 function catalogue(): ReadonlyMap<string, BuiltinDef> {
