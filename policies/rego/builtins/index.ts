@@ -10,6 +10,7 @@ import { GLOB_BUILTINS } from './glob';
 import { GRAPH_BUILTINS } from './graph';
 import { JSON_PATH_BUILTINS } from './jsonpatch';
 import { JSON_SCHEMA_BUILTINS } from './jsonschema';
+import { JWT_BUILTINS } from './jwt';
 import { NET_BUILTINS } from './net';
 import { NUMBER_BUILTINS } from './numbers';
 import { OBJECT_BUILTINS } from './objects';
@@ -48,6 +49,7 @@ const GROUPS: readonly (readonly BuiltinDef[])[] = [
   UUID_BUILTINS,
   RAND_BUILTINS,
   CRYPTO_BUILTINS,
+  JWT_BUILTINS,
   RUNTIME_BUILTINS,
 ];
 
