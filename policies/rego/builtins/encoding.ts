@@ -276,7 +276,7 @@ export function marshalJSON(v: Value, indent?: { prefix: string; indent: string 
           for (const e of isArray(x) ? x : x.sorted()) items.push(write(e, depth + 1));
         } else {
           [open, close] = ['{', '}'];
-          const entries = (x)
+          const entries = x
             .sortedEntries()
             .map(([k, val]) => [jsonKey(k), val] as const)
             .sort((a, b) => compareKeys(a[0], b[0]));
@@ -409,17 +409,16 @@ function parseYAML(name: string, text: string): Value {
   }
 }
 
-/** Rego values as plain data for the YAML writer (sets as sorted arrays). */
+/** Rego values as plain data for the YAML writer: sets as sorted arrays, objects as Maps
+ * (so any key, "__proto__" included, stays an ordinary key). */
 function toYAMLData(v: Value): unknown {
   if (typeof v === 'bigint') return compareNumbers(v, Number.MAX_SAFE_INTEGER) > 0 ? v : Number(v);
   if (isArray(v)) return v.map(toYAMLData);
   if (v instanceof SetValue) return v.sorted().map(toYAMLData);
   if (v instanceof ObjectValue) {
-    const out: Record<string, unknown> = {};
     const entries = v.sortedEntries().map(([k, x]) => [jsonKey(k), x] as const);
     entries.sort((a, b) => compareKeys(a[0], b[0]));
-    for (const [k, x] of entries) out[k] = toYAMLData(x);
-    return out;
+    return new Map(entries.map(([k, x]) => [k, toYAMLData(x)]));
   }
   return v;
 }

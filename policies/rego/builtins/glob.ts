@@ -158,7 +158,12 @@ export function compileGlob(pattern: string, delimiters: readonly string[]): RE2
     if (e instanceof GlobSyntaxError) throw new BuiltinError('glob.match', e.message);
     throw e;
   }
-  const re = RE2JS.compile('^(?s:' + toRegex(nodes, delimiters) + ')$');
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile('^(?s:' + toRegex(nodes, delimiters) + ')$');
+  } catch (e) {
+    throw new BuiltinError('glob.match', e instanceof Error ? e.message : String(e));
+  }
   if (cache.size >= CACHE_LIMIT) {
     const oldest = cache.keys().next();
     if (oldest.done !== true) cache.delete(oldest.value);

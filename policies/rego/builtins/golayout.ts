@@ -630,16 +630,19 @@ export function parseTime(layout: string, input: string): ParsedTime {
   };
 }
 
+export const RFC3339 = '2006-01-02T15:04:05Z07:00';
+export const RFC3339_NANO = '2006-01-02T15:04:05.999999999Z07:00';
+
 /** Layout names OPA accepts in place of a layout. */
-export const NAMED_LAYOUTS: Readonly<Record<string, string>> = {
-  ANSIC: 'Mon Jan _2 15:04:05 2006',
-  UnixDate: 'Mon Jan _2 15:04:05 MST 2006',
-  RubyDate: 'Mon Jan 02 15:04:05 -0700 2006',
-  RFC822: '02 Jan 06 15:04 MST',
-  RFC822Z: '02 Jan 06 15:04 -0700',
-  RFC850: 'Monday, 02-Jan-06 15:04:05 MST',
-  RFC1123: 'Mon, 02 Jan 2006 15:04:05 MST',
-  RFC1123Z: 'Mon, 02 Jan 2006 15:04:05 -0700',
-  RFC3339: '2006-01-02T15:04:05Z07:00',
-  RFC3339Nano: '2006-01-02T15:04:05.999999999Z07:00',
-};
+export const NAMED_LAYOUTS: ReadonlyMap<string, string> = new Map([
+  ['ANSIC', 'Mon Jan _2 15:04:05 2006'],
+  ['UnixDate', 'Mon Jan _2 15:04:05 MST 2006'],
+  ['RubyDate', 'Mon Jan 02 15:04:05 -0700 2006'],
+  ['RFC822', '02 Jan 06 15:04 MST'],
+  ['RFC822Z', '02 Jan 06 15:04 -0700'],
+  ['RFC850', 'Monday, 02-Jan-06 15:04:05 MST'],
+  ['RFC1123', 'Mon, 02 Jan 2006 15:04:05 MST'],
+  ['RFC1123Z', 'Mon, 02 Jan 2006 15:04:05 -0700'],
+  ['RFC3339', RFC3339],
+  ['RFC3339Nano', RFC3339_NANO],
+]);

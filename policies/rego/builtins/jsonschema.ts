@@ -6,8 +6,9 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { RE2JS } from 're2js';
-import { isValidJSON, parseJSONValue } from '../../ir/json';
-import { isArray, ObjectValue, toJS, type JSONValue, type Value } from '../../ir/value';
+import { isValidJSON } from '../../ir/json';
+import { isArray, ObjectValue, type JSONValue, type Value } from '../../ir/value';
+import { marshalJSON } from './encoding';
 import { operand } from './args';
 import { builtin, T } from './spec';
 import { BuiltinError, type BuiltinDef } from './types';
@@ -33,9 +34,10 @@ class SchemaInputError extends Error {}
 function loadJSON(v: Value): JSONValue {
   if (typeof v === 'string') {
     if (!isValidJSON(v)) throw new SchemaInputError('invalid JSON string');
-    return toJS(parseJSONValue(v));
+    return JSON.parse(v) as JSONValue;
   }
-  if (v instanceof ObjectValue || isArray(v)) return toJS(v);
+  // Through JSON text, so keys such as "__proto__" stay plain properties.
+  if (v instanceof ObjectValue || isArray(v)) return JSON.parse(marshalJSON(v)) as JSONValue;
   throw new SchemaInputError('wrong type, expected string or object');
 }
 

@@ -9,6 +9,8 @@ import { daysFromCivil, civilFromDays, DAY_NAMES } from './civil';
 import {
   formatTime,
   NAMED_LAYOUTS,
+  RFC3339,
+  RFC3339_NANO,
   parseTime,
   TimeParseError,
   wallClock,
@@ -114,30 +116,28 @@ function parsed(name: string, layout: string, value: string): Value {
 const parseNs = builtin('time.parse_ns', [T.string, T.string], T.number, (args) => {
   const layout = stringArg('time.parse_ns', args, 1);
   const value = stringArg('time.parse_ns', args, 2);
-  return parsed('time.parse_ns', NAMED_LAYOUTS[layout] ?? layout, value);
+  return parsed('time.parse_ns', NAMED_LAYOUTS.get(layout) ?? layout, value);
 });
 
 const parseRFC3339 = builtin('time.parse_rfc3339_ns', [T.string], T.number, (args) =>
-  parsed(
-    'time.parse_rfc3339_ns',
-    NAMED_LAYOUTS.RFC3339 ?? '',
-    stringArg('time.parse_rfc3339_ns', args, 1),
-  ),
+  parsed('time.parse_rfc3339_ns', RFC3339, stringArg('time.parse_rfc3339_ns', args, 1)),
 );
 
 // ---------------------------------------------------------------------------------------------
 // Durations (Go's time.ParseDuration)
 
-const DURATION_UNITS: Readonly<Record<string, bigint>> = {
-  ns: 1n,
-  us: 1_000n,
-  µs: 1_000n,
-  μs: 1_000n,
-  ms: 1_000_000n,
-  s: NS_PER_SECOND,
-  m: 60n * NS_PER_SECOND,
-  h: 3600n * NS_PER_SECOND,
-};
+const DURATION_UNITS: ReadonlyMap<string, bigint> = new Map(
+  Object.entries({
+    ns: 1n,
+    us: 1_000n,
+    µs: 1_000n,
+    μs: 1_000n,
+    ms: 1_000_000n,
+    s: NS_PER_SECOND,
+    m: 60n * NS_PER_SECOND,
+    h: 3600n * NS_PER_SECOND,
+  }),
+);
 
 export function parseDuration(orig: string): bigint {
   const name = 'time.parse_duration_ns';
@@ -163,7 +163,7 @@ export function parseDuration(orig: string): bigint {
     if (!unitMatch) throw new BuiltinError(name, `time: missing unit in duration ${goQuote(orig)}`);
     const u = unitMatch[0];
     s = s.slice(u.length);
-    const unit = DURATION_UNITS[u];
+    const unit = DURATION_UNITS.get(u);
     if (unit === undefined) {
       throw new BuiltinError(name, `time: unknown unit ${goQuote(u)} in duration ${goQuote(orig)}`);
     }
@@ -279,8 +279,7 @@ const format = builtin(
   T.string,
   (args) => {
     const t = tzTime('time.format', args);
-    let layout = t.layout === '' ? (NAMED_LAYOUTS.RFC3339Nano ?? '') : t.layout;
-    layout = NAMED_LAYOUTS[layout] ?? layout;
+    const layout = t.layout === '' ? RFC3339_NANO : (NAMED_LAYOUTS.get(t.layout) ?? t.layout);
     return formatTime(zoned(t.ns, t.zone, true), layout);
   },
 );

@@ -66,7 +66,11 @@ function toNumber(r: Rational): RegoNumber {
   if ((abs % r.den) * 2n >= r.den) q++; // halves round away from zero
   const digits = q.toString().padStart(11, '0');
   const text = `${neg ? '-' : ''}${digits.slice(0, -10)}.${digits.slice(-10)}`;
-  return parseNumber(text);
+  const n = parseNumber(text);
+  if (typeof n === 'number' && !Number.isFinite(n)) {
+    throw new BuiltinError('units.parse', 'amount out of range');
+  }
+  return n;
 }
 
 function parseAmount(
