@@ -7,7 +7,17 @@
  * `with`) give it a flag local that its last instruction sets.
  */
 import type binaryenTypes from 'binaryen' with { 'resolution-mode': 'import' };
-import type { Block, ConflictInfo, Func, Local, Operand, Plan, Policy, Stmt } from '../ir/types';
+import type {
+  Block,
+  ConflictInfo,
+  Func,
+  Local,
+  Operand,
+  Plan,
+  Policy,
+  SourceLoc,
+  Stmt,
+} from '../ir/types';
 import { decodeConst } from '../ir/consts';
 import { ObjectValue, SetValue, type Value } from '../ir/value';
 
@@ -71,12 +81,12 @@ const RUNTIME_EXPORTS = [
   'vd_error_code',
   'vd_error_message',
   'vd_error_clear',
+  'vd_error_prefix',
 ] as const;
 
 const TYPE_CODE = { array: 4, object: 5, set: 6 } as const;
-/** vd_error_code() values. */
+/** vd_error_code() of a type error (others are builtin errors). */
 const ERROR_TYPE = 1;
-const ERROR_BUILTIN = 2;
 
 export async function generateWasm(policy: Policy, options: CodegenOptions): Promise<Uint8Array> {
   const binaryen = await loadBinaryen();
@@ -100,6 +110,10 @@ class Generator {
   private readonly constValues: Value[];
   private nativeBuiltins = new Set<string>();
 
+  /** `with f as g` statements: each gets an id and globals for its activation. */
+  private readonly mocks: MockInfo[] = [];
+  private readonly mockByStmt = new Map<Stmt, MockInfo>();
+
   // Per-function state.
   private vars: number[] = [];
   private nparams = 0;
@@ -110,7 +124,12 @@ class Generator {
     private readonly policy: Policy,
     private readonly options: CodegenOptions,
   ) {
+    // What asc emits for the runtime and what Node's WebAssembly runs.
+    const F = binaryen.Features;
     this.mod = binaryen.readBinary(options.runtime);
+    this.mod.setFeatures(
+      F.MutableGlobals | F.NontrappingFPToInt | F.BulkMemory | F.BulkMemoryOpt | F.SignExt,
+    );
     this.i32 = binaryen.i32;
     this.i64 = binaryen.i64;
     this.f64 = binaryen.f64;
@@ -120,11 +139,21 @@ class Generator {
   }
 
   run(): Uint8Array {
-    this.mod.addGlobal('verdict:steps', this.i32, true, this.mod.i32.const(0));
-    this.mod.addGlobal('verdict:budget', this.i32, true, this.mod.i32.const(50_000_000));
+    for (const [name, init] of [
+      ['verdict:steps', 0],
+      ['verdict:budget', 50_000_000],
+      ['verdict:strict', 0],
+      ['verdict:epoch', 0],
+      ['verdict:epochs', 0],
+      ['verdict:overrides', 0],
+      ['verdict:mocks_off', 0],
+      ['verdict:mockseq', 0],
+    ] as const) {
+      this.mod.addGlobal(name, this.i32, true, this.mod.i32.const(init));
+    }
     this.indexRuntime();
     this.collectHostBuiltins();
-    for (const f of this.policy.funcs) this.declareFunc(f);
+    this.collectMocks();
     for (const f of this.policy.funcs) this.defineFunc(f);
     this.policy.plans.forEach((p, i) => {
       this.definePlan(p, i);
@@ -188,6 +217,44 @@ class Generator {
     for (const p of this.policy.plans) visit(p.block);
   }
 
+  private collectMocks(): void {
+    const visit = (b: Block): void => {
+      for (const st of b.stmts) {
+        if (st.op === 'withFunction') {
+          const info: MockInfo = {
+            id: this.mocks.length,
+            target: st.func,
+            replacement: 'func' in st.replacement ? { func: st.replacement.func } : { value: true },
+          };
+          this.mocks.push(info);
+          this.mockByStmt.set(st, info);
+          if ('func' in st.replacement && !this.funcByName.has(st.replacement.func)) {
+            this.builtinRef(st.replacement.func);
+          }
+          this.mod.addGlobal(`verdict:mock:${info.id}`, this.i32, true, this.mod.i32.const(0));
+          this.mod.addGlobal(`verdict:mockval:${info.id}`, this.i32, true, this.mod.i32.const(0));
+        }
+        for (const inner of nestedBlocks(st)) visit(inner);
+      }
+    };
+    for (const f of this.policy.funcs) visit(f.block);
+    for (const p of this.policy.plans) visit(p.block);
+  }
+
+  /** Enters a new memo epoch (saving the current one in `saved`). */
+  private epochEnter(saved: number): Expr[] {
+    const mod = this.mod;
+    const i32 = this.i32;
+    return [
+      mod.local.set(saved, mod.global.get('verdict:epoch', i32)),
+      mod.global.set(
+        'verdict:epochs',
+        mod.i32.add(mod.global.get('verdict:epochs', i32), mod.i32.const(1)),
+      ),
+      mod.global.set('verdict:epoch', mod.global.get('verdict:epochs', i32)),
+    ];
+  }
+
   private nativeName(builtin: string): string {
     return builtin.replace(/\./g, '_');
   }
@@ -204,10 +271,6 @@ class Generator {
     return `verdict:${name}`;
   }
 
-  private declareFunc(_f: Func): void {
-    // Functions are defined in one pass below; binaryen resolves calls by name at validation.
-  }
-
   private defineFunc(f: Func): void {
     const params = 2 + f.arity;
     this.beginFunction(f.locals, params);
@@ -215,7 +278,27 @@ class Generator {
     const mod = this.mod;
     // Locals past the parameters start undefined (0), which WASM guarantees.
     body.push(this.tick());
+    const memoValue = `verdict:mv:${f.name}`;
+    const memoEpoch = `verdict:me:${f.name}`;
+    if (f.memo) {
+      // A rule's value is computed once per epoch (an evaluation, or the inside of a `with`).
+      mod.addGlobal(memoValue, this.i32, true, mod.i32.const(0));
+      mod.addGlobal(memoEpoch, this.i32, true, mod.i32.const(0));
+      body.push(
+        mod.if(
+          mod.i32.eq(
+            mod.global.get(memoEpoch, this.i32),
+            mod.global.get('verdict:epoch', this.i32),
+          ),
+          mod.return(mod.global.get(memoValue, this.i32)),
+        ),
+      );
+    }
     body.push(this.block(f.block));
+    if (f.memo) {
+      body.push(mod.global.set(memoValue, mod.local.get(f.result, this.i32)));
+      body.push(mod.global.set(memoEpoch, mod.global.get('verdict:epoch', this.i32)));
+    }
     body.push(mod.return(mod.local.get(f.result, this.i32)));
     const paramTypes = this.binaryen.createType(new Array<number>(params).fill(this.i32));
     mod.addFunction(
@@ -485,17 +568,18 @@ class Generator {
         );
       }
       case 'objectMerge': {
-        const src = op(s.src);
+        const src = this.newVar();
         return this.withChecks(
           checks,
           mod.block(
             null,
             [
+              mod.local.set(src, op(s.src)),
               this.fail(
                 label,
-                mod.i32.ne(this.rt('vd_type', [src]), mod.i32.const(TYPE_CODE.object)),
+                mod.i32.ne(this.rt('vd_type', [get(src)]), mod.i32.const(TYPE_CODE.object)),
               ),
-              this.rt('vd_object_merge', [get(s.dst), src], this.none),
+              this.rt('vd_object_merge', [get(s.dst), get(src)], this.none),
             ],
             this.none,
           ),
@@ -504,9 +588,7 @@ class Generator {
       case 'with':
         return this.with(s, label);
       case 'withFunction':
-        throw new CodegenError(
-          `the WASM back end does not support replacing ${s.func} with 'with' yet`,
-        );
+        return this.withFunction(s, label);
       case 'resultAdd':
         return mod.block(
           null,
@@ -575,28 +657,102 @@ class Generator {
     const mod = this.mod;
     const checks: Expr[] = [];
     const func = this.funcByName.get(s.func);
-    let call: Expr;
-    if (func) {
-      // Policy functions take input and data first; both may be undefined.
-      const args = s.args.map((a, i) =>
-        i < 2 && 'local' in a ? mod.local.get(a.local, this.i32) : this.operand(a, label, checks),
-      );
-      call = mod.call(this.funcName(func.name), args, this.i32);
-    } else {
-      const args = s.args.map((a) => this.operand(a, label, checks));
-      call = this.builtinCall(s.func, args);
-    }
+    // Policy functions take input and data first; both may be undefined.
+    const args = s.args.map((a, i) =>
+      func && i < 2 && 'local' in a
+        ? mod.local.get(a.local, this.i32)
+        : this.operand(a, label, checks),
+    );
+    const argLocals = args.map(() => this.newVar());
+    const stores = args.map((a, i) => mod.local.set(argLocals[i] as number, a));
+    const argValues = (): Expr[] => argLocals.map((l) => mod.local.get(l, this.i32));
+    const direct = func
+      ? mod.call(this.funcName(func.name), argValues(), this.i32)
+      : this.builtinCall(s.func, argValues());
+    const call = mod.block(null, [...stores, this.mocked(s.func, argValues, direct)], this.i32);
     return this.withChecks(
       checks,
       mod.block(
         null,
         [
           mod.local.set(s.dst, call),
-          ...(func ? [] : [this.builtinErrorCheck(label)]),
+          ...(func ? [] : [this.builtinErrorCheck(label, s.loc)]),
           this.fail(label, mod.i32.eqz(mod.local.get(s.dst, this.i32))),
         ],
         this.none,
       ),
+    );
+  }
+
+  /**
+   * A call to `name` honouring `with name as ...` replacements active now: the most recently
+   * activated one answers, run with no replacements in force (it sees the originals).
+   */
+  private mocked(name: string, args: () => Expr[], direct: Expr): Expr {
+    const mocks = this.mocks.filter((m) => m.target === name);
+    if (mocks.length === 0) return direct;
+    const mod = this.mod;
+    const i32 = this.i32;
+    const best = this.newVar();
+    const bestSeq = this.newVar();
+    const result = this.newVar();
+    const pick = mocks.map((m) =>
+      mod.if(
+        mod.i32.gt_u(mod.global.get(`verdict:mock:${m.id}`, i32), mod.local.get(bestSeq, i32)),
+        mod.block(
+          null,
+          [
+            mod.local.set(bestSeq, mod.global.get(`verdict:mock:${m.id}`, i32)),
+            mod.local.set(best, mod.i32.const(m.id)),
+          ],
+          this.none,
+        ),
+      ),
+    );
+    const sourceIsPolicy = this.funcByName.has(name);
+    const answer = (m: MockInfo): Expr => {
+      if ('value' in m.replacement) return mod.global.get(`verdict:mockval:${m.id}`, i32);
+      const target = m.replacement.func;
+      const targetFunc = this.funcByName.get(target);
+      let callArgs = args();
+      if (sourceIsPolicy && !targetFunc) callArgs = callArgs.slice(2);
+      if (!sourceIsPolicy && targetFunc)
+        callArgs = [mod.local.get(0, i32), mod.local.get(1, i32), ...callArgs];
+      const call = targetFunc
+        ? mod.call(this.funcName(target), callArgs, i32)
+        : this.builtinCall(target, callArgs);
+      return mod.block(
+        null,
+        [
+          mod.global.set(
+            'verdict:mocks_off',
+            mod.i32.add(mod.global.get('verdict:mocks_off', i32), mod.i32.const(1)),
+          ),
+          mod.local.set(result, call),
+          mod.global.set(
+            'verdict:mocks_off',
+            mod.i32.sub(mod.global.get('verdict:mocks_off', i32), mod.i32.const(1)),
+          ),
+          mod.local.get(result, i32),
+        ],
+        i32,
+      );
+    };
+    let chosen: Expr = direct;
+    for (const m of mocks)
+      chosen = mod.if(mod.i32.eq(mod.local.get(best, i32), mod.i32.const(m.id)), answer(m), chosen);
+    return mod.block(
+      null,
+      [
+        mod.local.set(best, mod.i32.const(-1)),
+        mod.local.set(bestSeq, mod.i32.const(0)),
+        mod.if(
+          mod.i32.eqz(mod.global.get('verdict:mocks_off', i32)),
+          mod.block(null, pick, this.none),
+        ),
+        chosen,
+      ],
+      i32,
     );
   }
 
@@ -613,24 +769,92 @@ class Generator {
     );
   }
 
-  /** After a native builtin: type errors end the query; other errors make it undefined. */
-  private builtinErrorCheck(label: string): Expr {
+  /**
+   * After a native builtin: an error makes the call undefined, or, in strict mode, ends the
+   * evaluation with the error (prefixed by where the call was written and the error's code).
+   */
+  private builtinErrorCheck(label: string, loc: SourceLoc | undefined): Expr {
     const mod = this.mod;
+    const i32 = this.i32;
     const code = this.newVar();
+    const where = loc ? `${loc.file}:${loc.line}:${loc.col}: ` : '';
+    const strictAbort = (name: string): Expr =>
+      mod.block(
+        null,
+        [
+          this.rt('vd_error_prefix', [this.message(`${where}${name}: `)], this.none),
+          mod.call(this.importName('opa_abort'), [this.rt('vd_error_message', [])], this.none),
+        ],
+        this.none,
+      );
     return mod.block(
       null,
       [
         mod.local.set(code, this.rt('vd_error_code', [])),
         mod.if(
-          mod.i32.eq(mod.local.get(code, this.i32), mod.i32.const(ERROR_TYPE)),
-          mod.call(this.importName('opa_abort'), [this.rt('vd_error_message', [])], this.none),
-        ),
-        mod.if(
-          mod.i32.eq(mod.local.get(code, this.i32), mod.i32.const(ERROR_BUILTIN)),
-          mod.block(null, [this.rt('vd_error_clear', [], this.none), mod.br(label)], this.none),
+          mod.i32.ne(mod.local.get(code, i32), mod.i32.const(0)),
+          mod.block(
+            null,
+            [
+              mod.if(
+                mod.global.get('verdict:strict', i32),
+                mod.if(
+                  mod.i32.eq(mod.local.get(code, i32), mod.i32.const(ERROR_TYPE)),
+                  strictAbort('eval_type_error'),
+                  strictAbort('eval_builtin_error'),
+                ),
+              ),
+              this.rt('vd_error_clear', [], this.none),
+              mod.br(label),
+            ],
+            this.none,
+          ),
         ),
       ],
       this.none,
+    );
+  }
+
+  private withFunction(s: Extract<Stmt, { op: 'withFunction' }>, label: string): Expr {
+    const mod = this.mod;
+    const i32 = this.i32;
+    const info = this.mockByStmt.get(s);
+    if (!info) throw new CodegenError(`unplanned replacement of ${s.func}`);
+    const checks: Expr[] = [];
+    const active = `verdict:mock:${info.id}`;
+    const valueGlobal = `verdict:mockval:${info.id}`;
+    const savedActive = this.newVar();
+    const savedValue = this.newVar();
+    const savedEpoch = this.newVar();
+    const held = this.newVar();
+    const setValue =
+      'value' in s.replacement
+        ? [mod.global.set(valueGlobal, this.operand(s.replacement.value, label, checks))]
+        : [];
+    return this.withChecks(
+      checks,
+      mod.block(
+        null,
+        [
+          mod.local.set(savedActive, mod.global.get(active, i32)),
+          mod.local.set(savedValue, mod.global.get(valueGlobal, i32)),
+          ...setValue,
+          // The latest activation wins over older ones of the same function.
+          mod.global.set(
+            'verdict:mockseq',
+            mod.i32.add(mod.global.get('verdict:mockseq', i32), mod.i32.const(1)),
+          ),
+          mod.global.set(active, mod.global.get('verdict:mockseq', i32)),
+          ...this.epochEnter(savedEpoch),
+          mod.local.set(held, mod.i32.const(0)),
+          this.block(s.block, held),
+          mod.global.set('verdict:epoch', mod.local.get(savedEpoch, i32)),
+          mod.global.set(active, mod.local.get(savedActive, i32)),
+          mod.global.set(valueGlobal, mod.local.get(savedValue, i32)),
+          this.fail(label, mod.i32.eqz(mod.local.get(held, i32))),
+        ],
+        this.none,
+      ),
     );
   }
 
@@ -640,6 +864,7 @@ class Generator {
     const checks: Expr[] = [];
     const slot = s.target === 'input' ? 0 : 1;
     const saved = this.newVar();
+    const savedEpoch = this.newVar();
     const path = this.newVar();
     const held = this.newVar();
     const parts = s.path.map((p) =>
@@ -670,8 +895,10 @@ class Generator {
             slot,
             this.rt('vd_upsert', [mod.local.get(slot, i32), mod.local.get(path, i32), value]),
           ),
+          ...this.epochEnter(savedEpoch),
           mod.local.set(held, mod.i32.const(0)),
           this.block(s.block, held),
+          mod.global.set('verdict:epoch', mod.local.get(savedEpoch, i32)),
           mod.local.set(slot, mod.local.get(saved, i32)),
           this.fail(label, mod.i32.eqz(mod.local.get(held, i32))),
         ],
@@ -702,17 +929,18 @@ class Generator {
     );
   }
 
-  private abort(message: string): Expr {
-    let index = this.messages.get(message);
+  /** The address of a NUL-terminated text built at start-up. */
+  private message(text: string): Expr {
+    let index = this.messages.get(text);
     if (index === undefined) {
       index = this.messages.size;
-      this.messages.set(message, index);
+      this.messages.set(text, index);
     }
-    return this.mod.call(
-      this.importName('opa_abort'),
-      [this.mod.global.get(`verdict:m${index}`, this.i32)],
-      this.none,
-    );
+    return this.mod.global.get(`verdict:m${index}`, this.i32);
+  }
+
+  private abort(text: string): Expr {
+    return this.mod.call(this.importName('opa_abort'), [this.message(text)], this.none);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -758,13 +986,7 @@ class Generator {
     if (v === null) return this.rt('vd_null', []);
     if (typeof v === 'boolean') return this.rt('vd_boolean', [mod.i32.const(v ? 1 : 0)]);
     if (typeof v === 'number') {
-      if (Number.isSafeInteger(v))
-        return this.rt('vd_int', [
-          mod.i64.const(
-            Number(BigInt.asUintN(32, BigInt(v))),
-            Number(BigInt.asIntN(32, BigInt(v) >> 32n)),
-          ),
-        ]);
+      if (Number.isSafeInteger(v)) return this.rt('vd_int', [mod.i64.const(BigInt(v))]);
       return this.rt('vd_float', [mod.f64.const(v)]);
     }
     if (typeof v === 'bigint') {
@@ -776,16 +998,17 @@ class Generator {
       return this.rt('vd_string', [ptr, len]);
     }
     const tmp = this.newVar();
-    const get = mod.local.get(tmp, this.i32);
+    // A fresh expression per use: binaryen expressions are tree nodes, never shared.
+    const get = (): Expr => mod.local.get(tmp, this.i32);
     if (Array.isArray(v)) {
       return mod.block(
         null,
         [
           mod.local.set(tmp, this.rt('vd_array', [])),
           ...(v as readonly Value[]).map((x) =>
-            this.rt('vd_array_append', [get, this.buildValue(x)], this.none),
+            this.rt('vd_array_append', [get(), this.buildValue(x)], this.none),
           ),
-          get,
+          get(),
         ],
         this.i32,
       );
@@ -795,8 +1018,8 @@ class Generator {
         null,
         [
           mod.local.set(tmp, this.rt('vd_set', [])),
-          ...v.sorted().map((x) => this.rt('vd_set_add', [get, this.buildValue(x)], this.none)),
-          get,
+          ...v.sorted().map((x) => this.rt('vd_set_add', [get(), this.buildValue(x)], this.none)),
+          get(),
         ],
         this.i32,
       );
@@ -808,9 +1031,9 @@ class Generator {
         ...(v as ObjectValue)
           .sortedEntries()
           .map(([k, x]) =>
-            this.rt('vd_object_insert', [get, this.buildValue(k), this.buildValue(x)], this.none),
+            this.rt('vd_object_insert', [get(), this.buildValue(k), this.buildValue(x)], this.none),
           ),
-        get,
+        get(),
       ],
       this.i32,
     );
@@ -897,8 +1120,7 @@ class Generator {
         null,
         [
           this.rt('opa_heap_ptr_set', [mod.local.get(5, i32)], this.none),
-          this.rt('vd_error_clear', [], this.none),
-          mod.global.set('verdict:steps', mod.i32.const(0)),
+          mod.call('verdict:begin', [], this.none),
           mod.local.set(
             input,
             mod.if(
@@ -919,8 +1141,35 @@ class Generator {
       ),
     );
     mod.addFunctionExport('verdict:opa_eval', 'opa_eval');
+    this.defineBegin();
     this.defineEval();
     this.ensureAbiGlobals();
+  }
+
+  /** Resets what one evaluation must not inherit from another (which may have aborted). */
+  private defineBegin(): void {
+    const mod = this.mod;
+    const i32 = this.i32;
+    const body: Expr[] = [
+      this.rt('vd_error_clear', [], this.none),
+      mod.global.set('verdict:steps', mod.i32.const(0)),
+      mod.global.set('verdict:mocks_off', mod.i32.const(0)),
+      // A new epoch: no memoized rule value from an earlier evaluation is current.
+      mod.global.set(
+        'verdict:epochs',
+        mod.i32.add(mod.global.get('verdict:epochs', i32), mod.i32.const(1)),
+      ),
+      mod.global.set('verdict:epoch', mod.global.get('verdict:epochs', i32)),
+      mod.global.set('verdict:overrides', mod.i32.const(0)),
+    ];
+    for (const m of this.mocks) body.push(mod.global.set(`verdict:mock:${m.id}`, mod.i32.const(0)));
+    mod.addFunction(
+      'verdict:begin',
+      this.binaryen.none,
+      this.none,
+      [],
+      mod.block(null, body, this.none),
+    );
   }
 
   /** `eval(ctx)`: the ABI's multi-call path; the runtime owns the context's layout. */
@@ -935,18 +1184,17 @@ class Generator {
       mod.block(
         null,
         [
-          this.rt('vd_error_clear', [], this.none),
-          mod.global.set('verdict:steps', mod.i32.const(0)),
+          mod.call('verdict:begin', [], this.none),
           this.rt(
-            'vd_eval_ctx_set_result',
+            'vd_ctx_set_result',
             [
               mod.local.get(0, i32),
               mod.call(
                 'verdict:dispatch',
                 [
-                  this.rt('vd_eval_ctx_entrypoint', [mod.local.get(0, i32)]),
-                  this.rt('vd_eval_ctx_input', [mod.local.get(0, i32)]),
-                  this.rt('vd_eval_ctx_data', [mod.local.get(0, i32)]),
+                  this.rt('vd_ctx_entrypoint', [mod.local.get(0, i32)]),
+                  this.rt('vd_ctx_input', [mod.local.get(0, i32)]),
+                  this.rt('vd_ctx_data', [mod.local.get(0, i32)]),
                 ],
                 i32,
               ),
@@ -971,6 +1219,14 @@ class Generator {
       mod.global.set('verdict:budget', mod.local.get(0, this.i32)),
     );
     mod.addFunctionExport('verdict:set_budget', 'verdict_set_budget');
+    mod.addFunction(
+      'verdict:set_strict',
+      this.binaryen.createType([this.i32]),
+      this.none,
+      [],
+      mod.global.set('verdict:strict', mod.local.get(0, this.i32)),
+    );
+    mod.addFunctionExport('verdict:set_strict', 'verdict_set_strict');
     for (const [name, value] of [
       ['opa_wasm_abi_version', 1],
       ['opa_wasm_abi_minor_version', 3],
@@ -980,6 +1236,14 @@ class Generator {
       mod.addGlobalExport(`verdict:${name}`, name);
     }
   }
+}
+
+interface MockInfo {
+  readonly id: number;
+  /** The function or builtin replaced. */
+  readonly target: string;
+  /** A function (policy or builtin) answering instead, or a value (in global verdict:mockval:id). */
+  readonly replacement: { readonly func: string } | { readonly value: true };
 }
 
 function nestedBlocks(s: Stmt): Block[] {
