@@ -71,7 +71,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 export function parseNumber(raw: string): RegoNumber {
   if (/^-?\d+$/.test(raw)) {
     const n = Number(raw);
-    return Number.isSafeInteger(n) ? n : BigInt(raw);
+    return Number.isSafeInteger(n) ? normalizeNumber(n) : BigInt(raw);
   }
   const n = Number(raw);
   if (!Number.isSafeInteger(n) && (Number.isInteger(n) || !Number.isFinite(n))) {

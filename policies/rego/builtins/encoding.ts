@@ -409,8 +409,8 @@ function parseYAML(name: string, text: string): Value {
   }
 }
 
-/** Rego values as plain data for the YAML writer: sets as sorted arrays, objects as Maps
- * (so any key, "__proto__" included, stays an ordinary key). */
+/** Rego values as plain data for the YAML writer: sets as sorted arrays, keys as own
+ * properties (defined, so that a "__proto__" key stays an ordinary key). */
 function toYAMLData(v: Value): unknown {
   if (typeof v === 'bigint') return compareNumbers(v, Number.MAX_SAFE_INTEGER) > 0 ? v : Number(v);
   if (isArray(v)) return v.map(toYAMLData);
@@ -418,7 +418,16 @@ function toYAMLData(v: Value): unknown {
   if (v instanceof ObjectValue) {
     const entries = v.sortedEntries().map(([k, x]) => [jsonKey(k), x] as const);
     entries.sort((a, b) => compareKeys(a[0], b[0]));
-    return new Map(entries.map(([k, x]) => [k, toYAMLData(x)]));
+    const out = {};
+    for (const [k, x] of entries) {
+      Object.defineProperty(out, k, {
+        value: toYAMLData(x),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
   }
   return v;
 }
