@@ -16,5 +16,8 @@ describe('runtime builtins', () => {
     expect(failure('http.send', json('{"method": "GET", "url": "http://example.com"}'))).toMatch(
       /^builtin: http\.send: Verdict policies cannot make HTTP requests/,
     );
+    expect(failure('net.lookup_ip_addr', 'example.com')).toMatch(
+      /^builtin: net\.lookup_ip_addr: Verdict policies cannot make DNS lookups/,
+    );
   });
 });
