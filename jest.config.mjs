@@ -11,7 +11,11 @@ export default {
     'migrations/**/*.ts',
     '!policies/wasm/runtime/**',
   ],
-  // Measured by `npm run test:coverage`; raise these as coverage grows, never lower them.
-  coverageThreshold: { global: { lines: 0 } },
+  // Floors as measured by `npm run test:coverage` (rounded down); raise them as coverage grows,
+  // never lower them. The service (api/) has its own, higher floor.
+  coverageThreshold: {
+    global: { statements: 57, branches: 46, functions: 60, lines: 60 },
+    './api/': { statements: 91, branches: 82, functions: 93, lines: 93 },
+  },
   testTimeout: 30000,
 };
