@@ -10,7 +10,13 @@ export {
   opa_builtin4,
 } from './env';
 export { opa_malloc, opa_free, opa_heap_ptr_get, opa_heap_ptr_set } from './alloc';
-export { vd_error_code, vd_error_message, vd_error_clear, vd_error_set, vd_error_prefix } from './errors';
+export {
+  vd_error_code,
+  vd_error_message,
+  vd_error_clear,
+  vd_error_set,
+  vd_error_prefix,
+} from './errors';
 export {
   vd_null,
   vd_boolean,

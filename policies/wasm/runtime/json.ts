@@ -26,6 +26,7 @@ import {
   TAG_STRING,
   valueAt,
 } from './value';
+import { isPrintable } from './unicode';
 
 /** Deeper nesting is refused, so no recursive walk over a value can overflow the stack. */
 export const MAX_DEPTH: i32 = 1000;
@@ -472,18 +473,6 @@ export function dumpJSON(v: usize): usize {
 
 // ---------------------------------------------------------------------------------------------
 // Rego value syntax, as policies/ir/value-text.ts valueToRego prints it.
-
-/** Whether Go would print the code point as is (an approximation of unicode.IsPrint). */
-function isPrintable(cp: u32): bool {
-  if (cp < 0x20 || (cp >= 0x7f && cp <= 0xa0) || cp == 0xad) return false;
-  if (cp < 0x300) return true;
-  if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f))
-    return false;
-  if ((cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0xfeff) return false;
-  if ((cp >= 0xd800 && cp <= 0xf8ff) || (cp >= 0xfff9 && cp <= 0xfffb) || cp >= 0xf0000)
-    return false;
-  return true;
-}
 
 function writeHex(v: u32, digits: i32): void {
   for (let i = digits - 1; i >= 0; i--)

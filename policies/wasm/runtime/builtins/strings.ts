@@ -2,8 +2,8 @@
 // count code points, trimming works on code points. Results that are part of an operand point
 // into its bytes (strings are immutable), so slicing never copies.
 //
-// lower/upper map ASCII, Latin-1, Latin Extended-A, Greek and basic Cyrillic letters code
-// point by code point (as the interpreter does); letters of other scripts are left as they are.
+// lower/upper map each code point on its own through the simple case mappings of the
+// generated tables (as the interpreter does with JavaScript's toLowerCase/toUpperCase).
 import { bytesEqual } from '../compare';
 import { arrayAppend } from '../collections';
 import { writeByte, writeBytes, writerBegin, writerEnd, writerLength } from '../alloc';
@@ -31,6 +31,7 @@ import {
   typeError,
 } from './args';
 import { errorText } from '../errors';
+import { lowerRune, upperRune } from '../unicode';
 
 function twoStrings(name: string, a: usize, b: usize): bool {
   return stringArg(name, a, 1) && stringArg(name, b, 2);
@@ -94,55 +95,6 @@ export function vd_builtin_concat(sep: i32, xs: i32): i32 {
 
 // ---------------------------------------------------------------------------------------------
 // lower / upper
-
-function lowerRune(c: u32): u32 {
-  if (c >= 0x41 && c <= 0x5a) return c + 0x20;
-  if (c < 0xc0) return c;
-  if (c <= 0xde) return c == 0xd7 ? c : c + 0x20;
-  if (c >= 0x100 && c <= 0x17f) {
-    if (c == 0x130) return 0x69; // İ lowers to i and a combining dot; Go keeps plain i
-    if (c == 0x178) return 0xff;
-    const evenUpper = (c < 0x138 && c != 0x131) || (c >= 0x14a && c <= 0x177);
-    const oddUpper = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e);
-    if (evenUpper && (c & 1) == 0) return c + 1;
-    if (oddUpper && (c & 1) == 1) return c + 1;
-    return c;
-  }
-  if (c == 0x386) return 0x3ac;
-  if (c >= 0x388 && c <= 0x38a) return c + 0x25;
-  if (c == 0x38c) return 0x3cc;
-  if (c == 0x38e || c == 0x38f) return c + 0x3f;
-  if ((c >= 0x391 && c <= 0x3a1) || (c >= 0x3a3 && c <= 0x3ab)) return c + 0x20;
-  if (c >= 0x400 && c <= 0x40f) return c + 0x50;
-  if (c >= 0x410 && c <= 0x42f) return c + 0x20;
-  return c;
-}
-
-function upperRune(c: u32): u32 {
-  if (c >= 0x61 && c <= 0x7a) return c - 0x20;
-  if (c < 0xb5) return c;
-  if (c == 0xb5) return 0x39c;
-  if (c >= 0xe0 && c <= 0xfe) return c == 0xf7 ? c : c - 0x20;
-  if (c == 0xff) return 0x178;
-  if (c >= 0x100 && c <= 0x17f) {
-    if (c == 0x131) return 0x49; // dotless ı
-    if (c == 0x17f) return 0x53; // long s
-    const evenUpper = (c < 0x138 && c != 0x130) || (c >= 0x14a && c <= 0x177);
-    const oddUpper = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e);
-    if (evenUpper && (c & 1) == 1) return c - 1;
-    if (oddUpper && (c & 1) == 0) return c - 1;
-    return c;
-  }
-  if (c == 0x3ac) return 0x386;
-  if (c >= 0x3ad && c <= 0x3af) return c - 0x25;
-  if (c == 0x3c2) return 0x3a3;
-  if ((c >= 0x3b1 && c <= 0x3c1) || (c >= 0x3c3 && c <= 0x3cb)) return c - 0x20;
-  if (c == 0x3cc) return 0x38c;
-  if (c == 0x3cd || c == 0x3ce) return c - 0x3f;
-  if (c >= 0x430 && c <= 0x44f) return c - 0x20;
-  if (c >= 0x450 && c <= 0x45f) return c - 0x50;
-  return c;
-}
 
 function writeRune(cp: u32): void {
   if (cp < 0x80) writeByte(cp);

@@ -8,7 +8,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { parseJSONValue } from '../../../../policies/ir/json';
-import { isArray, ObjectValue, SetValue, type Value } from '../../../../policies/ir/value';
+import {
+  isArray,
+  normalizeNumber,
+  ObjectValue,
+  SetValue,
+  type Value,
+} from '../../../../policies/ir/value';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 export const RUNTIME_WASM = path.join(ROOT, 'dist', 'wasm', 'runtime.wasm');
@@ -240,8 +246,13 @@ export class Runtime {
         return null;
       case 1:
         return this.dumpJSON(addr) === 'true';
-      case 2:
+      case 2: {
+        // A double is read from its bits (value.ts layout: kind 1 at +1, f64 at +8): its JSON
+        // text, JavaScript's shortest form, does not say which integer an integral one is.
+        const view = new DataView(this.memory.buffer);
+        if (view.getUint8(addr + 1) === 1) return normalizeNumber(view.getFloat64(addr + 8, true));
         return parseJSONValue(this.dumpJSON(addr));
+      }
       case 3:
         return Buffer.from(this.bytes(x.vd_string_ptr(addr), x.vd_string_len(addr))).toString(
           'utf8',

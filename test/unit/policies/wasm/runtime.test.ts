@@ -17,9 +17,8 @@ import {
   type Value,
 } from '../../../../policies/ir/value';
 import { valueToRego } from '../../../../policies/ir/value-text';
+import { jsonArb, numberArb, SEED, stringArb, valueArb } from './runtime-arbitraries';
 import { Runtime, runtimeBytes, shape } from './runtime-harness';
-
-const SEED = 20251127;
 
 let rt: Runtime;
 let base: number;
@@ -34,80 +33,6 @@ function fresh(): void {
   rt.exports.opa_heap_ptr_set(base);
   rt.exports.vd_error_clear();
 }
-
-// ---------------------------------------------------------------------------------------------
-// Arbitrary Rego values
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-const stringArb = fc
-  .oneof(
-    fc.string({ maxLength: 6 }),
-    fc.string({ unit: 'grapheme', maxLength: 4 }),
-    fc.string({ unit: 'binary', maxLength: 3 }),
-    fc.constantFrom('', 'a', 'ab', 'b', 'é', '😀', '"\\\n\t\u0001', 'z'),
-  )
-  .filter((s) => !LONE_SURROGATE.test(s));
-
-const intArb: fc.Arbitrary<number | bigint> = fc.oneof(
-  fc.integer({ min: -20, max: 20 }),
-  fc.integer(),
-  fc.maxSafeInteger(),
-  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(normalizeNumber),
-  fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map(normalizeNumber),
-  fc.constantFrom(2n ** 63n - 1n, -(2n ** 63n), 2n ** 63n, -(2n ** 63n) - 1n, 2n ** 64n, 0),
-);
-
-/** Non-integral doubles (integral ones are integers in the value model). */
-const fractionArb: fc.Arbitrary<number> = fc.oneof(
-  fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => !Number.isInteger(x)),
-  fc.constantFrom(0.5, -0.5, 1.5, 2.5, 0.1, 1e-7, 123.456, -2.75, 5e-324),
-);
-
-const numberArb: fc.Arbitrary<number | bigint> = fc.oneof(intArb, fractionArb);
-
-const scalarArb: fc.Arbitrary<Value> = fc.oneof(
-  fc.constant(null),
-  fc.boolean(),
-  numberArb,
-  stringArb,
-);
-
-const { value: valueArb } = fc.letrec<{
-  value: Value;
-  array: Value;
-  set: Value;
-  object: Value;
-}>((tie) => ({
-  value: fc.oneof(
-    { maxDepth: 3, depthIdentifier: 'value' },
-    scalarArb,
-    tie('array'),
-    tie('set'),
-    tie('object'),
-  ),
-  array: fc.array(tie('value'), { maxLength: 4 }),
-  set: fc.array(tie('value'), { maxLength: 4 }).map((xs) => new SetValue(xs)),
-  object: fc
-    .array(
-      fc.tuple(
-        fc.oneof({ weight: 3, arbitrary: stringArb }, { weight: 1, arbitrary: tie('value') }),
-        tie('value'),
-      ),
-      { maxLength: 4 },
-    )
-    .map((es) => new ObjectValue(es)),
-}));
-
-/** JSON data: no sets, string keys only. */
-const { json: jsonArb } = fc.letrec<{ json: Value }>((tie) => ({
-  json: fc.oneof(
-    { maxDepth: 4, depthIdentifier: 'json' },
-    scalarArb,
-    fc.array(tie('json'), { maxLength: 5 }),
-    fc.array(fc.tuple(stringArb, tie('json')), { maxLength: 5 }).map((es) => new ObjectValue(es)),
-  ),
-}));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -574,6 +499,33 @@ describe('Rego value text', () => {
       }),
       { seed: SEED, numRuns: 500 },
     );
+  });
+});
+
+describe('Go quoting', () => {
+  it('quotes every code point as the interpreter’s goQuote', () => {
+    const mismatches: string[] = [];
+    let chunk: number[] = [];
+    const check = (): void => {
+      fresh();
+      const text = String.fromCodePoint(...chunk);
+      if (rt.dumpRego(rt.toWasm(text)) !== valueToRego(text)) {
+        for (const cp of chunk) {
+          fresh();
+          const one = String.fromCodePoint(cp);
+          if (rt.dumpRego(rt.toWasm(one)) !== valueToRego(one))
+            mismatches.push(`U+${cp.toString(16)}`);
+        }
+      }
+      chunk = [];
+    };
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      chunk.push(cp);
+      if (chunk.length === 8192) check();
+    }
+    check();
+    expect(mismatches).toEqual([]);
   });
 });
 
