@@ -102,6 +102,7 @@ export function builtinError(name: string, detail: string): void {
 export function vd_error_prefix(text: i32): void {
   let n: u32 = 0;
   while (load<u8>(<usize>text + n) != 0) n++;
+  if (n > MESSAGE_CAPACITY) n = MESSAGE_CAPACITY;
   const keep = messageLength + n > MESSAGE_CAPACITY ? MESSAGE_CAPACITY - n : messageLength;
   memory.copy(MESSAGE + n, MESSAGE, keep);
   memory.copy(MESSAGE, <usize>text, n);

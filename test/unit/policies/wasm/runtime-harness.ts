@@ -102,6 +102,7 @@ export interface RuntimeExports {
   readonly vd_error_message: Fn<[], number>;
   readonly vd_error_clear: Fn<[], void>;
   readonly vd_error_set: Ternary;
+  readonly vd_error_prefix: Fn<[number], void>;
 }
 
 /** What the stub imports saw. */

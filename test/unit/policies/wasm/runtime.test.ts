@@ -674,6 +674,20 @@ describe('errors and the evaluation context', () => {
     expect(rt.error()).toEqual({ code: 0, message: '' });
   });
 
+  it('puts a prefix before the message (where a strict-mode error happened)', () => {
+    const [addr, len] = rt.write('div: divide by zero');
+    rt.exports.vd_error_set(2, addr, len);
+    const [prefix] = rt.write('p.rego:3:5: eval_builtin_error: \0');
+    rt.exports.vd_error_prefix(prefix);
+    expect(rt.error()).toEqual({
+      code: 2,
+      message: 'p.rego:3:5: eval_builtin_error: div: divide by zero',
+    });
+    const [long] = rt.write('y'.repeat(2000) + '\0');
+    rt.exports.vd_error_prefix(long);
+    expect(rt.error().message).toBe('y'.repeat(1023));
+  });
+
   it('cuts messages that do not fit instead of overrunning', () => {
     const [addr, len] = rt.write('x'.repeat(5000));
     rt.exports.vd_error_set(2, addr, len);
