@@ -376,8 +376,15 @@ export function toJS(v: Value): JSONValue {
   if (Array.isArray(v)) return v.map(toJS);
   if (v instanceof SetValue) return v.sorted().map(toJS);
   const out: Record<string, JSONValue> = {};
-  for (const [k, val] of v as ObjectValue)
-    out[typeof k === 'string' ? k : toJSONText(k)] = toJS(val);
+  for (const [k, val] of v as ObjectValue) {
+    // defineProperty: a key such as "__proto__" stays a key instead of replacing the prototype.
+    Object.defineProperty(out, typeof k === 'string' ? k : toJSONText(k), {
+      value: toJS(val),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return out;
 }
 
