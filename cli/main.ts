@@ -3,6 +3,7 @@
  * cli/ and exports a `register(program)` function; this file only wires them together.
  */
 import { Command } from 'commander';
+import { register as registerBuild } from './build';
 import { register as registerCheck } from './check';
 import { register as registerEval } from './eval';
 import { register as registerFmt } from './fmt';
@@ -17,6 +18,7 @@ const registrars: readonly Registrar[] = [
   registerEval,
   registerFmt,
   registerCheck,
+  registerBuild,
 ];
 
 export function buildProgram(): Command {

@@ -32,10 +32,18 @@ export type EngineErrorCode =
   | 'eval_memory_error'
   | 'eval_internal_error';
 
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
 export class EngineError extends Error {
   constructor(
     readonly code: EngineErrorCode,
     message: string,
+    /** Where in the policy the error arose, when the module says. */
+    readonly location?: SourceLocation,
   ) {
     super(message);
     this.name = 'EngineError';
@@ -47,7 +55,33 @@ export type ResultSet = readonly Record<string, unknown>[];
 
 interface VerdictExports {
   verdict_set_budget?: (steps: number) => void;
+  verdict_set_strict?: (on: number) => void;
+  verdict_site?: () => number;
+  verdict_sites?: () => number;
+  opa_json_dump?: (value: number) => number;
+  opa_eval?: (
+    reserved: number,
+    entrypoint: number,
+    data: number,
+    input: number,
+    inputLength: number,
+    heapPtr: number,
+    format: number,
+  ) => number;
 }
+
+/** The parts of the SDK's LoadedPolicy the fast path reads (its public fields). */
+interface LoadedInstance {
+  readonly wasmInstance: { readonly exports: VerdictExports };
+  readonly mem: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  readonly dataAddr: number;
+  readonly dataHeapPtr: number;
+  readonly minorVersion: number;
+}
+
+const PAGE = 64 * 1024;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 export class PolicyEngine {
   private constructor(
@@ -74,6 +108,7 @@ export class PolicyEngine {
     const engine = new PolicyEngine(policy, now, contextRef);
     const exports = (policy.wasmInstance as unknown as { exports: VerdictExports }).exports;
     exports.verdict_set_budget?.(options.stepBudget ?? DEFAULT_STEP_BUDGET);
+    exports.verdict_set_strict?.(options.strictBuiltinErrors ? 1 : 0);
     return engine;
   }
 
@@ -98,13 +133,88 @@ export class PolicyEngine {
     return this.guard(() => this.policy.evaluate(input, entrypoint) as ResultSet);
   }
 
+  /**
+   * The fast path: evaluates an entrypoint with `input` given as JSON text (or bytes) and
+   * returns the result set as JSON text. It writes the input straight into the instance's
+   * memory and calls `opa_eval` (ABI 1.2+) once: no object marshalling on the way in, no
+   * JSON.parse on the way out, so callers can parse exactly (big numbers) or not at all.
+   */
+  evaluateJSON(entrypoint: string | number, inputJSON: string | Uint8Array | undefined): string {
+    const loaded = this.policy as unknown as LoadedInstance;
+    const opaEval = loaded.wasmInstance.exports.opa_eval;
+    const id = typeof entrypoint === 'number' ? entrypoint : this.entrypoints[entrypoint];
+    if (id === undefined) {
+      throw new EngineError(
+        'eval_internal_error',
+        `no entrypoint named ${String(entrypoint)} in this policy`,
+      );
+    }
+    if (!opaEval || loaded.minorVersion < 2) {
+      const input: unknown =
+        inputJSON === undefined
+          ? undefined
+          : JSON.parse(typeof inputJSON === 'string' ? inputJSON : decoder.decode(inputJSON));
+      return JSON.stringify(this.evaluate(id, input));
+    }
+    this.contextRef.current = { nowNs: this.now(), memo: new Map() };
+    return this.guard(() => {
+      const bytes = typeof inputJSON === 'string' ? encoder.encode(inputJSON) : inputJSON;
+      const inputAddr = loaded.dataHeapPtr;
+      const inputLength = bytes?.byteLength ?? 0;
+      const needed = inputAddr + inputLength - loaded.mem.buffer.byteLength;
+      if (needed > 0) loaded.mem.grow(Math.ceil(needed / PAGE));
+      if (bytes) new Uint8Array(loaded.mem.buffer, inputAddr, inputLength).set(bytes);
+      const resultAddr = opaEval(
+        0,
+        id,
+        loaded.dataAddr,
+        inputAddr,
+        inputLength,
+        inputAddr + inputLength,
+        0,
+      );
+      const memory = new Uint8Array(loaded.mem.buffer);
+      let end = resultAddr;
+      while (memory[end] !== 0) end++;
+      return decoder.decode(memory.subarray(resultAddr, end));
+    });
+  }
+
   private guard<T>(fn: () => T): T {
     try {
       return fn();
     } catch (err) {
-      throw toEngineError(err);
+      const error = toEngineError(err);
+      if (err instanceof HostBuiltinError) {
+        const location = this.hostCallSite();
+        if (location) throw new EngineError(error.code, error.message, location);
+      }
+      throw error;
     }
   }
+
+  private sites: readonly string[] | undefined;
+
+  /** Where the host builtin call that failed was written (Verdict-built modules record it). */
+  private hostCallSite(): SourceLocation | undefined {
+    const loaded = this.policy as unknown as LoadedInstance;
+    const exports = loaded.wasmInstance.exports;
+    if (!exports.verdict_site || !exports.verdict_sites || !exports.opa_json_dump) return undefined;
+    if (!this.sites) {
+      const addr = exports.opa_json_dump(exports.verdict_sites());
+      const memory = new Uint8Array(loaded.mem.buffer);
+      let end = addr;
+      while (memory[end] !== 0) end++;
+      this.sites = JSON.parse(decoder.decode(memory.subarray(addr, end))) as string[];
+    }
+    const site = this.sites[exports.verdict_site()];
+    return site === undefined ? undefined : parseLocation(site);
+  }
+}
+
+function parseLocation(text: string): SourceLocation | undefined {
+  const m = /^(.*):(\d+):(\d+)$/.exec(text);
+  return m ? { file: m[1] ?? '', line: Number(m[2]), col: Number(m[3]) } : undefined;
 }
 
 /** The SDK throws strings (opa_abort), RangeErrors (memory) and our host builtin errors. */
@@ -123,10 +233,13 @@ function toEngineError(err: unknown): EngineError {
   }
   const text =
     typeof err === 'string' ? err : err instanceof Error ? err.message : JSON.stringify(err);
-  const coded = /\b(eval_[a-z_]+_error): (.*)$/s.exec(text);
+  // Aborts from generated code read `[file:line:col: ]code: message`.
+  const coded = /^(?:(.*):(\d+):(\d+): )?(eval_[a-z_]+_error): (.*)$/s.exec(text);
   if (coded) {
-    const code = coded[1] as EngineErrorCode;
-    return new EngineError(code, coded[2] ?? text);
+    const [, file, line, col, code, message] = coded;
+    const location =
+      file !== undefined ? { file, line: Number(line), col: Number(col) } : undefined;
+    return new EngineError(code as EngineErrorCode, message ?? text, location);
   }
   return new EngineError('eval_internal_error', text);
 }

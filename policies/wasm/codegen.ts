@@ -85,6 +85,9 @@ const RUNTIME_EXPORTS = [
 ] as const;
 
 const TYPE_CODE = { array: 4, object: 5, set: 6 } as const;
+/** Host builtins are named `verdict.<builtin>` in `builtins()` (see the engine). */
+export const HOST_PREFIX = 'verdict.';
+
 /** vd_error_code() of a type error (others are builtin errors). */
 const ERROR_TYPE = 1;
 
@@ -109,6 +112,14 @@ class Generator {
   private readonly messages = new Map<string, number>();
   private readonly constValues: Value[];
   private nativeBuiltins = new Set<string>();
+
+  /** Where host builtin calls were written: `file:line:col` → site id (verdict_sites()). */
+  private readonly sites = new Map<string, number>();
+
+  /** Does the policy replace any data document with `with` (then rules check for overrides)? */
+  private hasDataWith = false;
+  /** Rule paths as values, built at start-up: path key → global name. */
+  private readonly pathGlobals = new Map<string, { name: string; path: readonly string[] }>();
 
   /** `with f as g` statements: each gets an id and globals for its activation. */
   private readonly mocks: MockInfo[] = [];
@@ -148,6 +159,7 @@ class Generator {
       ['verdict:overrides', 0],
       ['verdict:mocks_off', 0],
       ['verdict:mockseq', 0],
+      ['verdict:site', -1],
     ] as const) {
       this.mod.addGlobal(name, this.i32, true, this.mod.i32.const(init));
     }
@@ -165,7 +177,14 @@ class Generator {
     if (this.options.optimize ?? true) {
       this.binaryen.setOptimizeLevel(2);
       this.binaryen.setShrinkLevel(1);
-      mod.optimize();
+      // The runtime is optimized once when it is built; only the policy's own functions are
+      // optimized here, which keeps a build fast.
+      const b = this.binaryen;
+      for (let i = 0; i < mod.getNumFunctions(); i++) {
+        const info = b.getFunctionInfo(mod.getFunctionByIndex(i));
+        if (!info.module && info.name.startsWith('verdict:')) mod.optimizeFunction(info.name);
+      }
+      mod.runPasses(['remove-unused-module-elements']);
     }
     const bytes = mod.emitBinary();
     mod.dispose();
@@ -220,6 +239,7 @@ class Generator {
   private collectMocks(): void {
     const visit = (b: Block): void => {
       for (const st of b.stmts) {
+        if (st.op === 'with' && st.target === 'data') this.hasDataWith = true;
         if (st.op === 'withFunction') {
           const info: MockInfo = {
             id: this.mocks.length,
@@ -239,6 +259,18 @@ class Generator {
     };
     for (const f of this.policy.funcs) visit(f.block);
     for (const p of this.policy.plans) visit(p.block);
+  }
+
+  /** A rule path as an array value (a global built at start-up). */
+  private pathValue(path: readonly string[]): Expr {
+    const key = JSON.stringify(path);
+    let entry = this.pathGlobals.get(key);
+    if (!entry) {
+      entry = { name: `verdict:path:${this.pathGlobals.size}`, path };
+      this.pathGlobals.set(key, entry);
+      this.mod.addGlobal(entry.name, this.i32, true, this.mod.i32.const(0));
+    }
+    return this.mod.global.get(entry.name, this.i32);
   }
 
   /** Enters a new memo epoch (saving the current one in `saved`). */
@@ -294,7 +326,49 @@ class Generator {
         ),
       );
     }
+    const overridable = f.arity === 0 && this.hasDataWith;
+    if (overridable) {
+      // `with data...` over this rule's path: a replacement answers instead of the rule.
+      const replaced = this.newVar();
+      body.push(
+        mod.if(
+          mod.global.get('verdict:overrides', this.i32),
+          mod.block(
+            null,
+            [
+              mod.local.set(
+                replaced,
+                this.rt('vd_override_replace', [
+                  mod.global.get('verdict:overrides', this.i32),
+                  this.pathValue(f.path),
+                ]),
+              ),
+              mod.if(
+                mod.i32.ne(mod.local.get(replaced, this.i32), mod.i32.const(-1)),
+                mod.return(mod.local.get(replaced, this.i32)),
+              ),
+            ],
+            this.none,
+          ),
+        ),
+      );
+    }
     body.push(this.block(f.block));
+    if (overridable) {
+      body.push(
+        mod.if(
+          mod.global.get('verdict:overrides', this.i32),
+          mod.local.set(
+            f.result,
+            this.rt('vd_override_below', [
+              mod.global.get('verdict:overrides', this.i32),
+              this.pathValue(f.path),
+              mod.local.get(f.result, this.i32),
+            ]),
+          ),
+        ),
+      );
+    }
     if (f.memo) {
       body.push(mod.global.set(memoValue, mod.local.get(f.result, this.i32)));
       body.push(mod.global.set(memoEpoch, mod.global.get('verdict:epoch', this.i32)));
@@ -479,9 +553,7 @@ class Generator {
       case 'call':
         return this.call(s, label);
       case 'callRelation':
-        throw new CodegenError(
-          `the WASM back end does not support the relation builtin ${s.func} yet`,
-        );
+        return this.relation(s, label);
       case 'not': {
         const held = this.newVar();
         return mod.block(
@@ -603,6 +675,60 @@ class Generator {
     }
   }
 
+  /** A relation builtin (`walk`): the runtime returns every output in an array; run the block per output. */
+  private relation(s: Extract<Stmt, { op: 'callRelation' }>, label: string): Expr {
+    const mod = this.mod;
+    const i32 = this.i32;
+    const native = this.nativeName(s.func);
+    if (!this.nativeBuiltins.has(native))
+      throw new CodegenError(`the WASM runtime lacks the relation builtin ${s.func}`);
+    const checks: Expr[] = [];
+    const args = s.args.map((a) => this.operand(a, label, checks));
+    const outputs = this.newVar();
+    const n = this.newVar();
+    const i = this.newVar();
+    const held = this.newVar();
+    const loop = this.label('loop');
+    const exit = this.label('exit');
+    const get = (l: Local): Expr => mod.local.get(l, i32);
+    return this.withChecks(
+      checks,
+      mod.block(
+        null,
+        [
+          mod.local.set(outputs, this.rt(`vd_builtin_${native}`, args)),
+          this.fail(label, mod.i32.eqz(get(outputs))),
+          mod.local.set(n, this.rt('vd_length', [get(outputs)])),
+          mod.local.set(i, mod.i32.const(0)),
+          mod.local.set(held, mod.i32.const(0)),
+          mod.block(
+            exit,
+            [
+              mod.loop(
+                loop,
+                mod.block(
+                  null,
+                  [
+                    mod.br(exit, mod.i32.ge_s(get(i), get(n))),
+                    this.tick(),
+                    mod.local.set(s.dst, this.rt('vd_iter_value', [get(outputs), get(i)])),
+                    this.block(s.block, held),
+                    mod.local.set(i, mod.i32.add(get(i), mod.i32.const(1))),
+                    mod.br(loop),
+                  ],
+                  this.none,
+                ),
+              ),
+            ],
+            this.none,
+          ),
+          this.fail(label, mod.i32.eqz(get(held))),
+        ],
+        this.none,
+      ),
+    );
+  }
+
   private scan(s: Extract<Stmt, { op: 'scan' }>, label: string): Expr {
     const mod = this.mod;
     const i32 = this.i32;
@@ -668,7 +794,7 @@ class Generator {
     const argValues = (): Expr[] => argLocals.map((l) => mod.local.get(l, this.i32));
     const direct = func
       ? mod.call(this.funcName(func.name), argValues(), this.i32)
-      : this.builtinCall(s.func, argValues());
+      : this.builtinCall(s.func, argValues(), s.loc);
     const call = mod.block(null, [...stores, this.mocked(s.func, argValues, direct)], this.i32);
     return this.withChecks(
       checks,
@@ -756,17 +882,35 @@ class Generator {
     );
   }
 
-  private builtinCall(name: string, args: readonly Expr[]): Expr {
+  private builtinCall(name: string, args: readonly Expr[], loc?: SourceLoc): Expr {
     const native = this.nativeName(name);
     if (this.nativeBuiltins.has(native)) return this.rt(`vd_builtin_${native}`, args);
     const id = this.hostBuiltins.get(name);
     if (id === undefined) throw new CodegenError(`unknown builtin ${name}`);
     if (args.length > 4) throw new CodegenError(`builtin ${name} takes more than 4 arguments`);
-    return this.mod.call(
+    const mod = this.mod;
+    const call = mod.call(
       this.importName(`opa_builtin${args.length}`),
-      [this.mod.i32.const(id), this.mod.i32.const(0), ...args],
+      [mod.i32.const(id), mod.i32.const(0), ...args],
       this.i32,
     );
+    if (!loc) return call;
+    // Host errors are thrown through the SDK; the engine reads where the call was written.
+    return mod.block(
+      null,
+      [mod.global.set('verdict:site', mod.i32.const(this.site(loc))), call],
+      this.i32,
+    );
+  }
+
+  private site(loc: SourceLoc): number {
+    const text = `${loc.file}:${loc.line}:${loc.col}`;
+    let id = this.sites.get(text);
+    if (id === undefined) {
+      id = this.sites.size;
+      this.sites.set(text, id);
+    }
+    return id;
   }
 
   /**
@@ -874,15 +1018,9 @@ class Generator {
         this.none,
       ),
     );
-    const value = this.operand(s.value, label, checks);
-    if (s.target === 'data' && s.path.length > 0 && this.policy.funcs.some((f) => f.arity === 0)) {
-      // Rules below a replaced data path would need overriding: not in the WASM back end yet.
-      const rulePaths = this.policy.funcs.filter(
-        (f) => f.arity === 0 && !f.name.startsWith('doc:'),
-      );
-      if (rulePaths.length > 0)
-        throw new CodegenError("the WASM back end does not support 'with data...' over rules yet");
-    }
+    const valueLocal = this.newVar();
+    const savedOverrides = this.newVar();
+    const value = mod.local.tee(valueLocal, this.operand(s.value, label, checks), i32);
     return this.withChecks(
       checks,
       mod.block(
@@ -896,8 +1034,24 @@ class Generator {
             this.rt('vd_upsert', [mod.local.get(slot, i32), mod.local.get(path, i32), value]),
           ),
           ...this.epochEnter(savedEpoch),
+          ...(s.target === 'data'
+            ? [
+                mod.local.set(savedOverrides, mod.global.get('verdict:overrides', i32)),
+                mod.global.set(
+                  'verdict:overrides',
+                  this.rt('vd_override_push', [
+                    mod.local.get(savedOverrides, i32),
+                    mod.local.get(path, i32),
+                    mod.local.get(valueLocal, i32),
+                  ]),
+                ),
+              ]
+            : []),
           mod.local.set(held, mod.i32.const(0)),
           this.block(s.block, held),
+          ...(s.target === 'data'
+            ? [mod.global.set('verdict:overrides', mod.local.get(savedOverrides, i32))]
+            : []),
           mod.global.set('verdict:epoch', mod.local.get(savedEpoch, i32)),
           mod.local.set(slot, mod.local.get(saved, i32)),
           this.fail(label, mod.i32.eqz(mod.local.get(held, i32))),
@@ -956,18 +1110,25 @@ class Generator {
       mod.addGlobal(`verdict:c${i}`, this.i32, true, mod.i32.const(0));
       body.push(mod.global.set(`verdict:c${i}`, this.buildValue(v)));
     });
+    for (const { name, path } of this.pathGlobals.values()) {
+      body.push(mod.global.set(name, this.buildValue(path)));
+    }
     for (const [message, i] of this.messages) {
       mod.addGlobal(`verdict:m${i}`, this.i32, true, mod.i32.const(0));
       body.push(mod.global.set(`verdict:m${i}`, this.cString(message)));
     }
+    // Host builtins are listed under `verdict.<name>` so the SDK dispatches to Verdict's
+    // implementations (the SDK prefers its own for a few names, e.g. sprintf).
     const builtins = new ObjectValue(
-      [...this.hostBuiltins].map(([name, id]) => [name, id] as const),
+      [...this.hostBuiltins].map(([name, id]) => [`${HOST_PREFIX}${name}`, id] as const),
     );
     mod.addGlobal('verdict:builtins', this.i32, true, mod.i32.const(0));
     body.push(mod.global.set('verdict:builtins', this.buildValue(builtins)));
     const entrypoints = new ObjectValue(
       this.options.entrypoints.map((name, id) => [name, id] as const),
     );
+    mod.addGlobal('verdict:sites', this.i32, true, mod.i32.const(0));
+    body.push(mod.global.set('verdict:sites', this.buildValue([...this.sites.keys()])));
     mod.addGlobal('verdict:entrypoints', this.i32, true, mod.i32.const(0));
     body.push(mod.global.set('verdict:entrypoints', this.buildValue(entrypoints)));
     const start = mod.addFunction(
@@ -1154,6 +1315,7 @@ class Generator {
       this.rt('vd_error_clear', [], this.none),
       mod.global.set('verdict:steps', mod.i32.const(0)),
       mod.global.set('verdict:mocks_off', mod.i32.const(0)),
+      mod.global.set('verdict:site', mod.i32.const(-1)),
       // A new epoch: no memoized rule value from an earlier evaluation is current.
       mod.global.set(
         'verdict:epochs',
@@ -1227,6 +1389,22 @@ class Generator {
       mod.global.set('verdict:strict', mod.local.get(0, this.i32)),
     );
     mod.addFunctionExport('verdict:set_strict', 'verdict_set_strict');
+    mod.addFunction(
+      'verdict:site_get',
+      this.binaryen.none,
+      this.i32,
+      [],
+      mod.global.get('verdict:site', this.i32),
+    );
+    mod.addFunctionExport('verdict:site_get', 'verdict_site');
+    mod.addFunction(
+      'verdict:sites_get',
+      this.binaryen.none,
+      this.i32,
+      [],
+      mod.global.get('verdict:sites', this.i32),
+    );
+    mod.addFunctionExport('verdict:sites_get', 'verdict_sites');
     for (const [name, value] of [
       ['opa_wasm_abi_version', 1],
       ['opa_wasm_abi_minor_version', 3],

@@ -6,6 +6,7 @@
 import { lookupBuiltin } from '../rego/builtins';
 import { BuiltinError, BuiltinTypeError, type BuiltinContext } from '../rego/builtins/types';
 import { fromJS, toJS, type JSONValue } from '../ir/value';
+import { HOST_PREFIX } from './codegen';
 
 export type HostBuiltin = (...args: unknown[]) => JSONValue | undefined;
 
@@ -36,16 +37,17 @@ export function hostBuiltins(
   for (const name of names) {
     const def = lookupBuiltin(name);
     if (!def) continue;
-    out[name] = (...args: unknown[]) => {
+    // Verdict-built modules name host builtins `verdict.<name>`; OPA-built ones use the plain name.
+    out[name] = out[`${HOST_PREFIX}${name}`] = (...args: unknown[]) => {
       try {
         const result = def.impl(args.map(fromJS), options.context());
         return result === undefined ? undefined : toJS(result);
       } catch (err) {
-        if (err instanceof BuiltinTypeError)
-          throw new HostBuiltinError('eval_type_error', err.message);
+        // Builtin errors make the call undefined unless builtin errors are strict.
         if (err instanceof BuiltinError) {
-          if (options.strict) throw new HostBuiltinError('eval_builtin_error', err.message);
-          return undefined;
+          if (!options.strict) return undefined;
+          const code = err instanceof BuiltinTypeError ? 'eval_type_error' : 'eval_builtin_error';
+          throw new HostBuiltinError(code, err.message);
         }
         throw err;
       }

@@ -5,7 +5,8 @@
  */
 import type { Diagnostic } from '../diagnostic';
 import { EngineError, PolicyEngine } from '../engine';
-import { fromJS, toJS, type Value } from '../ir/value';
+import { parseJSONValue } from '../ir/json';
+import { ObjectValue, toJS, toJSONText, type Value } from '../ir/value';
 import { compileQuery } from '../rego/compile';
 import { parseQuery } from '../rego/parser';
 import { compileSources, type Bindings, type QueryOutcome, type QueryRequest } from '../query';
@@ -35,19 +36,37 @@ export async function evalQueryWasm(request: QueryRequest): Promise<QueryOutcome
       ...(nowNs !== undefined ? { now: () => nowNs } : {}),
     });
     if (request.data !== undefined) engine.setData(toJS(request.data));
-    const rows = engine.evaluate(
+    // Exact both ways: input written as JSON text, results parsed keeping big numbers.
+    const text = engine.evaluateJSON(
       'query',
-      request.input === undefined ? undefined : toJS(request.input),
+      request.input === undefined ? undefined : toJSONText(request.input),
     );
-    return { ok: true, results: rows.map((row) => bindingsOf(row, query.vars)) };
+    const rows = parseJSONValue(text);
+    const results = Array.isArray(rows)
+      ? (rows as readonly Value[]).map((row) => bindingsOf(row, query.vars))
+      : [];
+    return { ok: true, results };
   } catch (err) {
-    if (err instanceof EngineError) return failed([{ code: err.code, message: err.message }]);
+    if (err instanceof EngineError) {
+      const l = err.location;
+      return failed([
+        {
+          code: err.code,
+          message: err.message,
+          ...(l ? { position: { file: l.file, line: l.line, col: l.col, offset: 0 } } : {}),
+        },
+      ]);
+    }
     throw err;
   }
 }
 
-function bindingsOf(row: Readonly<Record<string, unknown>>, vars: readonly string[]): Bindings {
+function bindingsOf(row: Value, vars: readonly string[]): Bindings {
   const out = new Map<string, Value>();
-  for (const v of vars) if (v in row) out.set(v, fromJS(row[v]));
+  if (!(row instanceof ObjectValue)) return out;
+  for (const v of vars) {
+    const value = row.get(v);
+    if (value !== undefined) out.set(v, value);
+  }
   return out;
 }
