@@ -889,16 +889,31 @@ class Generator {
     if (id === undefined) throw new CodegenError(`unknown builtin ${name}`);
     if (args.length > 4) throw new CodegenError(`builtin ${name} takes more than 4 arguments`);
     const mod = this.mod;
-    const call = mod.call(
-      this.importName(`opa_builtin${args.length}`),
-      [mod.i32.const(id), mod.i32.const(0), ...args],
-      this.i32,
-    );
-    if (!loc) return call;
-    // Host errors are thrown through the SDK; the engine reads where the call was written.
+    // Arguments are evaluated first, then the call runs with exact number transport on.
+    const argLocals = args.map(() => this.newVar());
+    const result = this.newVar();
     return mod.block(
       null,
-      [mod.global.set('verdict:site', mod.i32.const(this.site(loc))), call],
+      [
+        ...args.map((a, i) => mod.local.set(argLocals[i] as number, a)),
+        // Host errors are thrown through the SDK; the engine reads where the call was written.
+        ...(loc ? [mod.global.set('verdict:site', mod.i32.const(this.site(loc)))] : []),
+        this.rt('vd_host_transport', [mod.i32.const(1)], this.none),
+        mod.local.set(
+          result,
+          mod.call(
+            this.importName(`opa_builtin${args.length}`),
+            [
+              mod.i32.const(id),
+              mod.i32.const(0),
+              ...argLocals.map((l) => mod.local.get(l, this.i32)),
+            ],
+            this.i32,
+          ),
+        ),
+        this.rt('vd_host_transport', [mod.i32.const(0)], this.none),
+        mod.local.get(result, this.i32),
+      ],
       this.i32,
     );
   }
@@ -1316,6 +1331,7 @@ class Generator {
       mod.global.set('verdict:steps', mod.i32.const(0)),
       mod.global.set('verdict:mocks_off', mod.i32.const(0)),
       mod.global.set('verdict:site', mod.i32.const(-1)),
+      this.rt('vd_host_transport', [mod.i32.const(0)], this.none),
       // A new epoch: no memoized rule value from an earlier evaluation is current.
       mod.global.set(
         'verdict:epochs',

@@ -5,8 +5,54 @@
  */
 import { lookupBuiltin } from '../rego/builtins';
 import { BuiltinError, BuiltinTypeError, type BuiltinContext } from '../rego/builtins/types';
-import { fromJS, toJS, type JSONValue } from '../ir/value';
+import {
+  ObjectValue,
+  SetValue,
+  fromJS,
+  parseNumber,
+  toJS,
+  toJSONText,
+  type JSONValue,
+  type Value,
+} from '../ir/value';
 import { HOST_PREFIX } from './codegen';
+
+/**
+ * Numbers JavaScript cannot hold exactly cross the SDK as marked strings (see the runtime's
+ * json.ts, "Host transport"): "\u0000n:<digits>".
+ */
+const NUMBER_MARK = '\u0000n:';
+
+function fromHost(x: unknown): Value {
+  if (typeof x === 'string' && x.startsWith(NUMBER_MARK))
+    return parseNumber(x.slice(NUMBER_MARK.length));
+  if (Array.isArray(x)) return x.map(fromHost);
+  if (x !== null && typeof x === 'object') {
+    const obj = new ObjectValue();
+    for (const [k, v] of Object.entries(x as Record<string, unknown>)) obj.set(k, fromHost(v));
+    return obj;
+  }
+  return fromJS(x);
+}
+
+function toHost(v: Value): JSONValue {
+  if (typeof v === 'bigint') return NUMBER_MARK + v.toString();
+  if (Array.isArray(v)) return (v as readonly Value[]).map(toHost);
+  if (v instanceof SetValue) return v.sorted().map(toHost);
+  if (v instanceof ObjectValue) {
+    const out: Record<string, JSONValue> = {};
+    for (const [k, val] of v) {
+      Object.defineProperty(out, typeof k === 'string' ? k : toJSONText(k), {
+        value: toHost(val),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  }
+  return toJS(v);
+}
 
 export type HostBuiltin = (...args: unknown[]) => JSONValue | undefined;
 
@@ -40,8 +86,8 @@ export function hostBuiltins(
     // Verdict-built modules name host builtins `verdict.<name>`; OPA-built ones use the plain name.
     out[name] = out[`${HOST_PREFIX}${name}`] = (...args: unknown[]) => {
       try {
-        const result = def.impl(args.map(fromJS), options.context());
-        return result === undefined ? undefined : toJS(result);
+        const result = def.impl(args.map(fromHost), options.context());
+        return result === undefined ? undefined : toHost(result);
       } catch (err) {
         // Builtin errors make the call undefined unless builtin errors are strict.
         if (err instanceof BuiltinError) {
