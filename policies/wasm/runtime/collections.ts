@@ -299,6 +299,14 @@ export function setOfValues(data: usize, n: u32): usize {
   return out;
 }
 
+/** A set of an array's elements (a copy; the array is not reordered). */
+export function setOfArray(arr: usize): usize {
+  const n = lengthOf(arr);
+  const data = alloc((<usize>n) << 2);
+  memory.copy(data, dataOf(arr), (<usize>n) << 2);
+  return setOfValues(data, n);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Structural updates
 
@@ -450,6 +458,15 @@ export function vd_object_merge(dst: i32, src: i32): void {
 
 export function vd_upsert(doc: i32, path: i32, v: i32): i32 {
   return <i32>upsert(<usize>doc, <usize>path, 0, <usize>v);
+}
+
+/**
+ * A set of an array's elements; other values as they are. For results of host builtins whose
+ * declared type is a set: the SDK hands them over as JSON, where sets are arrays.
+ */
+export function vd_set_of(v: i32): i32 {
+  if (v == 0 || tagOf(<usize>v) != TAG_ARRAY) return v;
+  return <i32>setOfArray(<usize>v);
 }
 
 /** `src[key]`; 0 when absent (or `src` is not a collection). */

@@ -44,6 +44,7 @@ export {
   vd_object_merge,
   vd_upsert,
   vd_get,
+  vd_set_of,
 } from './collections';
 export {
   opa_json_parse,
@@ -130,6 +131,9 @@ export {
   vd_builtin_trim_space,
   vd_builtin_indexof,
   vd_builtin_substring,
+  vd_builtin_strings_replace_n,
+  vd_builtin_strings_any_prefix_match,
+  vd_builtin_strings_any_suffix_match,
 } from './builtins/strings';
 export {
   vd_builtin_is_number,
@@ -140,9 +144,17 @@ export {
   vd_builtin_is_object,
   vd_builtin_is_null,
   vd_builtin_type_name,
+  vd_builtin_cast_array,
+  vd_builtin_cast_set,
+  vd_builtin_cast_string,
+  vd_builtin_cast_boolean,
+  vd_builtin_cast_null,
+  vd_builtin_cast_object,
 } from './builtins/types';
 export {
   vd_builtin_graph_reachable,
   vd_builtin_graph_reachable_paths,
   vd_builtin_walk,
 } from './builtins/graph';
+export { vd_override_replace, vd_override_below, vd_override_push } from './overrides';
+export { vd_host_transport } from './json';

@@ -5,6 +5,7 @@
 import { alloc, writeByte, writeBytes, writerBegin, writerEnd } from './alloc';
 import { arrayAppend, finishObject, objectAppendUnsorted, setOfValues } from './collections';
 import { numberFromLiteral, scanNumber, writeNumber } from './number';
+import { intOf, numberKind, NUM_FLOAT, NUM_INT } from './value';
 import {
   booleanOf,
   booleanValue,
@@ -244,6 +245,8 @@ function parseString(): usize {
     store<u8>(w, <u8>out);
     w++;
   }
+  const marked = markedNumber(buf, <u32>(w - buf));
+  if (marked != 0) return marked;
   return stringRef(buf, <u32>(w - buf));
 }
 
@@ -410,7 +413,45 @@ function emitJSONString(ptr: usize, len: u32): void {
 
 /** Numbers go through the writer directly; at an escaping level they need no escapes. */
 function emitNumber(v: usize, rego: bool): void {
+  if (hostTransport && !rego && !fitsDouble(v)) {
+    // To a host builtin: a number JavaScript cannot hold exactly travels as a marked string.
+    emitAscii('"\\u0000n:');
+    writeNumber(v, false);
+    emit(0x22);
+    return;
+  }
   writeNumber(v, rego);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host transport: while the generated code calls a host builtin (through the SDK, which moves
+// values as JSON and parses them into JavaScript numbers), numbers beyond a double's exact range
+// are written as strings "\u0000n:<digits>" and such strings are read back as numbers, so big
+// integers cross exactly. policies/wasm/host-builtins.ts does the same on the other side.
+
+let hostTransport = false;
+
+export function vd_host_transport(on: i32): void {
+  hostTransport = on != 0;
+}
+
+const MAX_EXACT: i64 = 9007199254740991;
+
+function fitsDouble(v: usize): bool {
+  const kind = numberKind(v);
+  if (kind == NUM_FLOAT) return true;
+  if (kind == NUM_INT) {
+    const i = intOf(v);
+    return i <= MAX_EXACT && i >= -MAX_EXACT;
+  }
+  return false;
+}
+
+/** A decoded string that is a marked number, as a number value; 0 otherwise. */
+function markedNumber(ptr: usize, len: u32): usize {
+  if (!hostTransport || len < 4) return 0;
+  if (load<u8>(ptr) != 0 || load<u8>(ptr + 1) != 0x6e || load<u8>(ptr + 2) != 0x3a) return 0;
+  return numberFromLiteral(ptr + 3, len - 3);
 }
 
 function writeJSON(v: usize): void {

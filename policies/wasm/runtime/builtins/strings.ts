@@ -12,6 +12,7 @@ import {
   booleanValue,
   elementAt,
   intValue,
+  keyAt,
   lengthOf,
   newCollection,
   stringLen,
@@ -20,6 +21,7 @@ import {
   tagOf,
   TAG_ARRAY,
   TAG_STRING,
+  valueAt,
 } from '../value';
 import {
   elementError,
@@ -27,6 +29,8 @@ import {
   intArg,
   intArgValue,
   isCollectionOfItems,
+  objectArg,
+  operandError,
   stringArg,
   typeError,
 } from './args';
@@ -341,4 +345,124 @@ export function vd_builtin_substring(s: i32, start: i32, length: i32): i32 {
   if (a >= n) return <i32>stringRef(p, 0);
   const b = count < 0 ? n : a + runeOffset(p + a, n - a, count);
   return <i32>stringRef(p + a, b - a);
+}
+
+// ---------------------------------------------------------------------------------------------
+// strings.replace_n (Go's strings.Replacer) and strings.any_prefix_match / any_suffix_match
+
+/**
+ * Replaces with the (pattern, replacement) string pairs of `obj`, tried in key order at each
+ * position: the first that matches wins, an empty pattern matches between code points (never
+ * twice in a row at one position), and replaced text is not scanned again.
+ */
+function replaceWith(s: usize, obj: usize): usize {
+  const p = stringPtr(s);
+  const n = stringLen(s);
+  const pairs = lengthOf(obj);
+  writerBegin();
+  let i: u32 = 0;
+  let last: u32 = 0;
+  let prevEmpty = false;
+  for (;;) {
+    let hit: i32 = -1;
+    for (let k: u32 = 0; k < pairs; k++) {
+      const pat = keyAt(obj, k);
+      const len = stringLen(pat);
+      if (len == 0 && prevEmpty) continue;
+      if (len <= n - i && bytesEqual(p + i, stringPtr(pat), len)) {
+        hit = <i32>k;
+        break;
+      }
+    }
+    if (hit >= 0) {
+      const pat = keyAt(obj, <u32>hit);
+      const rep = valueAt(obj, <u32>hit);
+      prevEmpty = stringLen(pat) == 0;
+      writeBytes(p + last, i - last);
+      writeBytes(stringPtr(rep), stringLen(rep));
+      i += stringLen(pat);
+      last = i;
+      continue;
+    }
+    prevEmpty = false;
+    if (i >= n) break;
+    decodeRune(p + i, p + n);
+    i += <u32>runeWidth;
+  }
+  writeBytes(p + last, n - last);
+  const len = <u32>writerLength();
+  return stringRef(writerEnd(), len);
+}
+
+export function vd_builtin_strings_replace_n(patterns: i32, s: i32): i32 {
+  if (patterns == 0 || s == 0) return 0;
+  const name = 'strings.replace_n';
+  if (!objectArg(name, patterns, 1) || !stringArg(name, s, 2)) return 0;
+  const n = lengthOf(patterns);
+  for (let k: u32 = 0; k < n; k++) {
+    if (tagOf(keyAt(patterns, k)) != TAG_STRING) {
+      operandError(name, 1, 'non-string key found in pattern object');
+      return 0;
+    }
+    if (tagOf(valueAt(patterns, k)) != TAG_STRING) {
+      operandError(name, 1, 'non-string value found in pattern object');
+      return 0;
+    }
+  }
+  return <i32>replaceWith(s, patterns);
+}
+
+/** A string, or an array or set of strings (checked); false after recording a type error. */
+function stringsOperand(name: string, v: usize, pos: i32): bool {
+  const tag = tagOf(v);
+  if (tag == TAG_STRING) return true;
+  if (!isCollectionOfItems(v)) {
+    typeError(name, pos, v, 'one of {string, set, array}');
+    return false;
+  }
+  const n = lengthOf(v);
+  for (let i: u32 = 0; i < n; i++) {
+    const x = elementAt(v, i);
+    if (tagOf(x) != TAG_STRING) {
+      elementError(name, pos, v, x, 'strings');
+      return false;
+    }
+  }
+  return true;
+}
+
+function itemCount(v: usize): u32 {
+  return tagOf(v) == TAG_STRING ? 1 : lengthOf(v);
+}
+
+function itemAt(v: usize, i: u32): usize {
+  return tagOf(v) == TAG_STRING ? v : elementAt(v, i);
+}
+
+function anyAffix(name: string, strs: usize, affixes: usize, suffix: bool): usize {
+  if (!stringsOperand(name, strs, 1) || !stringsOperand(name, affixes, 2)) return 0;
+  const n = itemCount(strs);
+  const m = itemCount(affixes);
+  for (let i: u32 = 0; i < n; i++) {
+    const s = itemAt(strs, i);
+    const sl = stringLen(s);
+    for (let j: u32 = 0; j < m; j++) {
+      const a = itemAt(affixes, j);
+      const al = stringLen(a);
+      if (al > sl) continue;
+      const at = suffix ? stringPtr(s) + (sl - al) : stringPtr(s);
+      if (bytesEqual(at, stringPtr(a), al)) return booleanValue(true);
+    }
+  }
+  return booleanValue(false);
+}
+
+export function vd_builtin_strings_any_prefix_match(strs: i32, prefixes: i32): i32 {
+  if (strs == 0 || prefixes == 0) return 0;
+  return <i32>anyAffix('strings.any_prefix_match', strs, prefixes, false);
+}
+
+export function vd_builtin_strings_any_suffix_match(strs: i32, suffixes: i32): i32 {
+  if (strs == 0 || suffixes == 0) return 0;
+  return <i32>anyAffix('strings.any_suffix_match', strs, suffixes, true);
 }

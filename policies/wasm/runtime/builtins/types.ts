@@ -1,5 +1,5 @@
 // Type tests and names (policies/rego/builtins/typenames.ts): is_number, is_string,
-// is_boolean, is_array, is_set, is_object, is_null, type_name.
+// is_boolean, is_array, is_set, is_object, is_null, type_name, and the deprecated cast_*.
 import {
   booleanValue,
   stringOfAscii,
@@ -12,7 +12,8 @@ import {
   TAG_SET,
   TAG_STRING,
 } from '../value';
-import { typeName } from './args';
+import { copyCollection, setOfArray } from '../collections';
+import { typeError, typeName } from './args';
 
 function isType(v: i32, tag: u8): i32 {
   if (v == 0) return 0;
@@ -50,4 +51,56 @@ export function vd_builtin_is_null(v: i32): i32 {
 export function vd_builtin_type_name(v: i32): i32 {
   if (v == 0) return 0;
   return <i32>stringOfAscii(typeName(v));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The deprecated cast_* builtins: the value itself when it has the type; arrays and sets convert.
+
+function cast(name: string, v: i32, tag: u8, expected: string): i32 {
+  if (v == 0) return 0;
+  if (tagOf(v) != tag) {
+    typeError(name, 1, v, expected);
+    return 0;
+  }
+  return v;
+}
+
+export function vd_builtin_cast_string(v: i32): i32 {
+  return cast('cast_string', v, TAG_STRING, 'string');
+}
+
+export function vd_builtin_cast_boolean(v: i32): i32 {
+  return cast('cast_boolean', v, TAG_BOOLEAN, 'boolean');
+}
+
+export function vd_builtin_cast_null(v: i32): i32 {
+  return cast('cast_null', v, TAG_NULL, 'null');
+}
+
+export function vd_builtin_cast_object(v: i32): i32 {
+  return cast('cast_object', v, TAG_OBJECT, 'object');
+}
+
+export function vd_builtin_cast_array(v: i32): i32 {
+  if (v == 0) return 0;
+  const tag = tagOf(v);
+  if (tag == TAG_ARRAY) return v;
+  if (tag != TAG_SET) {
+    typeError('cast_array', 1, v, 'one of {array, set}');
+    return 0;
+  }
+  const out = copyCollection(v, 0);
+  store<u8>(out, TAG_ARRAY);
+  return <i32>out;
+}
+
+export function vd_builtin_cast_set(v: i32): i32 {
+  if (v == 0) return 0;
+  const tag = tagOf(v);
+  if (tag == TAG_SET) return v;
+  if (tag != TAG_ARRAY) {
+    typeError('cast_set', 1, v, 'one of {array, set}');
+    return 0;
+  }
+  return <i32>setOfArray(v);
 }

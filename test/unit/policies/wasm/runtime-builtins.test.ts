@@ -248,6 +248,19 @@ const numberText = fc.oneof(
   numberArb.map((n) => n.toString()),
 );
 
+/** Short strings over few letters, so patterns and affixes often match. */
+const smallText = fc.string({ unit: fc.constantFrom('a', 'b', 'é', '😀'), maxLength: 6 });
+const patternsArb = fc
+  .array(fc.tuple(smallText, smallText), { maxLength: 3 })
+  .map((es) => new ObjectValue(es));
+const affixesArb: fc.Arbitrary<Value> = fc.oneof(
+  smallText,
+  fc.array(smallText, { maxLength: 3 }),
+  fc.array(smallText, { maxLength: 3 }).map((xs) => new SetValue(xs)),
+  fc.array(fc.oneof(smallText, valueArb), { maxLength: 3 }).map((xs) => new SetValue(xs)),
+  valueArb,
+);
+
 const ARGS: Record<string, fc.Arbitrary<Value[]>> = {
   equal: fc.oneof(
     fc.tuple(valueArb, valueArb),
@@ -383,6 +396,21 @@ const ARGS: Record<string, fc.Arbitrary<Value[]>> = {
   trim_prefix: textAndPart,
   trim_suffix: textAndPart,
   substring: fc.tuple(textArb, smallInt, smallInt),
+  'strings.replace_n': fc.tuple(
+    fc.oneof(
+      { weight: 6, arbitrary: patternsArb },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(patternsArb, keyArb, valueArb)
+          .map(([o, k, v]) => new ObjectValue([...o, [k, v]])),
+      },
+      { weight: 1, arbitrary: valueArb },
+    ),
+    fc.oneof({ weight: 6, arbitrary: smallText }, { weight: 1, arbitrary: valueArb }),
+  ),
+  'strings.any_prefix_match': fc.tuple(affixesArb, affixesArb),
+  'strings.any_suffix_match': fc.tuple(affixesArb, affixesArb),
   'graph.reachable': fc.tuple(graphArb, nodesArb),
   'graph.reachable_paths': fc.tuple(graphArb, nodesArb),
 };
@@ -458,6 +486,15 @@ const NATIVE = [
   'type_name',
   'graph.reachable',
   'graph.reachable_paths',
+  'strings.replace_n',
+  'strings.any_prefix_match',
+  'strings.any_suffix_match',
+  'cast_array',
+  'cast_set',
+  'cast_string',
+  'cast_boolean',
+  'cast_null',
+  'cast_object',
 ];
 
 describe('native builtins', () => {

@@ -91,6 +91,7 @@ export interface RuntimeExports {
   readonly vd_object_merge: Fn<[number, number], void>;
   readonly vd_upsert: Ternary;
   readonly vd_get: Binary;
+  readonly vd_set_of: Unary;
   readonly vd_type: Unary;
   readonly vd_length: Unary;
   readonly vd_iter_key: Binary;

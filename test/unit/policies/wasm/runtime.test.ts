@@ -601,6 +601,14 @@ describe('collections', () => {
     expect(rt.dumpJSON(o)).toBe('{"a":1,"b":2}');
   });
 
+  it('turns an array into a set (host results declared as sets) and leaves other values', () => {
+    const s = rt.exports.vd_set_of(v([3, 1, 3, 'a']));
+    expect(rt.dumpRego(s)).toBe('{1, 3, "a"}');
+    const o = v(obj({ a: 1 }));
+    expect(rt.exports.vd_set_of(o)).toBe(o);
+    expect(rt.exports.vd_set_of(0)).toBe(0);
+  });
+
   it('sets add each member once', () => {
     const s = rt.exports.vd_set();
     for (const x of [3, 1, 2, 1, 3.0, 'a']) rt.exports.vd_set_add(s, v(x));
