@@ -196,7 +196,8 @@ export function finishObject(obj: usize): void {
     if (compareValues(keyAt(obj, i - 1), keyAt(obj, i)) >= 0) sorted = false;
   }
   if (sorted) return;
-  sortPairs(data, n);
+  if (n <= 16) insertionSortPairs(data, n);
+  else sortPairs(data, n);
   // Drop all but the last of each run of equal keys.
   let w: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
@@ -205,6 +206,29 @@ export function finishObject(obj: usize): void {
     w++;
   }
   store<u32>(obj, w, 4);
+}
+
+/**
+ * Stable binary insertion sort of (key, value) pairs by key: for small objects, few comparisons
+ * and no scratch memory.
+ */
+function insertionSortPairs(data: usize, n: u32): void {
+  for (let i: u32 = 1; i < n; i++) {
+    const entry = load<u64>(data + ((<usize>i) << 3));
+    const key = <usize>(<u32>entry);
+    // The first position whose key is greater (after equal keys, to stay stable).
+    let lo: u32 = 0;
+    let hi: u32 = i;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareValues(<usize>load<u32>(data + ((<usize>mid) << 3)), key) > 0) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo == i) continue;
+    const at = data + ((<usize>lo) << 3);
+    memory.copy(at + 8, at, (<usize>(i - lo)) << 3);
+    store<u64>(at, entry);
+  }
 }
 
 /** Stable merge sort of (key, value) pairs by key. */
