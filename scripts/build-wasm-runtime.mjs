@@ -26,6 +26,8 @@ if (!force && fs.existsSync(output) && fs.statSync(output).mtimeMs > newestSourc
   process.exit(0);
 }
 fs.mkdirSync(path.dirname(output), { recursive: true });
+// Written aside and renamed into place: a reader (tests run in parallel) never sees half a module.
+const temp = `${output}.${process.pid}.tmp`;
 const asc = path.join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 execFileSync(
   process.execPath,
@@ -38,7 +40,8 @@ execFileSync(
     '--debug',
     '-O3',
     '-o',
-    output,
+    temp,
   ],
   { stdio: 'inherit' },
 );
+fs.renameSync(temp, output);
