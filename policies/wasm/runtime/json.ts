@@ -4,7 +4,7 @@
 // opa_json_* and opa_value_* exports use them.
 import { alloc, writeByte, writeBytes, writerBegin, writerEnd } from './alloc';
 import { arrayAppend, finishObject, objectAppendUnsorted, setOfValues } from './collections';
-import { numberFromLiteral, scanNumber, writeNumber } from './number';
+import { numberFromLiteral, numberFromText, scanNumber, writeNumber } from './number';
 import { intOf, numberKind, NUM_FLOAT, NUM_INT } from './value';
 import {
   booleanOf,
@@ -451,7 +451,7 @@ function fitsDouble(v: usize): bool {
 function markedNumber(ptr: usize, len: u32): usize {
   if (!hostTransport || len < 4) return 0;
   if (load<u8>(ptr) != 0 || load<u8>(ptr + 1) != 0x6e || load<u8>(ptr + 2) != 0x3a) return 0;
-  return numberFromLiteral(ptr + 3, len - 3);
+  return numberFromText(ptr + 3, len - 3);
 }
 
 function writeJSON(v: usize): void {

@@ -92,6 +92,7 @@ export interface RuntimeExports {
   readonly vd_upsert: Ternary;
   readonly vd_get: Binary;
   readonly vd_set_of: Unary;
+  readonly vd_host_transport: Fn<[number], void>;
   readonly vd_type: Unary;
   readonly vd_length: Unary;
   readonly vd_iter_key: Binary;

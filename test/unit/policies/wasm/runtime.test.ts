@@ -315,6 +315,28 @@ describe('JSON', () => {
     expect(rt.dumpJSON(rt.toWasm(nested))).toBe('{"{\\"[1,\\\\\\"x\\\\\\"]\\":\\"in\\"}":"out"}');
   });
 
+  it('moves numbers a double cannot hold as marked strings while host transport is on', () => {
+    const values: Value[] = [2n ** 70n, 2 ** 53 - 1, 0.5, -(2n ** 60n), 'n:1'];
+    let text = '';
+    let back = 0;
+    let notNumber = 0;
+    rt.exports.vd_host_transport(1);
+    try {
+      text = rt.dumpJSON(rt.toWasm(values));
+      back = rt.parseJSON(text);
+      notNumber = rt.parseJSON('"\\u0000n:12x"');
+    } finally {
+      rt.exports.vd_host_transport(0);
+    }
+    expect(text).toBe(
+      '["\\u0000n:1180591620717411303424",9007199254740991,0.5,"\\u0000n:-1152921504606846976","n:1"]',
+    );
+    expect(shape(rt.fromWasm(back))).toBe(shape(values));
+    // A marked string that is not a number stays a string, and so does any without transport.
+    expect(rt.fromWasm(notNumber)).toBe('\u0000n:12x');
+    expect(rt.fromWasm(rt.parseJSON('"\\u0000n:12"'))).toBe('\u0000n:12');
+  });
+
   it('keeps strings without escapes in place (no copy of the text)', () => {
     const [addr, len] = rt.write('["abc"]');
     const v = rt.exports.opa_json_parse(addr, len);
