@@ -3,7 +3,13 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  // ignoreDynamic keeps `import()` as is: binaryen is an ES module with top-level await.
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022' }, module: { type: 'commonjs', ignoreDynamic: true } },
+    ],
+  },
   collectCoverageFrom: [
     'api/**/*.ts',
     'policies/**/*.ts',

@@ -157,7 +157,8 @@ class Generator {
       ['verdict:epoch', 0],
       ['verdict:epochs', 0],
       ['verdict:overrides', 0],
-      ['verdict:mocks_off', 0],
+      ['verdict:mockera', 0],
+      ['verdict:mockeras', 0],
       ['verdict:mockseq', 0],
       ['verdict:site', -1],
     ] as const) {
@@ -253,6 +254,7 @@ class Generator {
           }
           this.mod.addGlobal(`verdict:mock:${info.id}`, this.i32, true, this.mod.i32.const(0));
           this.mod.addGlobal(`verdict:mockval:${info.id}`, this.i32, true, this.mod.i32.const(0));
+          this.mod.addGlobal(`verdict:mockera:${info.id}`, this.i32, true, this.mod.i32.const(0));
         }
         for (const inner of nestedBlocks(st)) visit(inner);
       }
@@ -824,7 +826,13 @@ class Generator {
     const result = this.newVar();
     const pick = mocks.map((m) =>
       mod.if(
-        mod.i32.gt_u(mod.global.get(`verdict:mock:${m.id}`, i32), mod.local.get(bestSeq, i32)),
+        mod.i32.and(
+          mod.i32.eq(
+            mod.global.get(`verdict:mockera:${m.id}`, i32),
+            mod.global.get('verdict:mockera', i32),
+          ),
+          mod.i32.gt_u(mod.global.get(`verdict:mock:${m.id}`, i32), mod.local.get(bestSeq, i32)),
+        ),
         mod.block(
           null,
           [
@@ -847,18 +855,20 @@ class Generator {
       const call = targetFunc
         ? mod.call(this.funcName(target), callArgs, i32)
         : this.builtinCall(target, callArgs);
+      // The replacement runs in a new era: replacements active now do not apply inside it,
+      // replacements it makes itself do.
+      const savedEra = this.newVar();
       return mod.block(
         null,
         [
+          mod.local.set(savedEra, mod.global.get('verdict:mockera', i32)),
           mod.global.set(
-            'verdict:mocks_off',
-            mod.i32.add(mod.global.get('verdict:mocks_off', i32), mod.i32.const(1)),
+            'verdict:mockeras',
+            mod.i32.add(mod.global.get('verdict:mockeras', i32), mod.i32.const(1)),
           ),
+          mod.global.set('verdict:mockera', mod.global.get('verdict:mockeras', i32)),
           mod.local.set(result, call),
-          mod.global.set(
-            'verdict:mocks_off',
-            mod.i32.sub(mod.global.get('verdict:mocks_off', i32), mod.i32.const(1)),
-          ),
+          mod.global.set('verdict:mockera', mod.local.get(savedEra, i32)),
           mod.local.get(result, i32),
         ],
         i32,
@@ -872,10 +882,7 @@ class Generator {
       [
         mod.local.set(best, mod.i32.const(-1)),
         mod.local.set(bestSeq, mod.i32.const(0)),
-        mod.if(
-          mod.i32.eqz(mod.global.get('verdict:mocks_off', i32)),
-          mod.block(null, pick, this.none),
-        ),
+        ...pick,
         chosen,
       ],
       i32,
@@ -982,8 +989,10 @@ class Generator {
     const checks: Expr[] = [];
     const active = `verdict:mock:${info.id}`;
     const valueGlobal = `verdict:mockval:${info.id}`;
+    const eraGlobal = `verdict:mockera:${info.id}`;
     const savedActive = this.newVar();
     const savedValue = this.newVar();
+    const savedEra = this.newVar();
     const savedEpoch = this.newVar();
     const held = this.newVar();
     const setValue =
@@ -997,6 +1006,8 @@ class Generator {
         [
           mod.local.set(savedActive, mod.global.get(active, i32)),
           mod.local.set(savedValue, mod.global.get(valueGlobal, i32)),
+          mod.local.set(savedEra, mod.global.get(eraGlobal, i32)),
+          mod.global.set(eraGlobal, mod.global.get('verdict:mockera', i32)),
           ...setValue,
           // The latest activation wins over older ones of the same function.
           mod.global.set(
@@ -1010,6 +1021,7 @@ class Generator {
           mod.global.set('verdict:epoch', mod.local.get(savedEpoch, i32)),
           mod.global.set(active, mod.local.get(savedActive, i32)),
           mod.global.set(valueGlobal, mod.local.get(savedValue, i32)),
+          mod.global.set(eraGlobal, mod.local.get(savedEra, i32)),
           this.fail(label, mod.i32.eqz(mod.local.get(held, i32))),
         ],
         this.none,
@@ -1329,7 +1341,8 @@ class Generator {
     const body: Expr[] = [
       this.rt('vd_error_clear', [], this.none),
       mod.global.set('verdict:steps', mod.i32.const(0)),
-      mod.global.set('verdict:mocks_off', mod.i32.const(0)),
+      mod.global.set('verdict:mockera', mod.i32.const(0)),
+      mod.global.set('verdict:mockeras', mod.i32.const(0)),
       mod.global.set('verdict:site', mod.i32.const(-1)),
       this.rt('vd_host_transport', [mod.i32.const(0)], this.none),
       // A new epoch: no memoized rule value from an earlier evaluation is current.
