@@ -233,6 +233,13 @@ function toEngineError(err: unknown): EngineError {
   }
   const text =
     typeof err === 'string' ? err : err instanceof Error ? err.message : JSON.stringify(err);
+  if (text === 'out of memory') {
+    // The runtime's allocator could not grow the memory past its cap.
+    return new EngineError(
+      'eval_memory_error',
+      'evaluation ran out of memory (the instance reached its memory cap): the policy builds too much data for one query',
+    );
+  }
   // Aborts from generated code read `[file:line:col: ]code: message`.
   const coded = /^(?:(.*):(\d+):(\d+): )?(eval_[a-z_]+_error): (.*)$/s.exec(text);
   if (coded) {

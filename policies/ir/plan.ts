@@ -1187,11 +1187,13 @@ export class Planner {
         }
       } else if (kind === 'object') {
         fn.emit({ op: 'makeObject', dst: result });
-        for (const def of node.defs) this.objectDef(def, result);
+        for (const def of node.defs)
+          this.objectDef(def, result, objectConflict(node.defs[0] ?? def));
         // Rules below an object rule (`p[k] := v` beside `p.q := w`) add their keys.
         this.mergeChildren(node, result);
       } else {
-        for (const def of node.defs) this.valueDef(def, result, completeConflict(node.path, def));
+        for (const def of node.defs)
+          this.valueDef(def, result, completeConflict(node.path, node.defs[0] ?? def));
       }
       if (node.defaultDef) this.defaultValue(node.defaultDef, result);
       return {
@@ -1220,7 +1222,7 @@ export class Planner {
       const result = fn.newLocal();
       for (const def of node.defs) {
         const args = def.rule.head.args ?? [];
-        this.valueDef(def, result, functionConflict(node.path, def), (k) => {
+        this.valueDef(def, result, functionConflict(node.path, node.defs[0] ?? def), (k) => {
           this.matchParams(args, params, 0, k);
         });
       }
@@ -1305,9 +1307,8 @@ export class Planner {
     this.term(value, k);
   }
 
-  private objectDef(def: RuleDef, result: Local): void {
+  private objectDef(def: RuleDef, result: Local, conflict: ConflictInfo): void {
     const fn = this.fn;
-    const conflict = objectConflict(def);
     fn.emit({
       op: 'blocks',
       blocks: [
