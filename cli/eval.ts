@@ -27,6 +27,7 @@ import {
   type Value,
 } from '../policies/ir/value';
 import { evalQuery, type Bindings, type SourceFile } from '../policies/query';
+import { parseQuery } from '../policies/rego/parser';
 
 export interface EvalOptions {
   /** Policy and data files or directories (`-d`, repeatable). */
@@ -248,6 +249,16 @@ export function isSingleExpression(query: string): boolean {
   return true;
 }
 
+/** Is the query one reference or variable (reading a document), not a test or a call? */
+export function readsDocument(query: string): boolean {
+  const parsed = parseQuery(query.trim(), QUERY_FILE);
+  const body = parsed.query?.body;
+  const only = body?.length === 1 ? body[0] : undefined;
+  if (!only || only.negated || only.expr.type !== 'term') return false;
+  const t = only.expr.term.type;
+  return t === 'ref' || t === 'var';
+}
+
 /** Index of the closing quote of the string starting at `start`. */
 function skipString(q: string, start: number): number {
   const quote = q.charAt(start);
@@ -278,10 +289,15 @@ export function prettyJSON(v: Value, indent = ''): string {
 }
 
 /** What `verdict eval` prints for the results (without the trailing newline). */
-export function formatResults(results: readonly Bindings[], singleExpression: boolean): string {
+export function formatResults(
+  results: readonly Bindings[],
+  singleExpression: boolean,
+  valueQuery = false,
+): string {
   if (singleExpression) {
-    // As in OPA, an expression whose value is false makes the query fail.
-    const rows = results.filter((r) => r.get(VALUE_VAR) !== false);
+    // As in OPA, a test that is false makes the query fail; a query that only reads a
+    // document (`data.rbac.allow`) prints its value, false included.
+    const rows = valueQuery ? results : results.filter((r) => r.get(VALUE_VAR) !== false);
     const named = rows.some((r) =>
       [...r.keys()].some((k) => k !== VALUE_VAR && !k.startsWith('_')),
     );
@@ -344,7 +360,7 @@ export function runEval(query: string, options: EvalOptions, io: EvalIO): number
     }
     return 1;
   }
-  io.stdout(`${formatResults(outcome.results, single)}\n`);
+  io.stdout(`${formatResults(outcome.results, single, single && readsDocument(query))}\n`);
   return 0;
 }
 

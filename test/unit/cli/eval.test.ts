@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   formatResults,
+  readsDocument,
   isSingleExpression,
   loadSources,
   prettyJSON,
@@ -133,6 +134,9 @@ describe('formatResults', () => {
       '[\n  "a",\n  "b"\n]',
     );
     expect(formatResults([row({ [V]: false })], true)).toBe('undefined');
+    expect(formatResults([row({ [V]: false })], true, true)).toBe('false');
+    expect(readsDocument('data.rbac.allow')).toBe(true);
+    expect(readsDocument('1 > 2')).toBe(false);
     expect(formatResults([], true)).toBe('undefined');
   });
 
@@ -195,7 +199,7 @@ describe('verdict eval end to end', () => {
 
   it('prints the value of a rule', () => {
     expect(run('data.rbac.allow', 'alice.json')).toEqual({ code: 0, out: 'true\n', err: '' });
-    expect(run('data.rbac.allow', 'bob.json')).toEqual({ code: 0, out: 'undefined\n', err: '' });
+    expect(run('data.rbac.allow', 'bob.json')).toEqual({ code: 0, out: 'false\n', err: '' });
     expect(run('data.rbac.names').out).toBe('[\n  "alice",\n  "bob"\n]\n');
   });
 
