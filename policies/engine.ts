@@ -59,6 +59,15 @@ interface VerdictExports {
   verdict_site?: () => number;
   verdict_sites?: () => number;
   opa_json_dump?: (value: number) => number;
+  opa_heap_ptr_set?: (ptr: number) => void;
+  opa_malloc?: (size: number) => number;
+  opa_value_parse?: (ptr: number, len: number) => number;
+  opa_eval_ctx_new?: () => number;
+  opa_eval_ctx_set_input?: (ctx: number, value: number) => void;
+  opa_eval_ctx_set_data?: (ctx: number, value: number) => void;
+  opa_eval_ctx_set_entrypoint?: (ctx: number, id: number) => void;
+  opa_eval_ctx_get_result?: (ctx: number) => number;
+  eval?: (ctx: number) => number;
   opa_eval?: (
     reserved: number,
     entrypoint: number,
@@ -177,6 +186,72 @@ export class PolicyEngine {
       let end = resultAddr;
       while (memory[end] !== 0) end++;
       return decoder.decode(memory.subarray(resultAddr, end));
+    });
+  }
+
+  /**
+   * Evaluates with an input written in Rego's value syntax (`{"roles": {"admin"}}`), for inputs
+   * JSON cannot express (sets, non-string keys): the ABI's `opa_value_parse` reads it and the
+   * multi-call path (`eval(ctx)`) runs the entrypoint. Returns the result set's JSON text.
+   */
+  evaluateRegoValue(entrypoint: string | number, inputText: string): string {
+    const loaded = this.policy as unknown as LoadedInstance;
+    const x = loaded.wasmInstance.exports;
+    const id = typeof entrypoint === 'number' ? entrypoint : this.entrypoints[entrypoint];
+    if (id === undefined) {
+      throw new EngineError(
+        'eval_internal_error',
+        `no entrypoint named ${String(entrypoint)} in this policy`,
+      );
+    }
+    if (
+      !x.opa_heap_ptr_set ||
+      !x.opa_malloc ||
+      !x.opa_value_parse ||
+      !x.opa_eval_ctx_new ||
+      !x.opa_eval_ctx_set_input ||
+      !x.opa_eval_ctx_set_data ||
+      !x.opa_eval_ctx_set_entrypoint ||
+      !x.opa_eval_ctx_get_result ||
+      !x.eval ||
+      !x.opa_json_dump
+    ) {
+      throw new EngineError(
+        'eval_internal_error',
+        'this policy module does not export the ABI calls for Rego-value input',
+      );
+    }
+    const {
+      opa_heap_ptr_set,
+      opa_malloc,
+      opa_value_parse,
+      opa_eval_ctx_new,
+      opa_eval_ctx_set_input,
+      opa_eval_ctx_set_data,
+      opa_eval_ctx_set_entrypoint,
+      opa_eval_ctx_get_result,
+      opa_json_dump,
+    } = x;
+    const evaluate = x.eval;
+    this.contextRef.current = { nowNs: this.now(), memo: new Map() };
+    return this.guard(() => {
+      opa_heap_ptr_set(loaded.dataHeapPtr);
+      const bytes = encoder.encode(inputText);
+      const addr = opa_malloc(bytes.byteLength);
+      new Uint8Array(loaded.mem.buffer, addr, bytes.byteLength).set(bytes);
+      const input = opa_value_parse(addr, bytes.byteLength);
+      if (input === 0)
+        throw new EngineError('eval_internal_error', 'the input is not a Rego value');
+      const ctx = opa_eval_ctx_new();
+      opa_eval_ctx_set_input(ctx, input);
+      opa_eval_ctx_set_data(ctx, loaded.dataAddr);
+      opa_eval_ctx_set_entrypoint(ctx, id);
+      evaluate(ctx);
+      const text = opa_json_dump(opa_eval_ctx_get_result(ctx));
+      const memory = new Uint8Array(loaded.mem.buffer);
+      let end = text;
+      while (memory[end] !== 0) end++;
+      return decoder.decode(memory.subarray(text, end));
     });
   }
 

@@ -6,7 +6,8 @@
 import type { Diagnostic } from '../diagnostic';
 import { EngineError, PolicyEngine } from '../engine';
 import { parseJSONValue } from '../ir/json';
-import { ObjectValue, toJS, toJSONText, type Value } from '../ir/value';
+import { ObjectValue, SetValue, toJS, toJSONText, type Value } from '../ir/value';
+import { valueToRego } from '../ir/value-text';
 import { compileQuery } from '../rego/compile';
 import { parseQuery } from '../rego/parser';
 import { compileSources, type Bindings, type QueryOutcome, type QueryRequest } from '../query';
@@ -37,10 +38,13 @@ export async function evalQueryWasm(request: QueryRequest): Promise<QueryOutcome
     });
     if (request.data !== undefined) engine.setData(toJS(request.data));
     // Exact both ways: input written as JSON text, results parsed keeping big numbers.
-    const text = engine.evaluateJSON(
-      'query',
-      request.input === undefined ? undefined : toJSONText(request.input),
-    );
+    // JSON input takes the single-call fast path; input JSON cannot express (sets) is given
+    // in Rego's value syntax through the ABI's multi-call path.
+    const input = request.input;
+    const text =
+      input !== undefined && !isJSON(input)
+        ? engine.evaluateRegoValue('query', valueToRego(input))
+        : engine.evaluateJSON('query', input === undefined ? undefined : toJSONText(input));
     const rows = parseJSONValue(text);
     const results = Array.isArray(rows)
       ? (rows as readonly Value[]).map((row) => bindingsOf(row, query.vars))
@@ -59,6 +63,15 @@ export async function evalQueryWasm(request: QueryRequest): Promise<QueryOutcome
     }
     throw err;
   }
+}
+
+/** Can the value be written as JSON without losing anything (no sets, only string keys)? */
+function isJSON(v: Value): boolean {
+  if (v instanceof SetValue) return false;
+  if (Array.isArray(v)) return (v as readonly Value[]).every(isJSON);
+  if (v instanceof ObjectValue)
+    return v.keys().every((k) => typeof k === 'string') && v.values().every(isJSON);
+  return true;
 }
 
 function bindingsOf(row: Value, vars: readonly string[]): Bindings {

@@ -5,8 +5,7 @@
  */
 import { evalQuery, type QueryOutcome, type QueryRequest } from '../../policies/query';
 import { evalQueryWasm } from '../../policies/wasm/query';
-import { parseJSONValue } from '../../policies/ir/json';
-import { ObjectValue, SetValue, equal, toJSONText, type Value } from '../../policies/ir/value';
+import { equal } from '../../policies/ir/value';
 import type { ConformanceCase } from './corpus';
 import { actualResultSet, clip } from './compare';
 import { inputTermValue } from './input-term';
@@ -50,10 +49,6 @@ export async function runCaseBoth(
   } else {
     input = c.input;
   }
-  // A module takes its input as JSON text (the ABI): a set in the input arrives as an array.
-  // Both back ends are compared on the input as the module sees it; each is judged on the case.
-  const jsonInput =
-    input !== undefined && !isJSON(input) ? parseJSONValue(toJSONText(input)) : input;
   const request: QueryRequest = {
     modules: c.modules.map((m) => ({ file: m.file, text: m.text })),
     query: c.query,
@@ -64,10 +59,7 @@ export async function runCaseBoth(
     nowNs: 1_700_000_000_000_000_000n,
   };
   const interpOutcome = guard(() => evalQuery(request));
-  const jsonRequest: QueryRequest =
-    jsonInput === input ? request : { ...request, input: jsonInput };
-  const interpOnJSON = jsonInput === input ? interpOutcome : guard(() => evalQuery(jsonRequest));
-  const wasmOutcome = await guardAsync(() => evalQueryWasm(jsonRequest));
+  const wasmOutcome = await guardAsync(() => evalQueryWasm(request));
   const verdict = (outcome: QueryOutcome | string): CaseResult => {
     if (typeof outcome === 'string')
       return { ...base, status: 'failed', reason: clip(`crash: ${outcome}`) };
@@ -76,21 +68,12 @@ export async function runCaseBoth(
       ? { ...base, status: 'passed' }
       : { ...base, status: 'failed', reason: failure };
   };
-  const disagreement = compareOutcomes(c, interpOnJSON, wasmOutcome);
+  const disagreement = compareOutcomes(c, interpOutcome, wasmOutcome);
   return {
     interp: verdict(interpOutcome),
     wasm: verdict(wasmOutcome),
     ...(disagreement !== undefined ? { disagreement } : {}),
   };
-}
-
-/** Can the value be written as JSON without losing anything (no sets, only string keys)? */
-function isJSON(v: Value): boolean {
-  if (v instanceof SetValue) return false;
-  if (Array.isArray(v)) return (v as readonly Value[]).every(isJSON);
-  if (v instanceof ObjectValue)
-    return v.keys().every((k) => typeof k === 'string') && v.values().every(isJSON);
-  return true;
 }
 
 function compareOutcomes(

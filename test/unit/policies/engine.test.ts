@@ -89,6 +89,18 @@ n := count([1 | some a in numbers.range(1, input.size); some b in numbers.range(
     );
   });
 
+  it('takes input JSON cannot express (sets) in Rego value syntax', async () => {
+    const engine = await engineFor(
+      'package t\nadmin if "admin" in input.roles\nkind := type_name(input.roles)',
+      ['t/admin', 't/kind'],
+    );
+    expect(engine.evaluateRegoValue('t/admin', '{"roles": {"admin", "dev"}}')).toBe(
+      '[{"result":true}]',
+    );
+    expect(engine.evaluateRegoValue('t/kind', '{"roles": {"admin"}}')).toBe('[{"result":"set"}]');
+    expect(() => engine.evaluateRegoValue('t/kind', '{"roles": ')).toThrow(/not a Rego value/);
+  });
+
   it('refuses an unknown entrypoint with a clear error', async () => {
     const engine = await engineFor(RBAC, ['authz/allow']);
     expect(() => engine.evaluateJSON('authz/nope', '{}')).toThrow(
