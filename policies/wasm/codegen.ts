@@ -680,51 +680,31 @@ class Generator {
   /** A relation builtin (`walk`): the runtime returns every output in an array; run the block per output. */
   private relation(s: Extract<Stmt, { op: 'callRelation' }>, label: string): Expr {
     const mod = this.mod;
-    const i32 = this.i32;
     const native = this.nativeName(s.func);
-    if (!this.nativeBuiltins.has(native))
+    if (!this.nativeBuiltins.has(native)) {
       throw new CodegenError(`the WASM runtime lacks the relation builtin ${s.func}`);
+    }
     const checks: Expr[] = [];
     const args = s.args.map((a) => this.operand(a, label, checks));
     const outputs = this.newVar();
-    const n = this.newVar();
-    const i = this.newVar();
-    const held = this.newVar();
-    const loop = this.label('loop');
-    const exit = this.label('exit');
-    const get = (l: Local): Expr => mod.local.get(l, i32);
     return this.withChecks(
       checks,
       mod.block(
         null,
         [
           mod.local.set(outputs, this.rt(`vd_builtin_${native}`, args)),
-          this.fail(label, mod.i32.eqz(get(outputs))),
-          mod.local.set(n, this.rt('vd_length', [get(outputs)])),
-          mod.local.set(i, mod.i32.const(0)),
-          mod.local.set(held, mod.i32.const(0)),
-          mod.block(
-            exit,
-            [
-              mod.loop(
-                loop,
-                mod.block(
-                  null,
-                  [
-                    mod.br(exit, mod.i32.ge_s(get(i), get(n))),
-                    this.tick(),
-                    mod.local.set(s.dst, this.rt('vd_iter_value', [get(outputs), get(i)])),
-                    this.block(s.block, held),
-                    mod.local.set(i, mod.i32.add(get(i), mod.i32.const(1))),
-                    mod.br(loop),
-                  ],
-                  this.none,
-                ),
+          this.fail(label, mod.i32.eqz(mod.local.get(outputs, this.i32))),
+          ...this.loopOver(
+            outputs,
+            (i) => [
+              mod.local.set(
+                s.dst,
+                this.rt('vd_iter_value', [mod.local.get(outputs, this.i32), i()]),
               ),
             ],
-            this.none,
+            s.block,
+            label,
           ),
-          this.fail(label, mod.i32.eqz(get(held))),
         ],
         this.none,
       ),
@@ -733,52 +713,76 @@ class Generator {
 
   private scan(s: Extract<Stmt, { op: 'scan' }>, label: string): Expr {
     const mod = this.mod;
-    const i32 = this.i32;
     const checks: Expr[] = [];
     const src = this.operand(s.src, label, checks);
     const coll = this.newVar();
-    const n = this.newVar();
-    const i = this.newVar();
-    const held = this.newVar();
-    const loop = this.label('loop');
-    const exit = this.label('exit');
-    const get = (l: Local) => mod.local.get(l, i32);
+    const get = (): Expr => mod.local.get(coll, this.i32);
     return this.withChecks(
       checks,
       mod.block(
         null,
         [
           mod.local.set(coll, src),
-          mod.local.set(n, this.rt('vd_length', [get(coll)])),
-          mod.local.set(i, mod.i32.const(0)),
-          mod.local.set(held, mod.i32.const(0)),
-          mod.block(
-            exit,
-            [
-              mod.loop(
-                loop,
-                mod.block(
-                  null,
-                  [
-                    mod.br(exit, mod.i32.ge_s(get(i), get(n))),
-                    this.tick(),
-                    mod.local.set(s.key, this.rt('vd_iter_key', [get(coll), get(i)])),
-                    mod.local.set(s.value, this.rt('vd_iter_value', [get(coll), get(i)])),
-                    this.block(s.block, held),
-                    mod.local.set(i, mod.i32.add(get(i), mod.i32.const(1))),
-                    mod.br(loop),
-                  ],
-                  this.none,
-                ),
-              ),
+          ...this.loopOver(
+            coll,
+            (i) => [
+              mod.local.set(s.key, this.rt('vd_iter_key', [get(), i()])),
+              mod.local.set(s.value, this.rt('vd_iter_value', [get(), i()])),
             ],
-            this.none,
+            s.block,
+            label,
           ),
-          this.fail(label, mod.i32.eqz(get(held))),
         ],
         this.none,
       ),
     );
+  }
+
+  /**
+   * Runs `block` once per element of the collection in local `coll` (`bind` sets the block's
+   * locals from the index); the statement is undefined when no run of the block held.
+   */
+  private loopOver(
+    coll: number,
+    bind: (i: () => Expr) => Expr[],
+    block: Block,
+    label: string,
+  ): Expr[] {
+    const mod = this.mod;
+    const i32 = this.i32;
+    const n = this.newVar();
+    const i = this.newVar();
+    const held = this.newVar();
+    const loop = this.label('loop');
+    const exit = this.label('exit');
+    const get = (l: Local): Expr => mod.local.get(l, i32);
+    return [
+      mod.local.set(n, this.rt('vd_length', [get(coll)])),
+      mod.local.set(i, mod.i32.const(0)),
+      mod.local.set(held, mod.i32.const(0)),
+      mod.block(
+        exit,
+        [
+          mod.loop(
+            loop,
+            mod.block(
+              null,
+              [
+                mod.br(exit, mod.i32.ge_s(get(i), get(n))),
+                this.tick(),
+                ...bind(() => get(i)),
+                this.block(block, held),
+                mod.local.set(i, mod.i32.add(get(i), mod.i32.const(1))),
+                mod.br(loop),
+              ],
+              this.none,
+            ),
+          ),
+        ],
+        this.none,
+      ),
+      this.fail(label, mod.i32.eqz(get(held))),
+    ];
   }
 
   private call(s: Extract<Stmt, { op: 'call' }>, label: string): Expr {
