@@ -9,6 +9,7 @@ import { register as registerEval } from './eval';
 import { register as registerFmt } from './fmt';
 import { register as registerMigrate } from './migrate';
 import { register as registerServe } from './serve';
+import { register as registerTest } from './test';
 
 type Registrar = (program: Command) => void;
 
@@ -19,6 +20,7 @@ const registrars: readonly Registrar[] = [
   registerFmt,
   registerCheck,
   registerBuild,
+  registerTest,
 ];
 
 export function buildProgram(): Command {

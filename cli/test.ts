@@ -1,0 +1,102 @@
+/**
+ * `verdict test [paths...]`: runs the `test_*` rules of Rego policies, through the WASM engine
+ * by default (`--engine interp` for the reference interpreter). Exit code 1 on any failure.
+ */
+import type { Command } from 'commander';
+import { formatDiagnostic } from '../policies/diagnostic';
+import { runTests, type TestResult } from '../policies/testing/runner';
+import { EvalInputError, loadSources } from './eval';
+
+export interface TestCommandOptions {
+  readonly engine?: string;
+  readonly format?: string;
+  readonly run?: string;
+  readonly verbose?: boolean;
+}
+
+export interface TestIO {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+export async function runTestCommand(
+  paths: readonly string[],
+  options: TestCommandOptions,
+  io: TestIO,
+): Promise<number> {
+  const engine = options.engine ?? 'wasm';
+  if (engine !== 'wasm' && engine !== 'interp') {
+    io.stderr(`verdict test: unknown engine ${JSON.stringify(engine)}: use wasm or interp\n`);
+    return 1;
+  }
+  const format = options.format ?? 'pretty';
+  if (format !== 'pretty' && format !== 'json') {
+    io.stderr(`verdict test: unknown format ${JSON.stringify(format)}: use pretty or json\n`);
+    return 1;
+  }
+  let sources;
+  try {
+    sources = loadSources(paths.length > 0 ? paths : ['.']);
+  } catch (err) {
+    if (err instanceof EvalInputError) {
+      io.stderr(`verdict test: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const run = await runTests(sources.modules, sources.data, {
+    engine,
+    ...(options.run !== undefined ? { filter: options.run } : {}),
+  });
+  if (run.diagnostics.length > 0) {
+    for (const d of run.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+    return 1;
+  }
+  const failed = run.results.filter((r) => r.status !== 'pass');
+  if (format === 'json') {
+    io.stdout(
+      `${JSON.stringify({ engine, passed: run.results.length - failed.length, failed: failed.length, results: run.results }, null, 2)}\n`,
+    );
+  } else {
+    for (const r of run.results) {
+      if (r.status !== 'pass' || options.verbose) io.stdout(`${line(r)}\n`);
+    }
+    if (run.results.length === 0) io.stdout('no tests found (rules named test_*)\n');
+    else
+      io.stdout(
+        `${run.results.length - failed.length} passed, ${failed.length} failed (engine: ${engine})\n`,
+      );
+  }
+  return failed.length > 0 || run.results.length === 0 ? 1 : 0;
+}
+
+function line(r: TestResult): string {
+  const where = r.position ? `${r.position.file}:${r.position.line}:${r.position.col}: ` : '';
+  const mark = r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : 'ERROR';
+  return `${mark} ${where}${r.name}${r.detail ? ` — ${r.detail}` : ''} (${r.durationMs.toFixed(1)} ms)`;
+}
+
+export function register(program: Command): void {
+  program
+    .command('test')
+    .description('Run the test_* rules of Rego policies (through the WASM engine by default).')
+    .argument('[paths...]', 'policy and data files or directories (default: the current directory)')
+    .option(
+      '--engine <engine>',
+      'wasm (what production runs) or interp (the reference interpreter)',
+      'wasm',
+    )
+    .option('--format <format>', 'pretty or json', 'pretty')
+    .option('--run <text>', 'only tests whose name contains the text')
+    .option('-v, --verbose', 'list passing tests too')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ verdict test examples/rbac\n  $ verdict test examples/ --engine interp --run tenant -v\n',
+    )
+    .action(async (paths: string[], options: TestCommandOptions) => {
+      process.exitCode = await runTestCommand(paths, options, {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+      });
+    });
+}

@@ -1,0 +1,72 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runTestCommand } from '../../../cli/test';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+
+function capture(): {
+  out: () => string;
+  err: () => string;
+  io: { stdout: (t: string) => void; stderr: (t: string) => void };
+} {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out: () => out.join(''),
+    err: () => err.join(''),
+    io: { stdout: (t) => out.push(t), stderr: (t) => err.push(t) },
+  };
+}
+
+describe('verdict test', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-test-'));
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['wasm', 'interp'])('passes the example bundle through the %s engine', async (engine) => {
+    const c = capture();
+    const code = await runTestCommand([path.join(root, 'examples/rbac')], { engine }, c.io);
+    expect(c.err()).toBe('');
+    expect(code).toBe(0);
+    expect(c.out()).toBe(`8 passed, 0 failed (engine: ${engine})\n`);
+  });
+
+  it('reports a failing test with its position and exits 1', async () => {
+    fs.writeFileSync(
+      path.join(dir, 'p_test.rego'),
+      'package p_test\n\ntest_ok if 1 == 1\n\ntest_wrong if {\n\t2 == 3\n}\n\ntest_value := 7\n',
+    );
+    const c = capture();
+    const code = await runTestCommand([dir], { engine: 'interp' }, c.io);
+    expect(code).toBe(1);
+    expect(c.out()).toContain('FAIL ');
+    expect(c.out()).toMatch(/p_test\.rego:5:1: data\.p_test\.test_wrong — undefined/);
+    expect(c.out()).toMatch(/data\.p_test\.test_value — evaluated to 7/);
+    expect(c.out()).toContain('1 passed, 2 failed (engine: interp)');
+  });
+
+  it('writes JSON for machines', async () => {
+    const c = capture();
+    await runTestCommand(
+      [path.join(root, 'examples/rbac')],
+      { format: 'json', run: 'tenant' },
+      c.io,
+    );
+    const report = JSON.parse(c.out()) as {
+      passed: number;
+      failed: number;
+      results: { name: string }[];
+    };
+    expect(report.failed).toBe(0);
+    expect(report.passed).toBeGreaterThan(0);
+    expect(report.results.every((r) => r.name.includes('tenant'))).toBe(true);
+  });
+
+  it('refuses an unknown engine', async () => {
+    const c = capture();
+    expect(await runTestCommand([dir], { engine: 'opa' }, c.io)).toBe(1);
+    expect(c.err()).toContain('unknown engine "opa": use wasm or interp');
+  });
+});
