@@ -9,6 +9,7 @@ import { register as registerEval } from './eval';
 import { register as registerFmt } from './fmt';
 import { register as registerMigrate } from './migrate';
 import { register as registerServe } from './serve';
+import { register as registerSign } from './sign';
 import { register as registerTest } from './test';
 
 type Registrar = (program: Command) => void;
@@ -21,6 +22,7 @@ const registrars: readonly Registrar[] = [
   registerCheck,
   registerBuild,
   registerTest,
+  registerSign,
 ];
 
 export function buildProgram(): Command {
