@@ -1,0 +1,356 @@
+/**
+ * Validates a raw CASL rule set (JSON) and parses it into `CaslRule`s. The shape is checked by
+ * an ajv schema; conditions are then parsed operator by operator. Every error names the rule
+ * index and the field it is about, and says what to write instead.
+ */
+import Ajv, { type ErrorObject } from 'ajv';
+import { RE2JS } from 're2js';
+import type { CaslRule, Condition, FieldPath, Operand, Scalar } from './rules';
+
+export interface CaslIssue {
+  /** Index of the rule in the rule set (absent when the rule set itself is wrong). */
+  readonly rule?: number;
+  /** JSON-pointer-like location inside the rule set: `/2/conditions/age/$gt`. */
+  readonly at: string;
+  readonly message: string;
+}
+
+export class CaslValidationError extends Error {
+  readonly issues: readonly CaslIssue[];
+
+  constructor(issues: readonly CaslIssue[]) {
+    super(issues.map((i) => `${i.at || '/'}: ${i.message}`).join('\n'));
+    this.name = 'CaslValidationError';
+    this.issues = issues;
+  }
+}
+
+const stringOrList = {
+  anyOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+  ],
+};
+
+const ruleSetSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['action'],
+    additionalProperties: false,
+    properties: {
+      action: stringOrList,
+      subject: stringOrList,
+      fields: stringOrList,
+      conditions: { type: 'object' },
+      inverted: { type: 'boolean' },
+      reason: { type: 'string' },
+    },
+  },
+};
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const checkShape = ajv.compile(ruleSetSchema);
+
+function ruleOf(pointer: string): number | undefined {
+  const m = /^\/(\d+)/.exec(pointer);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+
+function shapeIssue(e: ErrorObject): CaslIssue {
+  const at =
+    e.keyword === 'additionalProperties'
+      ? `${e.instancePath}/${String((e.params as { additionalProperty?: string }).additionalProperty)}`
+      : e.instancePath;
+  const message =
+    e.keyword === 'additionalProperties'
+      ? 'unknown property; a CASL rule has action, subject, fields, conditions, inverted and reason'
+      : e.keyword === 'anyOf'
+        ? 'must be a non-empty string or a non-empty list of non-empty strings'
+        : (e.message ?? 'is invalid');
+  const rule = ruleOf(at);
+  return rule === undefined ? { at, message } : { rule, at, message };
+}
+
+const TEMPLATE = /^\$\{user((?:\.[A-Za-z_$][\w$]*)+)\}$/;
+const SEGMENT = /^[A-Za-z_$][\w$-]*$/;
+
+/** Names JavaScript objects, arrays or strings answer on their own (CASL would read them). */
+function isBuiltInProperty(name: string): boolean {
+  return name in Object.prototype || name in Array.prototype || name in String.prototype;
+}
+
+const FIELD_OPERATORS = new Set([
+  '$eq',
+  '$ne',
+  '$lt',
+  '$lte',
+  '$gt',
+  '$gte',
+  '$in',
+  '$nin',
+  '$all',
+  '$size',
+  '$regex',
+  '$options',
+  '$elemMatch',
+  '$exists',
+]);
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function isScalar(x: unknown): x is Scalar {
+  return (
+    x === null ||
+    typeof x === 'string' ||
+    typeof x === 'boolean' ||
+    (typeof x === 'number' && Number.isFinite(x))
+  );
+}
+
+/** Parses the conditions of one rule (or of an `$elemMatch`), collecting issues. */
+class ConditionParser {
+  constructor(
+    private readonly rule: number,
+    private readonly issues: CaslIssue[],
+  ) {}
+
+  private fail(at: string, message: string): void {
+    this.issues.push({ rule: this.rule, at, message });
+  }
+
+  query(query: Record<string, unknown>, at: string): Condition[] {
+    const out: Condition[] = [];
+    for (const [key, value] of Object.entries(query)) {
+      const here = `${at}/${key}`;
+      if (key.startsWith('$')) {
+        this.fail(
+          here,
+          `${key} is not supported at the top of CASL conditions (createMongoAbility accepts field operators only); write one rule per alternative instead of $or, and an inverted rule instead of $nor/$not`,
+        );
+        continue;
+      }
+      const path = this.path(key, here);
+      if (!path) continue;
+      if (isRecord(value)) out.push(...this.operators(path, value, here));
+      else {
+        const operand = this.operand(value, here, true);
+        if (operand) out.push({ op: 'eq', path, value: operand });
+      }
+    }
+    return out;
+  }
+
+  private path(key: string, at: string): FieldPath | undefined {
+    const segments = key.split('.');
+    for (const s of segments) {
+      if (!SEGMENT.test(s)) {
+        this.fail(
+          at,
+          `field path segment "${s}" is not supported; use names of letters, digits, _, $ and - that do not start with a digit (array indexes are not supported yet)`,
+        );
+        return undefined;
+      }
+      if (isBuiltInProperty(s)) {
+        this.fail(
+          at,
+          `field path segment "${s}" names a built-in JavaScript property, which CASL would read from the value itself; rename the field`,
+        );
+        return undefined;
+      }
+    }
+    return segments;
+  }
+
+  private operand(value: unknown, at: string, templates: boolean): Operand | undefined {
+    if (typeof value === 'string') {
+      const m = TEMPLATE.exec(value);
+      if (m?.[1] !== undefined) {
+        if (!templates) {
+          this.fail(
+            at,
+            'a ${user...} template is allowed only in $eq, $ne, $in, $nin and plain equality',
+          );
+          return undefined;
+        }
+        return { kind: 'template', path: m[1].slice(1).split('.') };
+      }
+    }
+    if (isScalar(value)) return { kind: 'const', value };
+    this.fail(
+      at,
+      'must be a string, number, boolean or null: CASL compares objects and arrays by reference, so such a value never matches (use $all, $in or a dotted path)',
+    );
+    return undefined;
+  }
+
+  private operators(path: FieldPath, ops: Record<string, unknown>, at: string): Condition[] {
+    const out: Condition[] = [];
+    const keys = Object.keys(ops);
+    if (keys.length === 0)
+      this.fail(at, 'an empty operator object; write a value or { "$exists": true }');
+    for (const [op, value] of Object.entries(ops)) {
+      const here = `${at}/${op}`;
+      if (!FIELD_OPERATORS.has(op)) {
+        this.fail(
+          here,
+          op.startsWith('$')
+            ? `unknown operator ${op}; CASL supports ${[...FIELD_OPERATORS].join(' ')}`
+            : 'an object value needs operator keys ($eq, $in, ...); to reach a nested field use a dotted path such as "author.id"',
+        );
+        continue;
+      }
+      const c = this.operator(path, op, value, ops, here);
+      if (c) out.push(c);
+    }
+    return out;
+  }
+
+  private operator(
+    path: FieldPath,
+    op: string,
+    value: unknown,
+    ops: Record<string, unknown>,
+    at: string,
+  ): Condition | undefined {
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (
+      !['$eq', '$ne', '$in', '$nin'].includes(op) &&
+      values.some((v) => typeof v === 'string' && TEMPLATE.test(v))
+    ) {
+      this.fail(
+        at,
+        'a ${user...} template is allowed only in $eq, $ne, $in, $nin and plain equality',
+      );
+      return undefined;
+    }
+    switch (op) {
+      case '$eq':
+      case '$ne': {
+        const operand = this.operand(value, at, true);
+        return operand && { op: op === '$eq' ? 'eq' : 'ne', path, value: operand };
+      }
+      case '$lt':
+      case '$lte':
+      case '$gt':
+      case '$gte':
+        if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)))
+          return { op: op.slice(1) as 'lt' | 'lte' | 'gt' | 'gte', path, value };
+        this.fail(at, `${op} needs a number or a string`);
+        return undefined;
+      case '$in':
+      case '$nin': {
+        if (!Array.isArray(value)) {
+          this.fail(at, `${op} needs a list of values`);
+          return undefined;
+        }
+        const values: Operand[] = [];
+        value.forEach((v, i) => {
+          const operand = this.operand(v, `${at}/${String(i)}`, true);
+          if (operand) values.push(operand);
+        });
+        return { op: op === '$in' ? 'in' : 'nin', path, values };
+      }
+      case '$all': {
+        if (!Array.isArray(value) || !value.every(isScalar)) {
+          this.fail(at, '$all needs a list of strings, numbers, booleans or nulls');
+          return undefined;
+        }
+        return { op: 'all', path, values: value };
+      }
+      case '$size':
+        if (typeof value === 'number' && Number.isInteger(value) && value >= 0)
+          return { op: 'size', path, value };
+        this.fail(at, '$size needs a non-negative integer');
+        return undefined;
+      case '$exists':
+        if (typeof value === 'boolean') return { op: 'exists', path, value };
+        this.fail(at, '$exists needs true or false');
+        return undefined;
+      case '$options':
+        if (!('$regex' in ops)) this.fail(at, '$options is only meaningful next to $regex');
+        return undefined;
+      case '$regex':
+        return this.regex(path, value, ops.$options, at);
+      default: {
+        if (!isRecord(value) || Object.keys(value).some((k) => k.startsWith('$'))) {
+          this.fail(
+            at,
+            '$elemMatch needs conditions on the fields of the elements ({ "id": 1 }); operators on the elements themselves are not supported yet',
+          );
+          return undefined;
+        }
+        return { op: 'elemMatch', path, conditions: this.query(value, at) };
+      }
+    }
+  }
+
+  private regex(
+    path: FieldPath,
+    pattern: unknown,
+    options: unknown,
+    at: string,
+  ): Condition | undefined {
+    if (typeof pattern !== 'string') {
+      this.fail(at, '$regex needs the pattern as a string');
+      return undefined;
+    }
+    const flags = options === undefined ? '' : options;
+    if (typeof flags !== 'string' || !/^[ims]*$/.test(flags)) {
+      this.fail(at.replace(/\$regex$/, '$options'), '$options may hold only the flags i, m and s');
+      return undefined;
+    }
+    try {
+      new RegExp(pattern, flags);
+    } catch (err) {
+      this.fail(at, `not a JavaScript regular expression: ${(err as Error).message}`);
+      return undefined;
+    }
+    try {
+      RE2JS.compile(pattern);
+    } catch (err) {
+      this.fail(
+        at,
+        `Verdict evaluates patterns with RE2, which refuses this one (${(err as Error).message}); avoid backreferences and lookarounds`,
+      );
+      return undefined;
+    }
+    return { op: 'regex', path, pattern, flags };
+  }
+}
+
+/** Validates a raw rule set; throws CaslValidationError listing every problem. */
+export function parseRuleSet(raw: unknown): CaslRule[] {
+  if (!checkShape(raw)) {
+    throw new CaslValidationError((checkShape.errors ?? []).map(shapeIssue));
+  }
+  const issues: CaslIssue[] = [];
+  const rules = (raw as Record<string, unknown>[]).map((r, index): CaslRule => {
+    const list = (x: unknown): string[] => (Array.isArray(x) ? (x as string[]) : [x as string]);
+    const conditions = isRecord(r.conditions)
+      ? new ConditionParser(index, issues).query(r.conditions, `/${String(index)}/conditions`)
+      : undefined;
+    if (r.fields !== undefined) {
+      for (const f of list(r.fields))
+        if (f.includes('*'))
+          issues.push({
+            rule: index,
+            at: `/${String(index)}/fields`,
+            message: `field pattern "${f}" uses *, which Verdict does not support yet; list the fields`,
+          });
+    }
+    return {
+      index,
+      actions: list(r.action),
+      subjects: r.subject === undefined ? ['all'] : list(r.subject),
+      ...(r.fields !== undefined ? { fields: list(r.fields) } : {}),
+      ...(conditions ? { conditions } : {}),
+      inverted: r.inverted === true,
+      ...(typeof r.reason === 'string' ? { reason: r.reason } : {}),
+    };
+  });
+  if (issues.length > 0) throw new CaslValidationError(issues);
+  return rules;
+}

@@ -1,0 +1,97 @@
+import { CaslValidationError, parseRuleSet, type CaslIssue } from '../../../../policies/casl';
+
+function issuesOf(raw: unknown): CaslIssue[] {
+  try {
+    parseRuleSet(raw);
+  } catch (err) {
+    if (err instanceof CaslValidationError) return [...err.issues];
+    throw err;
+  }
+  throw new Error('expected the rule set to be refused');
+}
+
+describe('CASL rule set validation', () => {
+  it('parses actions, subjects, fields, conditions, inverted and reason', () => {
+    const [rule] = parseRuleSet([
+      {
+        action: ['read', 'update'],
+        subject: 'Post',
+        fields: 'title',
+        conditions: { authorId: '${user.id}', 'meta.score': { $gte: 3, $lt: 10 } },
+        inverted: true,
+        reason: 'nope',
+      },
+    ]);
+    expect(rule).toEqual({
+      index: 0,
+      actions: ['read', 'update'],
+      subjects: ['Post'],
+      fields: ['title'],
+      conditions: [
+        { op: 'eq', path: ['authorId'], value: { kind: 'template', path: ['id'] } },
+        { op: 'gte', path: ['meta', 'score'], value: 3 },
+        { op: 'lt', path: ['meta', 'score'], value: 10 },
+      ],
+      inverted: true,
+      reason: 'nope',
+    });
+  });
+
+  it('gives a rule without subject the subject `all`', () => {
+    expect(parseRuleSet([{ action: 'manage' }])[0]?.subjects).toEqual(['all']);
+  });
+
+  it('refuses a rule set that is not a list', () => {
+    expect(issuesOf({ action: 'read' })).toEqual([{ at: '', message: 'must be array' }]);
+  });
+
+  it('names the rule and property of shape errors', () => {
+    const issues = issuesOf([{ action: 'read' }, { subject: 'Post', action: [], invert: true }]);
+    const unknown = issues.find((i) => i.at === '/1/invert');
+    expect(unknown?.rule).toBe(1);
+    expect(unknown?.message).toContain('unknown property');
+    expect(issues).toContainEqual({
+      rule: 1,
+      at: '/1/action',
+      message: 'must be a non-empty string or a non-empty list of non-empty strings',
+    });
+  });
+
+  it.each([
+    [{ $or: [{ a: 1 }] }, '/0/conditions/$or', 'one rule per alternative'],
+    [{ a: { $foo: 1 } }, '/0/conditions/a/$foo', 'unknown operator $foo'],
+    [{ a: { b: 1 } }, '/0/conditions/a/b', 'dotted path'],
+    [{ a: [1, 2] }, '/0/conditions/a', 'by reference'],
+    [{ a: { $in: 1 } }, '/0/conditions/a/$in', 'list of values'],
+    [{ a: { $size: -1 } }, '/0/conditions/a/$size', 'non-negative integer'],
+    [{ a: { $exists: 1 } }, '/0/conditions/a/$exists', 'true or false'],
+    [{ a: { $gt: null } }, '/0/conditions/a/$gt', 'number or a string'],
+    [{ a: { $regex: '(a)\\1' } }, '/0/conditions/a/$regex', 'RE2'],
+    [{ a: { $regex: '(' } }, '/0/conditions/a/$regex', 'not a JavaScript regular expression'],
+    [{ a: { $regex: 'a', $options: 'g' } }, '/0/conditions/a/$options', 'flags i, m and s'],
+    [{ a: { $options: 'i' } }, '/0/conditions/a/$options', 'next to $regex'],
+    [{ 'a.length': 1 }, '/0/conditions/a.length', 'built-in JavaScript property'],
+    [{ 'a.0': 1 }, '/0/conditions/a.0', 'array indexes are not supported yet'],
+    [{ a: { $gt: '${user.age}' } }, '/0/conditions/a/$gt', 'template is allowed only'],
+    [{ a: { $elemMatch: { $gt: 1 } } }, '/0/conditions/a/$elemMatch', 'not supported yet'],
+  ])('refuses conditions %j at %s', (conditions, at, message) => {
+    const issues = issuesOf([{ action: 'read', subject: 'Post', conditions }]);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.rule).toBe(0);
+    expect(issues[0]?.at).toBe(at);
+    expect(issues[0]?.message).toContain(message);
+  });
+
+  it('refuses field patterns with * for now', () => {
+    const issues = issuesOf([{ action: 'read', subject: 'Post', fields: ['meta.*'] }]);
+    expect(issues[0]).toMatchObject({ rule: 0, at: '/0/fields' });
+  });
+
+  it('reports every problem at once, in rule order', () => {
+    const issues = issuesOf([
+      { action: 'read', conditions: { a: { $size: 'x' } } },
+      { action: 'read', conditions: { b: { $exists: 'y' } } },
+    ]);
+    expect(issues.map((i) => i.rule)).toEqual([0, 1]);
+  });
+});
