@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { formatDiagnostic } from '../policies/diagnostic';
 import { printPolicy } from '../policies/ir/print';
 import { buildBundle } from '../policies/bundle/build';
+import { parseManifest, type ManifestSource } from '../policies/bundle/manifest';
 import { EvalInputError, loadSources } from './eval';
 
 export interface BuildOptions {
@@ -37,11 +38,27 @@ export async function runBuild(
     }
     throw err;
   }
+  // A folder's `.manifest` carries the author's name, version, entrypoints and metadata.
+  const manifestFile = paths.map((p) => path.join(p, '.manifest')).find((f) => fs.existsSync(f));
+  let manifest: ManifestSource | undefined;
+  if (manifestFile) {
+    const parsed = parseManifest(fs.readFileSync(manifestFile, 'utf8'));
+    if (!parsed.manifest) {
+      for (const p of parsed.problems) io.stderr(`${manifestFile}: ${p}\n`);
+      return 1;
+    }
+    manifest = parsed.manifest;
+  }
+  const [only] = paths;
+  const root =
+    paths.length === 1 && only !== undefined && fs.statSync(only).isDirectory() ? only : undefined;
   const started = process.hrtime.bigint();
   const { bundle, diagnostics } = await buildBundle({
     modules: sources.modules,
     data: sources.data,
     entrypoints: options.entrypoint,
+    ...(manifest ? { manifest } : {}),
+    ...(root !== undefined ? { root } : {}),
   });
   if (!bundle) {
     for (const d of diagnostics) io.stderr(formatDiagnostic(d) + '\n');
@@ -66,7 +83,12 @@ export function register(program: Command): void {
     .description('Compile Rego policies to WebAssembly and write an OPA-layout bundle (.tar.gz).')
     .argument('<paths...>', 'policy and data files or directories')
     .requiredOption('-o, --output <file>', 'bundle file to write')
-    .option('-e, --entrypoint <path>', 'rule to expose, as pkg/rule (repeatable)', collect, [])
+    .option(
+      '-e, --entrypoint <path>',
+      'rule to expose, as pkg/rule (repeatable; adds to the .manifest entrypoints)',
+      collect,
+      [],
+    )
     .option('--ir', 'print the planned IR to standard output')
     .addHelpText(
       'after',

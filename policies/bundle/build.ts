@@ -3,18 +3,24 @@
  * sources, as a reproducible .tar.gz. The revision is a hash of the content.
  */
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostic';
 import { toJSONText, type ObjectValue } from '../ir/value';
 import type { Policy } from '../ir/types';
 import { compileSources, type SourceFile } from '../query';
 import { buildWasm } from '../wasm/compile';
+import type { ManifestSource } from './manifest';
 import { writeTarGz, type TarEntry } from './tar';
 
 export interface BuildRequest {
   readonly modules: readonly SourceFile[];
   readonly data: ObjectValue;
-  /** Entrypoints as `pkg/rule` paths (`rbac/allow`). */
+  /** Entrypoints as `pkg/rule` paths (`rbac/allow`); added to the manifest's. */
   readonly entrypoints: readonly string[];
+  /** The author's `.manifest` (name, version, roots, engine, entrypoints, metadata). */
+  readonly manifest?: ManifestSource;
+  /** Sources are stored in the bundle relative to this folder. */
+  readonly root?: string;
 }
 
 export interface BuiltBundle {
@@ -25,15 +31,33 @@ export interface BuiltBundle {
 }
 
 export interface Manifest {
+  readonly name?: string;
+  readonly version?: string;
   readonly revision: string;
   readonly roots: readonly string[];
+  readonly engine: 'rego';
+  readonly entrypoints: readonly string[];
   readonly wasm: readonly { readonly entrypoint: string; readonly module: string }[];
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 export async function buildBundle(
   request: BuildRequest,
 ): Promise<{ bundle?: BuiltBundle; diagnostics: Diagnostic[] }> {
-  if (request.entrypoints.length === 0) {
+  const source = request.manifest ?? {};
+  if (source.engine === 'casl') {
+    return {
+      diagnostics: [
+        {
+          code: 'rego_compile_error',
+          message:
+            'engine "casl": CASL bundles are not built by this version yet; use engine "rego"',
+        },
+      ],
+    };
+  }
+  const wanted = [...new Set([...(source.entrypoints ?? []), ...request.entrypoints])];
+  if (wanted.length === 0) {
     return {
       diagnostics: [
         {
@@ -47,7 +71,7 @@ export async function buildBundle(
   if (!compiled.program) return { diagnostics: compiled.diagnostics };
   const program = compiled.program;
   const missing: Diagnostic[] = [];
-  const entrypoints = request.entrypoints.map((e) => {
+  const entrypoints = wanted.map((e) => {
     const path = e
       .replace(/^data[./]/, '')
       .split(/[/.]/)
@@ -72,10 +96,15 @@ export async function buildBundle(
   const dataJSON = encoder.encode(toJSONText(request.data));
   const sources: TarEntry[] = [...request.modules]
     .sort((a, b) => a.file.localeCompare(b.file))
-    .map((m) => ({ path: m.file, data: encoder.encode(m.text) }));
-  const roots = [...new Set(program.modules.map((m) => m.package.path[0] ?? ''))]
-    .filter((r) => r !== '')
-    .sort();
+    .map((m) => ({
+      path: request.root ? path.relative(request.root, m.file).split(path.sep).join('/') : m.file,
+      data: encoder.encode(m.text),
+    }));
+  const roots =
+    source.roots ??
+    [...new Set(program.modules.map((m) => m.package.path[0] ?? ''))]
+      .filter((r) => r !== '')
+      .sort();
   const hash = createHash('sha256');
   for (const entry of [
     { path: 'data.json', data: dataJSON },
@@ -85,9 +114,14 @@ export async function buildBundle(
     hash.update(entry.path).update('\0').update(entry.data);
   }
   const manifest: Manifest = {
+    ...(source.name !== undefined ? { name: source.name } : {}),
+    ...(source.version !== undefined ? { version: source.version } : {}),
     revision: hash.digest('hex').slice(0, 16),
     roots,
+    engine: 'rego',
+    entrypoints: entrypoints.map((e) => e.name),
     wasm: entrypoints.map((e) => ({ entrypoint: e.name, module: '/policy.wasm' })),
+    ...(source.metadata !== undefined ? { metadata: source.metadata } : {}),
   };
   const tarGz = writeTarGz([
     { path: '.manifest', data: encoder.encode(JSON.stringify(manifest, null, 2) + '\n') },

@@ -38,10 +38,18 @@ describe('verdict build', () => {
       expect.arrayContaining(['.manifest', 'data.json', 'policy.wasm']),
     );
     const manifest = JSON.parse(Buffer.from(files.get('.manifest') ?? []).toString()) as {
+      name: string;
+      version: string;
       revision: string;
       wasm: { entrypoint: string }[];
     };
-    expect(manifest.wasm).toEqual([{ entrypoint: 'rbac/allow', module: '/policy.wasm' }]);
+    // examples/rbac/.manifest names the bundle and its entrypoints; -e adds to them.
+    expect(manifest).toMatchObject({ name: 'rbac', version: '1.0.0' });
+    expect(manifest.wasm).toEqual([
+      { entrypoint: 'rbac/allow', module: '/policy.wasm' },
+      { entrypoint: 'rbac/reasons', module: '/policy.wasm' },
+    ]);
+    expect(files.has('policy.rego')).toBe(true);
     expect(manifest.revision).toMatch(/^[0-9a-f]{16}$/);
     const engine = await PolicyEngine.load(files.get('policy.wasm') ?? new Uint8Array());
     engine.setData(JSON.parse(Buffer.from(files.get('data.json') ?? []).toString()));
@@ -69,10 +77,29 @@ describe('verdict build', () => {
     expect(fs.existsSync(output)).toBe(false);
   });
 
+  it('refuses a bad .manifest with one line per problem, and writes nothing', async () => {
+    const src = path.join(dir, 'bad');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'p.rego'), 'package p\nallow := true\n');
+    fs.writeFileSync(
+      path.join(src, '.manifest'),
+      '{"name": "p", "version": "one", "engin": "rego"}',
+    );
+    const output = path.join(dir, 'bad.tar.gz');
+    const c = capture();
+    expect(await runBuild([src], { output, entrypoint: ['p/allow'] }, c.io)).toBe(1);
+    expect(c.err.join('')).toContain('engin: unknown manifest field');
+    expect(c.err.join('')).toContain('version: not a semantic version');
+    expect(fs.existsSync(output)).toBe(false);
+  });
+
   it('asks for an entrypoint when none is given', async () => {
+    const src = path.join(dir, 'plain');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'p.rego'), 'package p\nallow := true\n');
     const c = capture();
     const code = await runBuild(
-      [path.join(root, 'examples/rbac')],
+      [src],
       { output: path.join(dir, 'x.tar.gz'), entrypoint: [] },
       c.io,
     );
