@@ -386,8 +386,11 @@ class Lowering {
     return this.localTest((x) => {
       const bodies: ast.Literal[][] = [];
       const numeric = typeof c === 'number' ? c : Number(c);
-      if (typeof c === 'string')
+      if (typeof c === 'string') {
         bodies.push([r.lit(r.call('is_string', x)), r.op('gt', x, r.s(c))]);
+        // An object compares as its string form.
+        if ('[object Object]' > c) bodies.push([r.lit(r.call('is_object', x))]);
+      }
       if (Number.isFinite(numeric))
         bodies.push([r.lit(r.call('is_number', x)), r.op('gt', x, r.n(numeric))]);
       else if (numeric === -Infinity) bodies.push([r.lit(r.call('is_number', x))]);

@@ -1,0 +1,175 @@
+/**
+ * Property test: for random rule sets and random requests, Verdict's CASL decision (through
+ * the reference interpreter) equals @casl/ability's. Seed: CASL_SEED (printed); size:
+ * CASL_RULE_SETS × CASL_REQUESTS.
+ */
+import {
+  createMongoAbility,
+  subject as withType,
+  type RawRuleOf,
+  type MongoAbility,
+} from '@casl/ability';
+import fc from 'fast-check';
+import {
+  CaslInterpreter,
+  compileRuleSet,
+  planRuleSet,
+  type CaslDecision,
+  type CaslRequest,
+} from '../../../../policies/casl';
+
+const SEED = Number(process.env.CASL_SEED ?? Date.now() % 2_147_483_647);
+const RULE_SETS = Number(process.env.CASL_RULE_SETS ?? 400);
+const REQUESTS = Number(process.env.CASL_REQUESTS ?? 250);
+
+const ACTIONS = ['read', 'update', 'delete'];
+const TYPES = ['Post', 'Comment'];
+const FIELDS = ['title', 'secret', 'body'];
+const KEYS = ['a', 'b', 'c'];
+const PATHS = ['a', 'b', 'c', 'a.b', 'a.c', 'b.a', 'a.b.c'];
+const STRINGS = ['', 'a', 'b', 'ab', 'B', 'ba', '1', '-2', ' 3 ', '10', 'é'];
+const PATTERNS = ['^a', 'b$', 'a|b', '^$', '[0-9]', '^.$'];
+
+const scalar = fc.oneof(
+  fc.integer({ min: -3, max: 12 }),
+  fc.constantFrom(0.5, -1.5),
+  fc.constantFrom(...STRINGS),
+  fc.boolean(),
+  fc.constant(null),
+);
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+/** Resource values: scalars, arrays of scalars or objects, nested objects over the keys a, b, c. */
+const value: fc.Arbitrary<Json> = fc.letrec<{ v: Json; o: Record<string, Json> }>((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalar,
+    fc.array(scalar, { maxLength: 3 }),
+    fc.array(tie('o'), { maxLength: 3 }),
+    tie('o'),
+  ),
+  o: fc.dictionary(fc.constantFrom(...KEYS), tie('v'), { maxKeys: 3 }),
+})).v;
+const resource = fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 3 });
+
+const scalarOperand = fc.oneof(
+  fc.integer({ min: -3, max: 12 }),
+  fc.constantFrom(...STRINGS),
+  fc.boolean(),
+);
+const ordered = fc.oneof(
+  fc.integer({ min: -3, max: 12 }),
+  fc.constantFrom(0.5),
+  fc.constantFrom(...STRINGS),
+);
+const operator: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+  scalarOperand.map((v) => ({ $eq: v })),
+  fc.oneof(scalarOperand, fc.constant(null)).map((v) => ({ $eq: v })),
+  fc.oneof(scalarOperand, fc.constant(null)).map((v) => ({ $ne: v })),
+  fc
+    .record({ op: fc.constantFrom('$lt', '$lte', '$gt', '$gte'), v: ordered })
+    .map(({ op, v }) => ({ [op]: v })),
+  fc.array(fc.oneof(scalarOperand, fc.constant(null)), { maxLength: 3 }).map((v) => ({ $in: v })),
+  fc.array(fc.oneof(scalarOperand, fc.constant(null)), { maxLength: 3 }).map((v) => ({ $nin: v })),
+  fc.array(scalarOperand, { maxLength: 2 }).map((v) => ({ $all: v })),
+  fc.boolean().map((v) => ({ $exists: v })),
+  fc.integer({ min: 0, max: 3 }).map((v) => ({ $size: v })),
+  fc
+    .record({ p: fc.constantFrom(...PATTERNS), i: fc.boolean() })
+    .map(({ p, i }) => (i ? { $regex: p, $options: 'i' } : { $regex: p })),
+);
+const fieldConditions = (depth: number): fc.Arbitrary<Record<string, unknown>> =>
+  fc.dictionary(
+    fc.constantFrom(...PATHS),
+    depth > 0
+      ? fc.oneof(
+          { weight: 4, arbitrary: operator },
+          { weight: 1, arbitrary: scalarOperand },
+          { weight: 1, arbitrary: fieldConditions(depth - 1).map((c) => ({ $elemMatch: c })) },
+        )
+      : fc.oneof(operator, scalarOperand),
+    { maxKeys: 2 },
+  );
+
+const oneOrMany = <T>(arb: fc.Arbitrary<T>, extra: T): fc.Arbitrary<T | T[]> =>
+  fc.oneof(
+    fc.oneof(arb, fc.constant(extra)),
+    fc.uniqueArray(fc.oneof(arb, fc.constant(extra)), { minLength: 1, maxLength: 2 }),
+  );
+const rule = fc.record(
+  {
+    action: oneOrMany(fc.constantFrom(...ACTIONS), 'manage'),
+    subject: oneOrMany(fc.constantFrom(...TYPES), 'all'),
+    fields: fc.uniqueArray(fc.constantFrom(...FIELDS), { minLength: 1, maxLength: 2 }),
+    conditions: fieldConditions(1),
+    inverted: fc.boolean(),
+    reason: fc.constantFrom('r1', 'r2'),
+  },
+  { requiredKeys: ['action'] },
+);
+const ruleSet = fc.array(rule, { minLength: 1, maxLength: 6 });
+const request = fc.record(
+  {
+    action: fc.constantFrom(...ACTIONS, 'manage'),
+    subject: fc.constantFrom(...TYPES),
+    resource,
+    field: fc.constantFrom(...FIELDS),
+  },
+  { requiredKeys: ['action', 'subject'] },
+);
+
+/** @casl/ability's answer, or undefined when CASL itself throws on this input. */
+function oracle(
+  ability: MongoAbility,
+  raw: readonly unknown[],
+  req: CaslRequest,
+): CaslDecision | undefined {
+  const target = req.resource ? withType(req.subject, structuredClone(req.resource)) : req.subject;
+  try {
+    const rule = ability.relevantRuleFor(req.action, target, req.field);
+    const index = rule ? raw.indexOf(rule.origin) : -1;
+    return {
+      allow: ability.can(req.action, target, req.field),
+      reason: rule?.reason ?? null,
+      rule: index < 0 ? null : index,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+describe('CASL decisions equal @casl/ability', () => {
+  it('on random rule sets and requests (interpreter)', () => {
+    let checks = 0;
+    let casl_errors = 0;
+    const disagreements: unknown[] = [];
+    fc.assert(
+      fc.property(
+        ruleSet,
+        fc.array(request, { minLength: REQUESTS, maxLength: REQUESTS }),
+        (raw, requests) => {
+          const ability = createMongoAbility(raw as RawRuleOf<MongoAbility>[]);
+          const verdict = new CaslInterpreter(planRuleSet(compileRuleSet(raw)));
+          for (const req of requests) {
+            const want = oracle(ability, raw, req);
+            if (!want) {
+              casl_errors++;
+              continue;
+            }
+            checks++;
+            const got = verdict.decide(req);
+            if (got.allow !== want.allow || got.rule !== want.rule || got.reason !== want.reason)
+              disagreements.push({ rules: raw, request: req, want, got });
+          }
+        },
+      ),
+      { seed: SEED, numRuns: RULE_SETS },
+    );
+    console.log(
+      `CASL oracle: seed ${String(SEED)}, ${String(RULE_SETS)} rule sets, ${String(checks)} request checks, ` +
+        `${String(disagreements.length)} disagreements, ${String(casl_errors)} requests CASL itself threw on`,
+    );
+    for (const d of disagreements.slice(0, 3)) console.log(JSON.stringify(d));
+    expect(disagreements.slice(0, 3)).toEqual([]);
+    expect(checks).toBeGreaterThan(0);
+  });
+});
