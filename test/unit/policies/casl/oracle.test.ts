@@ -10,7 +10,11 @@ import {
   type MongoAbility,
 } from '@casl/ability';
 import fc from 'fast-check';
+import { PolicyEngine } from '../../../../policies/engine';
 import {
+  CASL_ENTRYPOINT,
+  buildCaslWasm,
+  decisionOf,
   CaslInterpreter,
   compileRuleSet,
   planRuleSet,
@@ -21,6 +25,8 @@ import {
 const SEED = Number(process.env.CASL_SEED ?? Date.now() % 2_147_483_647);
 const RULE_SETS = Number(process.env.CASL_RULE_SETS ?? 400);
 const REQUESTS = Number(process.env.CASL_REQUESTS ?? 250);
+// Each rule set costs a WASM build (~0.1–0.2 s), so the WASM run uses fewer of them.
+const WASM_RULE_SETS = Number(process.env.CASL_WASM_RULE_SETS ?? 40);
 
 const ACTIONS = ['read', 'update', 'delete'];
 const TYPES = ['Post', 'Comment'];
@@ -167,6 +173,39 @@ describe('CASL decisions equal @casl/ability', () => {
     console.log(
       `CASL oracle: seed ${String(SEED)}, ${String(RULE_SETS)} rule sets, ${String(checks)} request checks, ` +
         `${String(disagreements.length)} disagreements, ${String(casl_errors)} requests CASL itself threw on`,
+    );
+    for (const d of disagreements.slice(0, 3)) console.log(JSON.stringify(d));
+    expect(disagreements.slice(0, 3)).toEqual([]);
+    expect(checks).toBeGreaterThan(0);
+  });
+
+  it('on random rule sets and requests (WASM)', async () => {
+    let checks = 0;
+    const disagreements: unknown[] = [];
+    await fc.assert(
+      fc.asyncProperty(
+        ruleSet,
+        fc.array(request, { minLength: REQUESTS, maxLength: REQUESTS }),
+        async (raw, requests) => {
+          const ability = createMongoAbility(raw as RawRuleOf<MongoAbility>[]);
+          const built = await buildCaslWasm(compileRuleSet(raw));
+          if (!built.wasm) throw new Error(JSON.stringify(built.diagnostics));
+          const engine = await PolicyEngine.load(built.wasm);
+          for (const req of requests) {
+            const want = oracle(ability, raw, req);
+            if (!want) continue;
+            checks++;
+            const got = decisionOf(engine.evaluate(CASL_ENTRYPOINT, req));
+            if (got.allow !== want.allow || got.rule !== want.rule || got.reason !== want.reason)
+              disagreements.push({ rules: raw, request: req, want, got });
+          }
+        },
+      ),
+      { seed: SEED, numRuns: WASM_RULE_SETS },
+    );
+    console.log(
+      `CASL oracle (WASM): seed ${String(SEED)}, ${String(WASM_RULE_SETS)} rule sets, ${String(checks)} request checks, ` +
+        `${String(disagreements.length)} disagreements`,
     );
     for (const d of disagreements.slice(0, 3)) console.log(JSON.stringify(d));
     expect(disagreements.slice(0, 3)).toEqual([]);
