@@ -62,6 +62,13 @@ const scalarOperand = fc.oneof(
   fc.constantFrom(...STRINGS),
   fc.boolean(),
 );
+/** Equality operands may be templates read from the request's principal. */
+const TEMPLATES = ['${user.id}', '${user.org.name}'];
+const equalityOperand = fc.oneof(
+  { weight: 4, arbitrary: scalarOperand },
+  { weight: 1, arbitrary: fc.constantFrom(...TEMPLATES) },
+);
+const user = fc.record({ id: scalarOperand, org: fc.record({ name: scalarOperand }) });
 const ordered = fc.oneof(
   fc.integer({ min: -3, max: 12 }),
   fc.constantFrom(0.5),
@@ -69,13 +76,15 @@ const ordered = fc.oneof(
 );
 const operator: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   scalarOperand.map((v) => ({ $eq: v })),
-  fc.oneof(scalarOperand, fc.constant(null)).map((v) => ({ $eq: v })),
-  fc.oneof(scalarOperand, fc.constant(null)).map((v) => ({ $ne: v })),
+  fc.oneof(equalityOperand, fc.constant(null)).map((v) => ({ $eq: v })),
+  fc.oneof(equalityOperand, fc.constant(null)).map((v) => ({ $ne: v })),
   fc
     .record({ op: fc.constantFrom('$lt', '$lte', '$gt', '$gte'), v: ordered })
     .map(({ op, v }) => ({ [op]: v })),
-  fc.array(fc.oneof(scalarOperand, fc.constant(null)), { maxLength: 3 }).map((v) => ({ $in: v })),
-  fc.array(fc.oneof(scalarOperand, fc.constant(null)), { maxLength: 3 }).map((v) => ({ $nin: v })),
+  fc.array(fc.oneof(equalityOperand, fc.constant(null)), { maxLength: 3 }).map((v) => ({ $in: v })),
+  fc
+    .array(fc.oneof(equalityOperand, fc.constant(null)), { maxLength: 3 })
+    .map((v) => ({ $nin: v })),
   fc.array(scalarOperand, { maxLength: 2 }).map((v) => ({ $all: v })),
   fc.boolean().map((v) => ({ $exists: v })),
   fc.integer({ min: 0, max: 3 }).map((v) => ({ $size: v })),
@@ -89,10 +98,10 @@ const fieldConditions = (depth: number): fc.Arbitrary<Record<string, unknown>> =
     depth > 0
       ? fc.oneof(
           { weight: 4, arbitrary: operator },
-          { weight: 1, arbitrary: scalarOperand },
+          { weight: 1, arbitrary: equalityOperand },
           { weight: 1, arbitrary: fieldConditions(depth - 1).map((c) => ({ $elemMatch: c })) },
         )
-      : fc.oneof(operator, scalarOperand),
+      : fc.oneof(operator, equalityOperand),
     { maxKeys: 2 },
   );
 
@@ -123,6 +132,16 @@ const request = fc.record(
   { requiredKeys: ['action', 'subject'] },
 );
 
+/** The rule set with every template replaced by the principal's value (what CASL users do). */
+function interpolate(x: unknown, principal: { id: unknown; org: { name: unknown } }): unknown {
+  if (x === '${user.id}') return principal.id;
+  if (x === '${user.org.name}') return principal.org.name;
+  if (Array.isArray(x)) return x.map((e) => interpolate(e, principal));
+  if (typeof x === 'object' && x !== null)
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, interpolate(v, principal)]));
+  return x;
+}
+
 /** @casl/ability's answer, or undefined when CASL itself throws on this input. */
 function oracle(
   ability: MongoAbility,
@@ -151,18 +170,20 @@ describe('CASL decisions equal @casl/ability', () => {
     fc.assert(
       fc.property(
         ruleSet,
+        user,
         fc.array(request, { minLength: REQUESTS, maxLength: REQUESTS }),
-        (raw, requests) => {
-          const ability = createMongoAbility(raw as RawRuleOf<MongoAbility>[]);
+        (raw, principal, requests) => {
+          const concrete = interpolate(raw, principal) as RawRuleOf<MongoAbility>[];
+          const ability = createMongoAbility(concrete);
           const verdict = new CaslInterpreter(planRuleSet(compileRuleSet(raw)));
           for (const req of requests) {
-            const want = oracle(ability, raw, req);
+            const want = oracle(ability, concrete, req);
             if (!want) {
               casl_errors++;
               continue;
             }
             checks++;
-            const got = verdict.decide(req);
+            const got = verdict.decide({ ...req, user: principal });
             if (got.allow !== want.allow || got.rule !== want.rule || got.reason !== want.reason)
               disagreements.push({ rules: raw, request: req, want, got });
           }
@@ -185,17 +206,19 @@ describe('CASL decisions equal @casl/ability', () => {
     await fc.assert(
       fc.asyncProperty(
         ruleSet,
+        user,
         fc.array(request, { minLength: REQUESTS, maxLength: REQUESTS }),
-        async (raw, requests) => {
-          const ability = createMongoAbility(raw as RawRuleOf<MongoAbility>[]);
+        async (raw, principal, requests) => {
+          const concrete = interpolate(raw, principal) as RawRuleOf<MongoAbility>[];
+          const ability = createMongoAbility(concrete);
           const built = await buildCaslWasm(compileRuleSet(raw));
           if (!built.wasm) throw new Error(JSON.stringify(built.diagnostics));
           const engine = await PolicyEngine.load(built.wasm);
           for (const req of requests) {
-            const want = oracle(ability, raw, req);
+            const want = oracle(ability, concrete, req);
             if (!want) continue;
             checks++;
-            const got = decisionOf(engine.evaluate(CASL_ENTRYPOINT, req));
+            const got = decisionOf(engine.evaluate(CASL_ENTRYPOINT, { ...req, user: principal }));
             if (got.allow !== want.allow || got.rule !== want.rule || got.reason !== want.reason)
               disagreements.push({ rules: raw, request: req, want, got });
           }
