@@ -7,6 +7,7 @@ import { register as registerBuild } from './build';
 import { register as registerCheck } from './check';
 import { register as registerEval } from './eval';
 import { register as registerFmt } from './fmt';
+import { register as registerInit } from './init';
 import { register as registerMigrate } from './migrate';
 import { register as registerServe } from './serve';
 import { register as registerSign } from './sign';
@@ -23,6 +24,7 @@ const registrars: readonly Registrar[] = [
   registerBuild,
   registerTest,
   registerSign,
+  registerInit,
 ];
 
 export function buildProgram(): Command {
