@@ -12,6 +12,9 @@ export interface TestCommandOptions {
   readonly format?: string;
   readonly run?: string;
   readonly verbose?: boolean;
+  readonly coverage?: boolean;
+  /** Fail when line coverage is below this percentage (implies coverage). */
+  readonly threshold?: string;
 }
 
 export interface TestIO {
@@ -44,8 +47,17 @@ export async function runTestCommand(
     }
     throw err;
   }
+  const threshold = options.threshold === undefined ? undefined : Number(options.threshold);
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 100)) {
+    io.stderr(
+      `verdict test: --threshold takes a percentage from 0 to 100, not ${JSON.stringify(options.threshold)}\n`,
+    );
+    return 1;
+  }
+  const coverage = (options.coverage ?? false) || threshold !== undefined;
   const run = await runTests(sources.modules, sources.data, {
     engine,
+    coverage,
     ...(options.run !== undefined ? { filter: options.run } : {}),
   });
   if (run.diagnostics.length > 0) {
@@ -53,21 +65,46 @@ export async function runTestCommand(
     return 1;
   }
   const failed = run.results.filter((r) => r.status !== 'pass');
+  const below =
+    threshold !== undefined && run.coverage !== undefined && run.coverage.percent < threshold;
   if (format === 'json') {
-    io.stdout(
-      `${JSON.stringify({ engine, passed: run.results.length - failed.length, failed: failed.length, results: run.results }, null, 2)}\n`,
-    );
+    const report = {
+      engine: coverage ? 'interp' : engine,
+      passed: run.results.length - failed.length,
+      failed: failed.length,
+      results: run.results,
+      ...(run.coverage ? { coverage: run.coverage } : {}),
+    };
+    io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     for (const r of run.results) {
       if (r.status !== 'pass' || options.verbose) io.stdout(`${line(r)}\n`);
     }
+    if (run.coverage) {
+      for (const f of run.coverage.files) {
+        io.stdout(
+          `${f.file}: rules ${f.rulesCovered}/${f.rules}, lines ${f.linesCovered}/${f.lines} (${pct(f.linesCovered, f.lines)})\n`,
+        );
+        for (const u of f.uncovered) io.stdout(`  not covered: ${f.file}:${u.line}: ${u.name}\n`);
+      }
+      io.stdout(`coverage: ${run.coverage.percent.toFixed(1)}% of lines\n`);
+      if (below) {
+        io.stdout(
+          `coverage ${run.coverage.percent.toFixed(1)}% is below the threshold ${threshold}%\n`,
+        );
+      }
+    }
     if (run.results.length === 0) io.stdout('no tests found (rules named test_*)\n');
     else
       io.stdout(
-        `${run.results.length - failed.length} passed, ${failed.length} failed (engine: ${engine})\n`,
+        `${run.results.length - failed.length} passed, ${failed.length} failed (engine: ${coverage ? 'interp' : engine})\n`,
       );
   }
-  return failed.length > 0 || run.results.length === 0 ? 1 : 0;
+  return failed.length > 0 || run.results.length === 0 || below ? 1 : 0;
+}
+
+function pct(n: number, of: number): string {
+  return `${of === 0 ? '100.0' : ((100 * n) / of).toFixed(1)}%`;
 }
 
 function line(r: TestResult): string {
@@ -89,9 +126,11 @@ export function register(program: Command): void {
     .option('--format <format>', 'pretty or json', 'pretty')
     .option('--run <text>', 'only tests whose name contains the text')
     .option('-v, --verbose', 'list passing tests too')
+    .option('--coverage', 'report rule and line coverage per file (runs through the interpreter)')
+    .option('--threshold <percent>', 'fail when line coverage is below this (implies --coverage)')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ verdict test examples/rbac\n  $ verdict test examples/ --engine interp --run tenant -v\n',
+      '\nExamples:\n  $ verdict test examples/rbac\n  $ verdict test examples/ --engine interp --run tenant -v\n  $ verdict test examples/rbac --coverage --threshold 90\n',
     )
     .action(async (paths: string[], options: TestCommandOptions) => {
       process.exitCode = await runTestCommand(paths, options, {

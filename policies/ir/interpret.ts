@@ -23,6 +23,8 @@ export interface InterpretOptions {
   readonly stepBudget?: number;
   /** Receives `print` output; defaults to standard error. */
   readonly print?: (line: string) => void;
+  /** Receives the id of every `mark` statement executed (test coverage). */
+  readonly onMark?: (id: number) => void;
   /** Looks up builtins; defaults to Verdict's catalogue. */
   readonly builtins?: (name: string) => BuiltinDef | undefined;
 }
@@ -319,6 +321,9 @@ class Run {
         this.results.push(v);
         return true;
       }
+      case 'mark':
+        this.options.onMark?.(s.id);
+        return true;
       case 'print': {
         const parts = s.args.map((a) => {
           const v = this.read(a, locals);

@@ -22,6 +22,7 @@ import type {
   Block,
   ConflictInfo,
   ConstJSON,
+  CoverageMark,
   Func,
   Local,
   Operand,
@@ -64,6 +65,8 @@ class FnBuilder {
 }
 
 export interface PlanOptions {
+  /** Emit `mark` statements recording which rule definitions held (test coverage). */
+  readonly coverage?: boolean;
   /** Entry points: rule paths below data (`["rbac", "allow"]`). */
   readonly entrypoints?: readonly (readonly string[])[];
   /** Ad-hoc queries (already compiled bodies) with names. */
@@ -82,12 +85,16 @@ export class Planner {
 
   constructor(private readonly tree: RuleTree) {}
 
+  private coverage = false;
+  private readonly marks: CoverageMark[] = [];
+
   plan(options: PlanOptions): Policy {
+    this.coverage = options.coverage ?? false;
     const plans: Plan[] = [];
     for (const q of options.queries ?? []) plans.push(this.planQuery(q.name, q.body, q.vars));
     for (const path of options.entrypoints ?? []) plans.push(this.planEntrypoint(path));
     const funcs = [...this.funcs.values()].filter((f): f is Func => f !== null);
-    return { consts: this.consts, funcs, plans };
+    return { consts: this.consts, funcs, plans, ...(this.coverage ? { marks: this.marks } : {}) };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1177,6 +1184,7 @@ export class Planner {
             blocks: [
               fn.block(() => {
                 this.body(def.rule.body, 0, () => {
+                  this.mark(showPath(def.path), def.rule);
                   this.term(key, (op) => {
                     fn.emit({ op: 'setAdd', set: result, value: op });
                   });
@@ -1265,6 +1273,7 @@ export class Planner {
           fn.block(() => {
             run(() => {
               this.body(rule.body, 0, () => {
+                this.mark(showPath(def.path), rule);
                 this.headValue(rule.head.value, (op) => {
                   fn.emit({ op: 'assignOnce', src: op, dst: result, conflict });
                 });
@@ -1277,12 +1286,20 @@ export class Planner {
     }
     const chain = fn.newLocal();
     fn.emit({ op: 'reset', dst: chain });
-    const clauses = [{ value: rule.head.value, body: rule.body }, ...rule.else];
+    const clauses: {
+      value?: ast.Term;
+      body: ast.Body;
+      node: { loc: ast.Term['loc']; end?: ast.Term['loc'] };
+    }[] = [
+      { ...(rule.head.value ? { value: rule.head.value } : {}), body: rule.body, node: rule },
+      ...rule.else.map((e) => ({ ...(e.value ? { value: e.value } : {}), body: e.body, node: e })),
+    ];
     const blocks: Block[] = clauses.map((clause, i) =>
       fn.block(() => {
         if (i > 0) fn.emit({ op: 'isUndefined', src: chain });
         run(() => {
           this.body(clause.body, 0, () => {
+            this.mark(showPath(def.path), clause.node);
             this.headValue(clause.value, (op) => {
               fn.emit({ op: 'assignOnce', src: op, dst: chain, conflict });
             });
@@ -1297,6 +1314,19 @@ export class Planner {
       }),
     );
     fn.emit({ op: 'blocks', blocks });
+  }
+
+  /** With coverage on: records that the body of `node` (a rule or an else clause) held. */
+  private mark(name: string, node: { loc: ast.Term['loc']; end?: ast.Term['loc'] }): void {
+    if (!this.coverage) return;
+    const id = this.marks.length;
+    this.marks.push({
+      name,
+      file: node.loc.file,
+      line: node.loc.line,
+      endLine: node.end?.line ?? node.loc.line,
+    });
+    this.fn.emit({ op: 'mark', id });
   }
 
   private headValue(value: ast.Term | undefined, k: OpCont): void {
@@ -1314,6 +1344,7 @@ export class Planner {
       blocks: [
         fn.block(() => {
           this.body(def.rule.body, 0, () => {
+            this.mark(showPath(def.path), def.rule);
             this.terms(def.keyPath, (keys) => {
               const leaf = def.rule.head.key;
               if (leaf) {
@@ -1356,6 +1387,7 @@ export class Planner {
       blocks: [
         fn.block(() => {
           fn.emit({ op: 'isUndefined', src: result });
+          this.mark(showPath(def.path), def.rule);
           this.headValue(def.rule.head.value, (op) => {
             fn.emit({ op: 'assign', src: op, dst: result });
           });

@@ -105,6 +105,8 @@ function simple(s: Stmt, op: (o: Operand) => string): string {
       return `result l${s.value}`;
     case 'print':
       return `print ${s.args.map(op).join(', ')}`;
+    case 'mark':
+      return `mark ${s.id}`;
     default:
       return s.op;
   }

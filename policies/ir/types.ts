@@ -124,6 +124,8 @@ export type Stmt =
     }
   /** Adds a result (an object of the query's bindings) to the result set. */
   | { readonly op: 'resultAdd'; readonly value: Local }
+  /** Records that execution reached this point (test coverage); never undefined. */
+  | { readonly op: 'mark'; readonly id: number }
   /** Prints its operands (Rego `print`), never undefined. */
   | { readonly op: 'print'; readonly args: readonly Operand[] };
 
@@ -179,8 +181,18 @@ export interface Plan {
 export type ConstJSON =
   null | boolean | number | string | readonly ConstJSON[] | { readonly [k: string]: ConstJSON };
 
+/** A rule definition (or `else` clause, or default) a `mark` statement stands for. */
+export interface CoverageMark {
+  readonly name: string;
+  readonly file: string;
+  readonly line: number;
+  readonly endLine: number;
+}
+
 export interface Policy {
   readonly consts: readonly ConstJSON[];
   readonly funcs: readonly Func[];
   readonly plans: readonly Plan[];
+  /** With coverage planned: what each `mark` id stands for. */
+  readonly marks?: readonly CoverageMark[];
 }

@@ -10,6 +10,7 @@ import { Planner } from '../ir/plan';
 import type { ObjectValue } from '../ir/value';
 import { toJSONText } from '../ir/value';
 import { parseJSONValue } from '../ir/json';
+import type { CoverageMark } from '../ir/types';
 import type { CompiledProgram } from '../rego/compile';
 import { hasRules, nodeKind, showPath, type RuleNode } from '../rego/compile/tree';
 import { compileSources, type SourceFile } from '../query';
@@ -31,10 +32,28 @@ export interface TestResult extends TestCase {
   readonly durationMs: number;
 }
 
+export interface FileCoverage {
+  readonly file: string;
+  readonly rules: number;
+  readonly rulesCovered: number;
+  readonly lines: number;
+  readonly linesCovered: number;
+  /** Rule definitions (name and line) no test made hold. */
+  readonly uncovered: readonly { readonly name: string; readonly line: number }[];
+}
+
+export interface Coverage {
+  readonly files: readonly FileCoverage[];
+  /** Covered lines of all files, in percent. */
+  readonly percent: number;
+}
+
 export interface TestRun {
   readonly results: readonly TestResult[];
   /** Compile errors (then no test ran). */
   readonly diagnostics: readonly Diagnostic[];
+  /** With `coverage`: which rule definitions the tests made hold. */
+  readonly coverage?: Coverage;
 }
 
 export interface TestOptions {
@@ -42,6 +61,8 @@ export interface TestOptions {
   /** Only tests whose name contains this text. */
   readonly filter?: string;
   readonly stepBudget?: number;
+  /** Measure which rule definitions the tests make hold (runs through the interpreter). */
+  readonly coverage?: boolean;
 }
 
 /** The tests of a program: rules (not functions) whose name starts with `test_`. */
@@ -75,7 +96,8 @@ export async function runTests(
     (t) => options.filter === undefined || t.name.includes(options.filter),
   );
   if (tests.length === 0) return { results: [], diagnostics: [] };
-  return (options.engine ?? 'wasm') === 'interp'
+  // Coverage is measured by the interpreter (the WASM module carries no marks).
+  return (options.engine ?? 'wasm') === 'interp' || options.coverage
     ? runInterpreted(program, tests, data, options)
     : runWasm(program, tests, data, options);
 }
@@ -86,14 +108,19 @@ function runInterpreted(
   data: ObjectValue,
   options: TestOptions,
 ): TestRun {
-  const policy = new Planner(program.tree).plan({ entrypoints: tests.map((t) => t.path) });
+  const policy = new Planner(program.tree).plan({
+    entrypoints: tests.map((t) => t.path),
+    coverage: options.coverage ?? false,
+  });
   const interpreter = new Interpreter(policy);
+  const reached = new Set<number>();
   const results = tests.map((t): TestResult => {
     const started = performance.now();
     try {
       const rows = interpreter.run(t.path.join('/'), undefined, data, {
         ...(options.stepBudget !== undefined ? { stepBudget: options.stepBudget } : {}),
         print: () => undefined,
+        onMark: (id) => reached.add(id),
       });
       const value = (rows[0] as ObjectValue | undefined)?.get('result');
       return judge(t, value === undefined ? undefined : toJSONText(value), started);
@@ -108,7 +135,83 @@ function runInterpreted(
       throw err;
     }
   });
-  return { results, diagnostics: [] };
+  return {
+    results,
+    diagnostics: [],
+    ...(options.coverage ? { coverage: coverageOf(program, policy.marks ?? [], reached) } : {}),
+  };
+}
+
+/**
+ * Coverage per file: a rule definition (or else clause, or default) is covered when a test
+ * made its body hold; its lines (head to end) count as covered lines. Rules the tests never
+ * reach count too, so a file's figure is over every rule definition in it.
+ */
+function coverageOf(
+  program: CompiledProgram,
+  marks: readonly CoverageMark[],
+  reached: ReadonlySet<number>,
+): Coverage {
+  const byFile = new Map<
+    string,
+    { rules: Map<string, { name: string; line: number; end: number; hit: boolean }> }
+  >();
+  const entry = (file: string) => {
+    let e = byFile.get(file);
+    if (!e) byFile.set(file, (e = { rules: new Map() }));
+    return e;
+  };
+  // Every definition of every rule, whether planned or not.
+  for (const m of program.modules) {
+    for (const rule of m.rules) {
+      entry(m.file).rules.set(`${rule.loc.line}`, {
+        name: rule.head.ref
+          .map((t) => (t.type === 'var' ? t.name : t.type === 'string' ? t.value : '[…]'))
+          .join('.'),
+        line: rule.loc.line,
+        end: rule.end?.line ?? rule.loc.line,
+        hit: false,
+      });
+    }
+  }
+  marks.forEach((m, id) => {
+    if (!reached.has(id)) return;
+    const r = entry(m.file).rules.get(`${m.line}`);
+    if (r) r.hit = true;
+    else
+      entry(m.file).rules.set(`${m.line}`, {
+        name: m.name,
+        line: m.line,
+        end: m.endLine,
+        hit: true,
+      });
+  });
+  let allLines = 0;
+  let allCovered = 0;
+  const files = [...byFile.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([file, e]): FileCoverage => {
+      const rules = [...e.rules.values()];
+      const lines = new Set<number>();
+      const covered = new Set<number>();
+      for (const r of rules) {
+        for (let l = r.line; l <= r.end; l++) {
+          lines.add(l);
+          if (r.hit) covered.add(l);
+        }
+      }
+      allLines += lines.size;
+      allCovered += covered.size;
+      return {
+        file,
+        rules: rules.length,
+        rulesCovered: rules.filter((r) => r.hit).length,
+        lines: lines.size,
+        linesCovered: covered.size,
+        uncovered: rules.filter((r) => !r.hit).map((r) => ({ name: r.name, line: r.line })),
+      };
+    });
+  return { files, percent: allLines === 0 ? 100 : (100 * allCovered) / allLines };
 }
 
 async function runWasm(

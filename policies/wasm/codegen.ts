@@ -673,6 +673,7 @@ class Generator {
           this.none,
         );
       case 'print':
+      case 'mark':
         return mod.nop();
     }
   }

@@ -64,6 +64,32 @@ describe('verdict test', () => {
     expect(report.results.every((r) => r.name.includes('tenant'))).toBe(true);
   });
 
+  it('reports rule and line coverage and fails below the threshold', async () => {
+    const src = path.join(dir, 'cov');
+    fs.mkdirSync(src);
+    fs.writeFileSync(
+      path.join(src, 'cov.rego'),
+      'package cov\n\nused := 1\n\nunused if {\n\tinput.never\n}\n\ntest_used if used == 1\n',
+    );
+    const c = capture();
+    expect(await runTestCommand([src], { threshold: '90' }, c.io)).toBe(1);
+    expect(c.out()).toContain('cov.rego: rules 2/3, lines 2/5 (40.0%)');
+    expect(c.out()).toMatch(/not covered: .*cov\.rego:5: unused/);
+    expect(c.out()).toContain('coverage 40.0% is below the threshold 90%');
+    const full = capture();
+    expect(
+      await runTestCommand(
+        [path.join(root, 'examples/rbac')],
+        { coverage: true, threshold: '100' },
+        full.io,
+      ),
+    ).toBe(0);
+    expect(full.out()).toContain('coverage: 100.0% of lines');
+    const bad = capture();
+    expect(await runTestCommand([src], { threshold: 'most' }, bad.io)).toBe(1);
+    expect(bad.err()).toContain('--threshold takes a percentage from 0 to 100');
+  });
+
   it('refuses an unknown engine', async () => {
     const c = capture();
     expect(await runTestCommand([dir], { engine: 'opa' }, c.io)).toBe(1);
