@@ -12,6 +12,7 @@
  * arrays, scalar operators test each element of an array value, comparisons are JavaScript's.
  */
 import type * as ast from '../rego/ast';
+import { fieldsPattern } from './fields';
 import { RegoBuilder } from './rego-build';
 import { ANY_ACTION, ANY_SUBJECT, type CaslRule, type Condition, type Operand } from './rules';
 
@@ -158,8 +159,13 @@ class Lowering {
         r.lit(r.member(r.ref('input', 'subject'), r.set(rule.subjects.map((a) => r.s(a))))),
       );
     if (rule.fields) {
-      const inFields = r.member(r.ref('input', 'field'), r.set(rule.fields.map((a) => r.s(a))));
+      const pattern = fieldsPattern(rule.fields);
+      const inFields =
+        pattern === undefined
+          ? r.member(r.ref('input', 'field'), r.set(rule.fields.map((a) => r.s(a))))
+          : r.call('regex.match', r.s(pattern), r.ref('input', 'field'));
       if (rule.inverted) body.push(r.lit(r.v('casl_has_field')), r.lit(inFields));
+      // (casl_has_field makes sure regex.match gets a string)
       else {
         const name = this.fresh('casl_fields_');
         this.rules.push(

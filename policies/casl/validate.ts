@@ -332,15 +332,6 @@ export function parseRuleSet(raw: unknown): CaslRule[] {
     const conditions = isRecord(r.conditions)
       ? new ConditionParser(index, issues).query(r.conditions, `/${String(index)}/conditions`)
       : undefined;
-    if (r.fields !== undefined) {
-      for (const f of list(r.fields))
-        if (f.includes('*'))
-          issues.push({
-            rule: index,
-            at: `/${String(index)}/fields`,
-            message: `field pattern "${f}" uses *, which Verdict does not support yet; list the fields`,
-          });
-    }
     return {
       index,
       actions: list(r.action),

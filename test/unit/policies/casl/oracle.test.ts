@@ -30,7 +30,20 @@ const WASM_RULE_SETS = Number(process.env.CASL_WASM_RULE_SETS ?? 40);
 
 const ACTIONS = ['read', 'update', 'delete'];
 const TYPES = ['Post', 'Comment'];
-const FIELDS = ['title', 'secret', 'body'];
+const FIELDS = ['title', 'secret', 'meta', 'meta.a', 'meta.a.b', 'meta.b', 'x.a'];
+/** Rule fields: names and CASL field patterns. */
+const RULE_FIELDS = [
+  'title',
+  'secret',
+  'meta.a',
+  'meta.*',
+  'meta.**',
+  '*',
+  '**',
+  'meta.*.b',
+  '*.a',
+  'me*',
+];
 const KEYS = ['a', 'b', 'c'];
 const PATHS = ['a', 'b', 'c', 'a.b', 'a.c', 'b.a', 'a.b.c'];
 const STRINGS = ['', 'a', 'b', 'ab', 'B', 'ba', '1', '-2', ' 3 ', '10', 'é'];
@@ -114,7 +127,7 @@ const rule = fc.record(
   {
     action: oneOrMany(fc.constantFrom(...ACTIONS), 'manage'),
     subject: oneOrMany(fc.constantFrom(...TYPES), 'all'),
-    fields: fc.uniqueArray(fc.constantFrom(...FIELDS), { minLength: 1, maxLength: 2 }),
+    fields: fc.uniqueArray(fc.constantFrom(...RULE_FIELDS), { minLength: 1, maxLength: 2 }),
     conditions: fieldConditions(1),
     inverted: fc.boolean(),
     reason: fc.constantFrom('r1', 'r2'),
