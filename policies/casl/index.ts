@@ -15,6 +15,7 @@ import { parseRuleSet } from './validate';
 
 export { CaslValidationError, parseRuleSet, type CaslIssue } from './validate';
 export { CASL_ENTRYPOINT, lowerRuleSet } from './lower';
+export { isCaslRequest, requestProblems } from './request';
 
 /** A request: the principal, the action, the subject type, and optionally the resource and field. */
 export interface CaslRequest {
