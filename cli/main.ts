@@ -8,6 +8,7 @@ import { register as registerCheck } from './check';
 import { register as registerEval } from './eval';
 import { register as registerFmt } from './fmt';
 import { register as registerInit } from './init';
+import { register as registerInspect } from './inspect';
 import { register as registerMigrate } from './migrate';
 import { register as registerServe } from './serve';
 import { register as registerSign } from './sign';
@@ -25,6 +26,7 @@ const registrars: readonly Registrar[] = [
   registerTest,
   registerSign,
   registerInit,
+  registerInspect,
 ];
 
 export function buildProgram(): Command {

@@ -93,6 +93,7 @@ export function readTarGz(bytes: Uint8Array, limits: ReadLimits = {}): TarEntry[
       `not a gzip-compressed tar archive: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
+  if (tar.length < BLOCK) throw new TarError('not a tar archive: shorter than one tar block');
   const entries: TarEntry[] = [];
   let offset = 0;
   while (offset + BLOCK <= tar.length) {
