@@ -15,6 +15,8 @@ export interface BuildOptions {
   readonly output: string;
   readonly entrypoint: readonly string[];
   readonly ir?: boolean;
+  /** No summary line on success. */
+  readonly quiet?: boolean;
 }
 
 export interface BuildIO {
@@ -69,11 +71,12 @@ export async function runBuild(
   const out = path.resolve(options.output);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, bundle.tarGz);
-  io.stderr(
-    `built ${options.output}: revision ${bundle.manifest.revision}, entrypoints ${bundle.manifest.wasm
-      .map((w) => w.entrypoint)
-      .join(', ')}, policy.wasm ${bundle.wasm.byteLength} bytes, in ${ms.toFixed(0)} ms\n`,
-  );
+  if (!options.quiet)
+    io.stderr(
+      `built ${options.output}: revision ${bundle.manifest.revision}, entrypoints ${bundle.manifest.wasm
+        .map((w) => w.entrypoint)
+        .join(', ')}, policy.wasm ${bundle.wasm.byteLength} bytes, in ${ms.toFixed(0)} ms\n`,
+    );
   return 0;
 }
 
@@ -90,6 +93,7 @@ export function register(program: Command): void {
       [],
     )
     .option('--ir', 'print the planned IR to standard output')
+    .option('-q, --quiet', 'no summary line on success')
     .addHelpText(
       'after',
       '\nExample:\n  $ verdict build examples/rbac -o rbac.tar.gz -e rbac/allow -e rbac/reasons\n',

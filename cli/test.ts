@@ -13,6 +13,8 @@ export interface TestCommandOptions {
   readonly run?: string;
   readonly verbose?: boolean;
   readonly coverage?: boolean;
+  /** Print failures only: no passing lines, coverage table or summary. */
+  readonly quiet?: boolean;
   /** Fail when line coverage is below this percentage (implies coverage). */
   readonly threshold?: string;
 }
@@ -20,6 +22,8 @@ export interface TestCommandOptions {
 export interface TestIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Colour PASS/FAIL (a terminal that does not set NO_COLOR). */
+  readonly color?: boolean;
 }
 
 export async function runTestCommand(
@@ -78,9 +82,10 @@ export async function runTestCommand(
     io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     for (const r of run.results) {
-      if (r.status !== 'pass' || options.verbose) io.stdout(`${line(r)}\n`);
+      if (r.status !== 'pass' || (options.verbose && !options.quiet))
+        io.stdout(`${line(r, io.color ?? false)}\n`);
     }
-    if (run.coverage) {
+    if (run.coverage && !options.quiet) {
       for (const f of run.coverage.files) {
         io.stdout(
           `${f.file}: rules ${f.rulesCovered}/${f.rules}, lines ${f.linesCovered}/${f.lines} (${pct(f.linesCovered, f.lines)})\n`,
@@ -95,7 +100,7 @@ export async function runTestCommand(
       }
     }
     if (run.results.length === 0) io.stdout('no tests found (rules named test_*)\n');
-    else
+    else if (!options.quiet)
       io.stdout(
         `${run.results.length - failed.length} passed, ${failed.length} failed (engine: ${coverage ? 'interp' : engine})\n`,
       );
@@ -107,9 +112,12 @@ function pct(n: number, of: number): string {
   return `${of === 0 ? '100.0' : ((100 * n) / of).toFixed(1)}%`;
 }
 
-function line(r: TestResult): string {
+const COLORS = { pass: '\u001b[32m', fail: '\u001b[31m', error: '\u001b[35m' } as const;
+
+function line(r: TestResult, color: boolean): string {
   const where = r.position ? `${r.position.file}:${r.position.line}:${r.position.col}: ` : '';
-  const mark = r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : 'ERROR';
+  const word = r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : 'ERROR';
+  const mark = color ? `${COLORS[r.status]}${word}\u001b[0m` : word;
   return `${mark} ${where}${r.name}${r.detail ? ` — ${r.detail}` : ''} (${r.durationMs.toFixed(1)} ms)`;
 }
 
@@ -127,6 +135,7 @@ export function register(program: Command): void {
     .option('--run <text>', 'only tests whose name contains the text')
     .option('-v, --verbose', 'list passing tests too')
     .option('--coverage', 'report rule and line coverage per file (runs through the interpreter)')
+    .option('-q, --quiet', 'print failures only')
     .option('--threshold <percent>', 'fail when line coverage is below this (implies --coverage)')
     .addHelpText(
       'after',
@@ -136,6 +145,7 @@ export function register(program: Command): void {
       process.exitCode = await runTestCommand(paths, options, {
         stdout: (t) => process.stdout.write(t),
         stderr: (t) => process.stderr.write(t),
+        color: process.stdout.isTTY && process.env.NO_COLOR === undefined,
       });
     });
 }
