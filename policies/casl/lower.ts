@@ -133,6 +133,8 @@ class Lowering {
         ],
         { args: [c, f] },
       ),
+      // The same for a segment that is an array index `n` (or the object key `s`, its text).
+      ...this.indexHelpers(),
       r.rule('casl_scalar', [r.lit(r.call('is_string', x))], { args: [x] }),
       r.rule('casl_scalar', [r.lit(r.call('is_number', x))], { args: [x] }),
       r.rule('casl_scalar', [r.lit(r.call('is_boolean', x))], { args: [x] }),
@@ -142,6 +144,72 @@ class Lowering {
       ]),
       r.rule('casl_has_resource', [r.lit(r.call('is_object', r.ref('input', 'resource')))]),
     );
+  }
+
+  private indexHelpers(): ast.Rule[] {
+    const r = this.r;
+    const [v, c, s, n] = [r.v('v'), r.v('c'), r.v('s'), r.v('n')];
+    const args = { args: [v, s, n] };
+    const cargs = { args: [c, s, n] };
+    const at = r.call('casl_index', c, s, n);
+    return [
+      r.rule(
+        'casl_index',
+        [r.lit(r.call('is_array', v)), r.assign('out', { ...r.ref('v'), path: [n] })],
+        {
+          ...args,
+          value: r.v('out'),
+        },
+      ),
+      r.rule(
+        'casl_index',
+        [r.lit(r.call('is_object', v)), r.assign('out', { ...r.ref('v'), path: [s] })],
+        {
+          ...args,
+          value: r.v('out'),
+        },
+      ),
+      // Object.hasOwn: array and string indexes below the length, object keys.
+      r.rule(
+        'casl_has_index',
+        [r.lit(r.call('is_array', c)), r.op('lt', n, r.call('count', c))],
+        cargs,
+      ),
+      r.rule(
+        'casl_has_index',
+        [r.lit(r.call('is_string', c)), r.op('lt', n, r.call('count', c))],
+        cargs,
+      ),
+      r.rule('casl_has_index', [r.lit(r.call('casl_has', c, s))], cargs),
+      r.rule(
+        'casl_null_test_index',
+        [r.lit(r.call('is_array', c)), r.not(r.call('casl_has_index', c, s, n))],
+        cargs,
+      ),
+      r.rule(
+        'casl_null_test_index',
+        [r.lit(r.call('is_object', c)), r.not(r.call('casl_has', c, s))],
+        cargs,
+      ),
+      r.rule('casl_null_test_index', [r.eq(at, r.nul())], cargs),
+      r.rule(
+        'casl_null_test_index',
+        [
+          r.assign('z', at),
+          r.lit(r.call('is_array', r.v('z'))),
+          r.lit(r.member(r.nul(), r.v('z'))),
+        ],
+        cargs,
+      ),
+    ];
+  }
+
+  /** A call to helper `name` (or its `_index` variant for an index segment) on `target`. */
+  private keyed(name: string, target: ast.Term, seg: string): ast.CallTerm {
+    const r = this.r;
+    return isIndex(seg)
+      ? r.call(`${name === 'casl_field' ? 'casl' : name}_index`, target, r.s(seg), r.n(Number(seg)))
+      : r.call(name, target, r.s(seg));
   }
 
   private fresh(prefix: string): string {
@@ -205,7 +273,7 @@ class Lowering {
     let current: ast.Term = r.v('x');
     path.forEach((seg, i) => {
       const next = `p${String(i)}`;
-      body.push(r.assign(next, r.call('casl_field', current, r.s(seg))));
+      body.push(r.assign(next, this.keyed('casl_field', current, seg)));
       current = r.v(next);
     });
     this.rules.push(r.rule(name, body, { args: [r.v('x')], value: r.arr([current]) }));
@@ -245,17 +313,21 @@ class Lowering {
     return bodies;
   }
 
-  /** Bodies testing the candidates holding the path's last field (@ucast/js's field cursor). */
+  /**
+   * Bodies testing the candidates holding the path's last segment (@ucast/js's field cursor):
+   * each element of an array (unless the segment is an index), else the holder itself.
+   */
   private cursor(
     path: readonly string[],
-    test: (item: ast.Term, field: ast.Term) => ast.Literal[],
+    test: (item: ast.Term, seg: string) => ast.Literal[],
   ): {
     bodies: ast.Literal[][];
     item: string;
   } {
     const r = this.r;
     const item = this.pathFunction(path.slice(0, -1));
-    const field = r.s(path[path.length - 1] ?? '');
+    const seg = path[path.length - 1] ?? '';
+    if (isIndex(seg)) return { item, bodies: [[...this.bind(item, 'i'), ...test(r.v('i'), seg)]] };
     return {
       item,
       bodies: [
@@ -263,9 +335,9 @@ class Lowering {
           ...this.bind(item, 'i'),
           r.lit(r.call('is_array', r.v('i'))),
           r.someIn('e', r.v('i')),
-          ...test(r.v('e'), field),
+          ...test(r.v('e'), seg),
         ],
-        [...this.bind(item, 'i'), r.not(r.call('is_array', r.v('i'))), ...test(r.v('i'), field)],
+        [...this.bind(item, 'i'), r.not(r.call('is_array', r.v('i'))), ...test(r.v('i'), seg)],
       ],
     };
   }
@@ -288,8 +360,8 @@ class Lowering {
     switch (c.op) {
       case 'eq': {
         if (c.value.kind === 'const' && c.value.value === null)
-          return this.cursor(c.path, (item, field) => [
-            r.lit(r.call('casl_null_test', item, field)),
+          return this.cursor(c.path, (item, seg) => [
+            r.lit(this.keyed('casl_null_test', item, seg)),
           ]).bodies;
         const value = this.operand(c.value);
         const val = this.pathFunction(c.path);
@@ -340,16 +412,16 @@ class Lowering {
         );
       }
       case 'exists': {
-        const has = (item: ast.Term, field: ast.Term): ast.Literal[] =>
+        const has = (item: ast.Term, seg: string): ast.Literal[] =>
           c.value
-            ? [r.lit(r.call('casl_has', item, field))]
-            : [r.not(r.call('casl_has', item, field))];
+            ? [r.lit(this.keyed('casl_has', item, seg))]
+            : [r.not(this.keyed('casl_has', item, seg))];
         const { bodies, item } = this.cursor(c.path, has);
         return c.value ? bodies : [...bodies, [r.not(r.call(item, r.v('x')))]];
       }
       case 'size':
-        return this.cursor(c.path, (item, field) => [
-          r.assign('z', r.call('casl_field', item, field)),
+        return this.cursor(c.path, (item, seg) => [
+          r.assign('z', this.keyed('casl_field', item, seg)),
           r.lit(r.call('is_array', r.v('z'))),
           r.eq(r.call('count', r.v('z')), r.n(c.value)),
         ]).bodies;
@@ -415,6 +487,11 @@ class Lowering {
       return bodies;
     });
   }
+}
+
+/** A path segment CASL reads as an array index (or the same-named object key). */
+export function isIndex(seg: string): boolean {
+  return /^(0|[1-9][0-9]*)$/.test(seg);
 }
 
 function templatesOf(conditions: readonly Condition[]): Operand[] {

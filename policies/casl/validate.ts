@@ -73,7 +73,7 @@ function shapeIssue(e: ErrorObject): CaslIssue {
 }
 
 const TEMPLATE = /^\$\{user((?:\.[A-Za-z_$][\w$]*)+)\}$/;
-const SEGMENT = /^[A-Za-z_$][\w$-]*$/;
+const SEGMENT = /^(?:[A-Za-z_$][\w$-]*|0|[1-9][0-9]*)$/;
 
 /** Names JavaScript objects, arrays or strings answer on their own (CASL would read them). */
 function isBuiltInProperty(name: string): boolean {
@@ -149,7 +149,7 @@ class ConditionParser {
       if (!SEGMENT.test(s)) {
         this.fail(
           at,
-          `field path segment "${s}" is not supported; use names of letters, digits, _, $ and - that do not start with a digit (array indexes are not supported yet)`,
+          `field path segment "${s}" is not supported; use names of letters, digits, _, $ and - that do not start with a digit, or array indexes such as 0 or 12`,
         );
         return undefined;
       }

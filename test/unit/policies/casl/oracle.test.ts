@@ -44,8 +44,8 @@ const RULE_FIELDS = [
   '*.a',
   'me*',
 ];
-const KEYS = ['a', 'b', 'c'];
-const PATHS = ['a', 'b', 'c', 'a.b', 'a.c', 'b.a', 'a.b.c'];
+const KEYS = ['a', 'b', 'c', '0'];
+const PATHS = ['a', 'b', 'c', 'a.b', 'a.c', 'b.a', 'a.b.c', 'a.0', 'a.1', 'a.0.b', 'b.a.0', '0'];
 const STRINGS = ['', 'a', 'b', 'ab', 'B', 'ba', '1', '-2', ' 3 ', '10', 'é'];
 const PATTERNS = ['^a', 'b$', 'a|b', '^$', '[0-9]', '^.$'];
 

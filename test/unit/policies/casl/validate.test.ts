@@ -71,7 +71,7 @@ describe('CASL rule set validation', () => {
     [{ a: { $regex: 'a', $options: 'g' } }, '/0/conditions/a/$options', 'flags i, m and s'],
     [{ a: { $options: 'i' } }, '/0/conditions/a/$options', 'next to $regex'],
     [{ 'a.length': 1 }, '/0/conditions/a.length', 'built-in JavaScript property'],
-    [{ 'a.0': 1 }, '/0/conditions/a.0', 'array indexes are not supported yet'],
+    [{ 'a.01': 1 }, '/0/conditions/a.01', 'or array indexes such as 0 or 12'],
     [{ a: { $gt: '${user.age}' } }, '/0/conditions/a/$gt', 'template is allowed only'],
     [{ a: { $elemMatch: { $gt: 1 } } }, '/0/conditions/a/$elemMatch', 'not supported yet'],
   ])('refuses conditions %j at %s', (conditions, at, message) => {
