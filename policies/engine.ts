@@ -96,18 +96,27 @@ export class PolicyEngine {
   private constructor(
     private readonly policy: LoadedPolicy,
     private readonly now: () => bigint,
-    /** What host builtins see; renewed per evaluation (clock, per-query memo). */
-    private readonly contextRef: { current: BuiltinContext },
+    /**
+     * What host builtins see (clock, per-query memo): made on first use in an evaluation, so
+     * evaluations that call no host builtin do not pay for it.
+     */
+    private readonly contextRef: { current: BuiltinContext | undefined },
   ) {}
+
+  /** A view of the instance's memory, renewed when the memory grows. */
+  private view: Uint8Array | undefined;
+
+  private memoryView(buffer: ArrayBuffer): Uint8Array {
+    if (this.view?.buffer !== buffer) this.view = new Uint8Array(buffer);
+    return this.view;
+  }
 
   static async load(wasm: Uint8Array, options: EngineOptions = {}): Promise<PolicyEngine> {
     const now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
-    const contextRef = {
-      current: { nowNs: now(), memo: new Map<string, Value>() } as BuiltinContext,
-    };
+    const contextRef: { current: BuiltinContext | undefined } = { current: undefined };
     const builtins = hostBuiltins([...BUILTINS.keys()], {
       ...(options.strictBuiltinErrors !== undefined ? { strict: options.strictBuiltinErrors } : {}),
-      context: () => contextRef.current,
+      context: () => (contextRef.current ??= { nowNs: now(), memo: new Map<string, Value>() }),
     });
     const policy = await loadPolicy(
       wasm,
@@ -138,7 +147,7 @@ export class PolicyEngine {
    * (no re-serialization); `undefined` means no input.
    */
   evaluate(entrypoint: string | number, input?: unknown): ResultSet {
-    this.contextRef.current = { nowNs: this.now(), memo: new Map() };
+    this.contextRef.current = undefined;
     return this.guard(() => this.policy.evaluate(input, entrypoint) as ResultSet);
   }
 
@@ -165,14 +174,29 @@ export class PolicyEngine {
           : JSON.parse(typeof inputJSON === 'string' ? inputJSON : decoder.decode(inputJSON));
       return JSON.stringify(this.evaluate(id, input));
     }
-    this.contextRef.current = { nowNs: this.now(), memo: new Map() };
+    this.contextRef.current = undefined;
     return this.guard(() => {
-      const bytes = typeof inputJSON === 'string' ? encoder.encode(inputJSON) : inputJSON;
       const inputAddr = loaded.dataHeapPtr;
-      const inputLength = bytes?.byteLength ?? 0;
-      const needed = inputAddr + inputLength - loaded.mem.buffer.byteLength;
+      // Room for the input: a UTF-16 unit takes at most 3 bytes of UTF-8.
+      const room =
+        inputJSON === undefined
+          ? 0
+          : typeof inputJSON === 'string'
+            ? inputJSON.length * 3
+            : inputJSON.byteLength;
+      const needed = inputAddr + room - loaded.mem.buffer.byteLength;
       if (needed > 0) loaded.mem.grow(Math.ceil(needed / PAGE));
-      if (bytes) new Uint8Array(loaded.mem.buffer, inputAddr, inputLength).set(bytes);
+      let inputLength = 0;
+      if (typeof inputJSON === 'string') {
+        // Encoded straight into the instance's memory: no intermediate buffer.
+        inputLength = encoder.encodeInto(
+          inputJSON,
+          this.memoryView(loaded.mem.buffer).subarray(inputAddr),
+        ).written;
+      } else if (inputJSON) {
+        this.memoryView(loaded.mem.buffer).set(inputJSON, inputAddr);
+        inputLength = inputJSON.byteLength;
+      }
       const resultAddr = opaEval(
         0,
         id,
@@ -182,9 +206,8 @@ export class PolicyEngine {
         inputAddr + inputLength,
         0,
       );
-      const memory = new Uint8Array(loaded.mem.buffer);
-      let end = resultAddr;
-      while (memory[end] !== 0) end++;
+      const memory = this.memoryView(loaded.mem.buffer);
+      const end = memory.indexOf(0, resultAddr);
       return decoder.decode(memory.subarray(resultAddr, end));
     });
   }
@@ -233,7 +256,7 @@ export class PolicyEngine {
       opa_json_dump,
     } = x;
     const evaluate = x.eval;
-    this.contextRef.current = { nowNs: this.now(), memo: new Map() };
+    this.contextRef.current = undefined;
     return this.guard(() => {
       opa_heap_ptr_set(loaded.dataHeapPtr);
       const bytes = encoder.encode(inputText);
