@@ -326,7 +326,8 @@ class Lowering {
   } {
     const r = this.r;
     const item = this.pathFunction(path.slice(0, -1));
-    const seg = path[path.length - 1] ?? '';
+    // The empty path is the value itself (@ucast's ITSELF, whose field name is `__itself__`).
+    const seg = path[path.length - 1] ?? '__itself__';
     if (isIndex(seg)) return { item, bodies: [[...this.bind(item, 'i'), ...test(r.v('i'), seg)]] };
     return {
       item,
@@ -412,6 +413,9 @@ class Lowering {
         );
       }
       case 'exists': {
+        // On the value itself (inside $elemMatch) @ucast/js only asks whether the element is
+        // defined, whatever true or false was asked: always.
+        if (c.path.length === 0) return [[]];
         const has = (item: ast.Term, seg: string): ast.Literal[] =>
           c.value
             ? [r.lit(this.keyed('casl_has', item, seg))]
@@ -420,6 +424,10 @@ class Lowering {
         return c.value ? bodies : [...bodies, [r.not(r.call(item, r.v('x')))]];
       }
       case 'size':
+        if (c.path.length === 0)
+          return [
+            [r.lit(r.call('is_array', r.v('x'))), r.eq(r.call('count', r.v('x')), r.n(c.value))],
+          ];
         return this.cursor(c.path, (item, seg) => [
           r.assign('z', this.keyed('casl_field', item, seg)),
           r.lit(r.call('is_array', r.v('z'))),

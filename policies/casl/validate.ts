@@ -275,13 +275,18 @@ class ConditionParser {
       case '$regex':
         return this.regex(path, value, ops.$options, at);
       default: {
-        if (!isRecord(value) || Object.keys(value).some((k) => k.startsWith('$'))) {
+        const keys = isRecord(value) ? Object.keys(value) : [];
+        const operators = keys.filter((k) => k.startsWith('$')).length;
+        if (!isRecord(value) || (operators > 0 && operators < keys.length)) {
           this.fail(
             at,
-            '$elemMatch needs conditions on the fields of the elements ({ "id": 1 }); operators on the elements themselves are not supported yet',
+            '$elemMatch needs either conditions on the fields of the elements ({ "id": 1 }) or operators on the elements themselves ({ "$gt": 1 }), not both',
           );
           return undefined;
         }
+        // Operators apply to each element itself: the empty path.
+        if (operators > 0)
+          return { op: 'elemMatch', path, conditions: this.operators([], value, at) };
         return { op: 'elemMatch', path, conditions: this.query(value, at) };
       }
     }

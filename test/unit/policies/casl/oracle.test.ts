@@ -113,6 +113,7 @@ const fieldConditions = (depth: number): fc.Arbitrary<Record<string, unknown>> =
           { weight: 4, arbitrary: operator },
           { weight: 1, arbitrary: equalityOperand },
           { weight: 1, arbitrary: fieldConditions(depth - 1).map((c) => ({ $elemMatch: c })) },
+          { weight: 1, arbitrary: operator.map((o) => ({ $elemMatch: o })) },
         )
       : fc.oneof(operator, equalityOperand),
     { maxKeys: 2 },

@@ -73,7 +73,7 @@ describe('CASL rule set validation', () => {
     [{ 'a.length': 1 }, '/0/conditions/a.length', 'built-in JavaScript property'],
     [{ 'a.01': 1 }, '/0/conditions/a.01', 'or array indexes such as 0 or 12'],
     [{ a: { $gt: '${user.age}' } }, '/0/conditions/a/$gt', 'template is allowed only'],
-    [{ a: { $elemMatch: { $gt: 1 } } }, '/0/conditions/a/$elemMatch', 'not supported yet'],
+    [{ a: { $elemMatch: { $gt: 1, b: 2 } } }, '/0/conditions/a/$elemMatch', 'not both'],
   ])('refuses conditions %j at %s', (conditions, at, message) => {
     const issues = issuesOf([{ action: 'read', subject: 'Post', conditions }]);
     expect(issues).toHaveLength(1);
