@@ -126,6 +126,7 @@ class Generator {
   private readonly mockByStmt = new Map<Stmt, MockInfo>();
 
   // Per-function state.
+  private maybeUndefined = new Set<number>([0, 1]);
   private vars: number[] = [];
   private nparams = 0;
   private resultSetLocal = -1;
@@ -307,7 +308,7 @@ class Generator {
 
   private defineFunc(f: Func): void {
     const params = 2 + f.arity;
-    this.beginFunction(f.locals, params);
+    this.beginFunction(f.locals, params, f.block);
     const body: Expr[] = [];
     const mod = this.mod;
     // Locals past the parameters start undefined (0), which WASM guarantees.
@@ -387,7 +388,7 @@ class Generator {
   }
 
   private definePlan(p: Plan, index: number): void {
-    this.beginFunction(p.locals, 2);
+    this.beginFunction(p.locals, 2, p.block);
     const mod = this.mod;
     this.resultSetLocal = this.newVar();
     const body = [
@@ -404,7 +405,8 @@ class Generator {
     );
   }
 
-  private beginFunction(locals: number, params: number): void {
+  private beginFunction(locals: number, params: number, body?: Block): void {
+    this.maybeUndefined = body ? this.maybeUndefinedIn(body) : new Set([0, 1]);
     this.vars = [];
     this.nparams = params;
     for (let i = params; i < locals; i++) this.vars.push(this.i32);
@@ -443,8 +445,27 @@ class Generator {
   private operand(op: Operand, label: string, checks: Expr[]): Expr {
     const mod = this.mod;
     if ('const' in op) return mod.global.get(`verdict:c${op.const}`, this.i32);
-    checks.push(this.fail(label, mod.i32.eqz(mod.local.get(op.local, this.i32))));
+    if (this.maybeUndefined.has(op.local)) {
+      checks.push(this.fail(label, mod.i32.eqz(mod.local.get(op.local, this.i32))));
+    }
     return mod.local.get(op.local, this.i32);
+  }
+
+  /**
+   * Locals a statement may read while undefined: input and data (locals 0 and 1) and those a
+   * `reset` empties. Every other local is read only in code that runs after the statement that
+   * set it held (the planner nests the rest of a body inside), so it needs no check.
+   */
+  private maybeUndefinedIn(block: Block): Set<number> {
+    const out = new Set<number>([0, 1]);
+    const visit = (b: Block): void => {
+      for (const st of b.stmts) {
+        if (st.op === 'reset') out.add(st.dst);
+        for (const inner of nestedBlocks(st)) visit(inner);
+      }
+    };
+    visit(block);
+    return out;
   }
 
   private withChecks(checks: Expr[], expr: Expr): Expr {
