@@ -8,7 +8,7 @@ import { PolicyEngine, EngineError } from '../engine';
 import { Interpreter, EvalError } from '../ir/interpret';
 import { Planner } from '../ir/plan';
 import type { ObjectValue } from '../ir/value';
-import { toJSONText } from '../ir/value';
+import { toJSONText, type Value } from '../ir/value';
 import { parseJSONValue } from '../ir/json';
 import type { CoverageMark } from '../ir/types';
 import type { CompiledProgram } from '../rego/compile';
@@ -114,27 +114,16 @@ function runInterpreted(
   });
   const interpreter = new Interpreter(policy);
   const reached = new Set<number>();
-  const results = tests.map((t): TestResult => {
-    const started = performance.now();
-    try {
+  const results = tests.map((t) =>
+    runOne(t, () => {
       const rows = interpreter.run(t.path.join('/'), undefined, data, {
         ...(options.stepBudget !== undefined ? { stepBudget: options.stepBudget } : {}),
         print: () => undefined,
         onMark: (id) => reached.add(id),
       });
-      const value = (rows[0] as ObjectValue | undefined)?.get('result');
-      return judge(t, value === undefined ? undefined : toJSONText(value), started);
-    } catch (err) {
-      if (err instanceof EvalError)
-        return {
-          ...t,
-          status: 'error',
-          detail: `${err.code}: ${err.message}`,
-          durationMs: performance.now() - started,
-        };
-      throw err;
-    }
-  });
+      return (rows[0] as ObjectValue | undefined)?.get('result');
+    }),
+  );
   return {
     results,
     diagnostics: [],
@@ -230,25 +219,33 @@ async function runWasm(
     options.stepBudget !== undefined ? { stepBudget: options.stepBudget } : {},
   );
   engine.setData(JSON.parse(toJSONText(data)));
-  const results = tests.map((t): TestResult => {
-    const started = performance.now();
-    try {
+  const results = tests.map((t) =>
+    runOne(t, () => {
       const rows = parseJSONValue(engine.evaluateJSON(t.path.join('/'), undefined));
       const first = Array.isArray(rows) ? (rows as readonly ObjectValue[])[0] : undefined;
-      const value = first?.get('result');
-      return judge(t, value === undefined ? undefined : toJSONText(value), started);
-    } catch (err) {
-      if (err instanceof EngineError)
-        return {
-          ...t,
-          status: 'error',
-          detail: `${err.code}: ${err.message}`,
-          durationMs: performance.now() - started,
-        };
-      throw err;
-    }
-  });
+      return first?.get('result');
+    }),
+  );
   return { results, diagnostics: [] };
+}
+
+/** Runs one test: `evaluate` gives the test rule's value; an evaluation error is an error result. */
+function runOne(t: TestCase, evaluate: () => Value | undefined): TestResult {
+  const started = performance.now();
+  try {
+    const value = evaluate();
+    return judge(t, value === undefined ? undefined : toJSONText(value), started);
+  } catch (err) {
+    if (err instanceof EvalError || err instanceof EngineError) {
+      return {
+        ...t,
+        status: 'error',
+        detail: `${err.code}: ${err.message}`,
+        durationMs: performance.now() - started,
+      };
+    }
+    throw err;
+  }
 }
 
 function judge(t: TestCase, value: string | undefined, started: number): TestResult {
