@@ -23,7 +23,7 @@ import {
 } from '../../../../policies/casl';
 
 const SEED = Number(process.env.CASL_SEED ?? Date.now() % 2_147_483_647);
-const RULE_SETS = Number(process.env.CASL_RULE_SETS ?? 400);
+const RULE_SETS = Number(process.env.CASL_RULE_SETS ?? 420);
 const REQUESTS = Number(process.env.CASL_REQUESTS ?? 250);
 // Each rule set costs a WASM build (~0.1–0.2 s), so the WASM run uses fewer of them.
 const WASM_RULE_SETS = Number(process.env.CASL_WASM_RULE_SETS ?? 40);
