@@ -26,6 +26,8 @@ class Lowering {
   private readonly r: RegoBuilder;
   private readonly rules: ast.Rule[] = [];
   private counter = 0;
+  /** Functions already made for a path or a condition (same text, same function). */
+  private readonly memo = new Map<string, string>();
 
   constructor(file: string) {
     this.r = new RegoBuilder(file);
@@ -268,7 +270,11 @@ class Lowering {
   /** Wrapped value at a path below `x`: `[value]`, undefined when the path reaches nothing. */
   private pathFunction(path: readonly string[]): string {
     const r = this.r;
+    const key = `path:${JSON.stringify(path)}`;
+    const known = this.memo.get(key);
+    if (known !== undefined) return known;
     const name = this.fresh('casl_path_');
+    this.memo.set(key, name);
     const body: ast.Literal[] = [];
     let current: ast.Term = r.v('x');
     path.forEach((seg, i) => {
@@ -346,8 +352,12 @@ class Lowering {
   /** A function `name(x)` true when condition `c` holds on object `x`; returns its name. */
   private condition(c: Condition): string {
     const r = this.r;
+    const key = `cond:${JSON.stringify(c)}`;
+    const known = this.memo.get(key);
+    if (known !== undefined) return known;
     const bodies = this.conditionBodies(c);
     const name = this.fresh('casl_cond_');
+    this.memo.set(key, name);
     for (const body of bodies) this.rules.push(r.rule(name, body, { args: [r.v('x')] }));
     return name;
   }
