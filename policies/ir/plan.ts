@@ -733,30 +733,24 @@ export class Planner {
       case 'ref':
         this.ref(t, k);
         return;
-      case 'array': {
-        const ground = groundValue(t);
-        if (ground !== undefined) {
-          k(this.constOf(ground));
-          return;
-        }
-        this.terms(t.items, (ops) => {
-          const dst = fn.newLocal();
-          fn.emit({ op: 'makeArray', dst });
-          for (const op of ops) fn.emit({ op: 'arrayAppend', array: dst, value: op });
-          k({ local: dst });
-        });
-        return;
-      }
+      case 'array':
       case 'set': {
         const ground = groundValue(t);
         if (ground !== undefined) {
           k(this.constOf(ground));
           return;
         }
+        const isArray = t.type === 'array';
         this.terms(t.items, (ops) => {
           const dst = fn.newLocal();
-          fn.emit({ op: 'makeSet', dst });
-          for (const op of ops) fn.emit({ op: 'setAdd', set: dst, value: op });
+          fn.emit({ op: isArray ? 'makeArray' : 'makeSet', dst });
+          for (const value of ops) {
+            fn.emit(
+              isArray
+                ? { op: 'arrayAppend', array: dst, value }
+                : { op: 'setAdd', set: dst, value },
+            );
+          }
           k({ local: dst });
         });
         return;
