@@ -1095,11 +1095,32 @@ export class Planner {
     }
   }
 
-  private docFunc(node: RuleNode): string {
-    const name = `doc:${showPath(node.path)}`;
+  /**
+   * A memoized function of arity 0 (a rule or a document), planned once: `build` emits its body
+   * and returns its result local. The name is reserved first, so references back to it (which
+   * the recursion check rules out for valid programs) cannot plan it twice.
+   */
+  private memoFunc(name: string, path: readonly string[], build: (fn: FnBuilder) => Local): string {
     if (this.funcs.has(name)) return name;
     this.funcs.set(name, null);
     const func = this.withFn(name, (fn) => {
+      const result = build(fn);
+      return {
+        name,
+        path,
+        arity: 0,
+        locals: fn.nlocals,
+        result,
+        block: { stmts: fn.out },
+        memo: true,
+      };
+    });
+    this.funcs.set(name, func);
+    return name;
+  }
+
+  private docFunc(node: RuleNode): string {
+    return this.memoFunc(`doc:${showPath(node.path)}`, node.path, (fn) => {
       const result = fn.newLocal();
       fn.emit({ op: 'makeObject', dst: result });
       this.mergeChildren(node, result);
@@ -1120,18 +1141,8 @@ export class Planner {
           }),
         ],
       });
-      return {
-        name,
-        path: node.path,
-        arity: 0,
-        locals: fn.nlocals,
-        result,
-        block: { stmts: fn.out },
-        memo: true,
-      };
+      return result;
     });
-    this.funcs.set(name, func);
-    return name;
   }
 
   /** Inserts the values of the rules and documents below `node` into the object `result`. */
@@ -1163,10 +1174,7 @@ export class Planner {
   }
 
   private ruleFunc(node: RuleNode): string {
-    const name = showPath(node.path);
-    if (this.funcs.has(name)) return name;
-    this.funcs.set(name, null);
-    const func = this.withFn(name, (fn) => {
+    return this.memoFunc(showPath(node.path), node.path, (fn) => {
       const result = fn.newLocal();
       const kind = nodeKind(node);
       if (kind === 'multi') {
@@ -1198,18 +1206,8 @@ export class Planner {
           this.valueDef(def, result, completeConflict(node.path, node.defs[0] ?? def));
       }
       if (node.defaultDef) this.defaultValue(node.defaultDef, result);
-      return {
-        name,
-        path: node.path,
-        arity: 0,
-        locals: fn.nlocals,
-        result,
-        block: { stmts: fn.out },
-        memo: true,
-      };
+      return result;
     });
-    this.funcs.set(name, func);
-    return name;
   }
 
   private functionFunc(node: RuleNode): string {
