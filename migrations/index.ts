@@ -6,6 +6,8 @@
  */
 import type { Knex } from 'knex';
 import * as createTenantsAndUsers from './20261127000000_create_tenants_and_users';
+import * as createApiKeysAndBundles from './20261127100000_create_api_keys_and_bundles';
+import * as createDecisions from './20261127100100_create_decisions';
 
 export interface MigrationModule {
   readonly name: string;
@@ -15,4 +17,6 @@ export interface MigrationModule {
 
 export const migrations: readonly MigrationModule[] = [
   { name: '20261127000000_create_tenants_and_users', ...createTenantsAndUsers },
+  { name: '20261127100000_create_api_keys_and_bundles', ...createApiKeysAndBundles },
+  { name: '20261127100100_create_decisions', ...createDecisions },
 ];

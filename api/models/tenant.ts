@@ -10,12 +10,18 @@ export class Tenant extends Model {
     properties: {
       slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
       name: { type: 'string', minLength: 1, maxLength: 200 },
+      require_signed_bundles: { type: 'boolean' },
+      audit_strict: { type: 'boolean' },
     },
   };
 
   declare id: string;
   declare slug: string;
   declare name: string;
+  /** Bundles pushed for this tenant must carry a valid signature. */
+  declare require_signed_bundles: boolean;
+  /** Decisions are answered only once their audit row is written. */
+  declare audit_strict: boolean;
   declare created_at: Date;
   declare updated_at: Date;
 }
