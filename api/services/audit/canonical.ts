@@ -1,0 +1,61 @@
+/**
+ * The JSON forms the audit log hashes and stores.
+ *
+ * `toStorableJson` turns a value into one Postgres `jsonb` accepts and gives back unchanged:
+ * `jsonb` refuses the NUL character and unpaired UTF-16 surrogates, so those become U+FFFD
+ * (in keys as in strings); what JSON cannot hold is dropped or nulled the way
+ * `JSON.stringify` does. Doing this before hashing means the stored row and the hashed row
+ * are the same value, and a row can never be refused by the database for its content.
+ *
+ * `canonicalJson` is the one text the hash is computed over: object keys sorted by UTF-16
+ * code units, no white space, strings and numbers as `JSON.stringify` writes them.
+ */
+
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+// NUL, or a surrogate half without its partner. Matching NUL is the point here.
+const unstorable =
+  // eslint-disable-next-line no-control-regex
+  /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu;
+
+export function storableText(text: string): string {
+  return text.replace(unstorable, '\uFFFD');
+}
+
+/** The JSON value `value` stands for, made safe for `jsonb`; undefined when JSON has none. */
+export function toStorableJson(value: unknown): JsonValue | undefined {
+  switch (typeof value) {
+    case 'string':
+      return storableText(value);
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'boolean':
+      return value;
+    case 'object': {
+      if (value === null) return null;
+      if (Array.isArray(value)) {
+        return value.map((item: unknown) => toStorableJson(item) ?? null);
+      }
+      const out: Record<string, JsonValue> = {};
+      for (const [key, item] of Object.entries(value)) {
+        const stored = toStorableJson(item);
+        if (stored !== undefined) out[storableText(key)] = stored;
+      }
+      return out;
+    }
+    default:
+      // undefined, functions, symbols and bigints have no JSON form.
+      return undefined;
+  }
+}
+
+export function canonicalJson(value: JsonValue): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value).sort();
+  const members = keys.map(
+    (key) => `${JSON.stringify(key)}:${canonicalJson(value[key] as JsonValue)}`,
+  );
+  return `{${members.join(',')}}`;
+}

@@ -1,0 +1,135 @@
+/**
+ * Audit rows and their hash chain. Each tenant's rows form one chain in `seq` order:
+ * `hash = sha256(prev_hash || canonical JSON of the row's fields)`, hex-encoded, where
+ * `prev_hash` is the previous row's hash, or 64 zeros for a tenant's first row. Changing,
+ * removing or reordering any row breaks every link after it.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { canonicalJson, storableText, toStorableJson, type JsonValue } from './canonical';
+
+export const genesisHash = '0'.repeat(64);
+
+export type CacheOutcome = 'hit' | 'miss' | 'bypass';
+
+/** A decision as a caller reports it (input already masked). */
+export interface AuditEntry {
+  tenantId: string;
+  /** Made up when absent. */
+  decisionId?: string;
+  /** When the decision was made; now when absent. */
+  ts?: Date;
+  path: string;
+  bundleName?: string | null;
+  bundleVersion?: string | null;
+  bundleRevision?: string | null;
+  /** undefined: the request had no input. */
+  input?: unknown;
+  /** undefined: the decision was undefined (OPA answers without a `result`). */
+  result?: unknown;
+  /** API key id of the caller. */
+  caller?: string | null;
+  cache: CacheOutcome;
+  durationUs: number;
+}
+
+/** A row as stored, with its place in the tenant's chain. */
+export interface AuditRow {
+  decisionId: string;
+  tenantId: string;
+  seq: number;
+  ts: Date;
+  path: string;
+  bundleName: string | null;
+  bundleVersion: string | null;
+  bundleRevision: string | null;
+  input: JsonValue | undefined;
+  result: JsonValue | undefined;
+  allowed: boolean | null;
+  caller: string | null;
+  cache: CacheOutcome;
+  durationUs: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** Where a tenant's chain ends: the row the next one links to. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+  ts: Date;
+}
+
+/** true/false when the result is a boolean or an object with a boolean `allow`. */
+export function deriveAllowed(result: JsonValue | undefined): boolean | null {
+  if (typeof result === 'boolean') return result;
+  if (typeof result === 'object' && result !== null && !Array.isArray(result)) {
+    const allow = result.allow;
+    if (typeof allow === 'boolean') return allow;
+  }
+  return null;
+}
+
+/**
+ * The fields the hash covers, as one JSON object. An undefined input or result is absent,
+ * which keeps it apart from a JSON `null`.
+ */
+export function hashedFields(row: Omit<AuditRow, 'hash' | 'prevHash'>): JsonValue {
+  const fields: Record<string, JsonValue> = {
+    allowed: row.allowed,
+    bundle_name: row.bundleName,
+    bundle_revision: row.bundleRevision,
+    bundle_version: row.bundleVersion,
+    cache: row.cache,
+    caller: row.caller,
+    decision_id: row.decisionId,
+    duration_us: row.durationUs,
+    path: row.path,
+    seq: row.seq,
+    tenant_id: row.tenantId,
+    ts: row.ts.toISOString(),
+  };
+  if (row.input !== undefined) fields.input = row.input;
+  if (row.result !== undefined) fields.result = row.result;
+  return fields;
+}
+
+export function rowHash(prevHash: string, row: Omit<AuditRow, 'hash' | 'prevHash'>): string {
+  return createHash('sha256')
+    .update(prevHash)
+    .update(canonicalJson(hashedFields(row)))
+    .digest('hex');
+}
+
+function optionalText(value: string | null | undefined): string | null {
+  return value === undefined || value === null ? null : storableText(value);
+}
+
+/**
+ * The next row of a chain: numbered after `head`, linked to its hash, and never earlier
+ * than it (a clock stepping back holds `ts` at the head's), so time ranges of a chain are
+ * runs of consecutive rows.
+ */
+export function chainRow(entry: AuditEntry, head: ChainHead | undefined): AuditRow {
+  const prevHash = head?.hash ?? genesisHash;
+  let ts = entry.ts ?? new Date();
+  if (head !== undefined && ts.getTime() < head.ts.getTime()) ts = head.ts;
+  const result = toStorableJson(entry.result);
+  const row: Omit<AuditRow, 'hash'> = {
+    decisionId: entry.decisionId ?? randomUUID(),
+    tenantId: entry.tenantId,
+    seq: (head?.seq ?? 0) + 1,
+    ts: new Date(ts.getTime()),
+    path: storableText(entry.path),
+    bundleName: optionalText(entry.bundleName),
+    bundleVersion: optionalText(entry.bundleVersion),
+    bundleRevision: optionalText(entry.bundleRevision),
+    input: toStorableJson(entry.input),
+    result,
+    allowed: deriveAllowed(result),
+    caller: optionalText(entry.caller),
+    cache: entry.cache,
+    durationUs: Math.max(0, Math.min(2_147_483_647, Math.round(entry.durationUs))),
+    prevHash,
+  };
+  return { ...row, hash: rowHash(prevHash, row) };
+}

@@ -1,0 +1,22 @@
+/** The decision log: hash-chained audit rows, written in batches, spooled when the database is down. */
+export { canonicalJson, toStorableJson, type JsonValue } from './canonical';
+export {
+  chainRow,
+  deriveAllowed,
+  genesisHash,
+  rowHash,
+  type AuditEntry,
+  type AuditRow,
+  type CacheOutcome,
+  type ChainHead,
+} from './chain';
+export { maskInput, maskPathProblem } from './mask';
+export { ensureDecisionPartitions, listDecisionPartitions } from './partitions';
+export { verifyChain, type VerifyOptions, type VerifyResult } from './verify';
+export {
+  AuditWriter,
+  createAuditWriter,
+  spoolFileName,
+  type AuditCounters,
+  type AuditWriterOptions,
+} from './writer';

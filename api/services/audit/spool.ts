@@ -1,0 +1,187 @@
+/**
+ * The spool: an append-only file of audit rows (one JSON object per line) that holds rows
+ * while Postgres cannot take them, in the order they were chained. Appends are synchronous
+ * and fsynced, so a row is durable when `append` returns and two appends never interleave.
+ * Reads go by byte offset and only ever return whole lines, so a read racing an append
+ * stops before the line being written.
+ */
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import type { JsonValue } from './canonical';
+import type { AuditRow, CacheOutcome } from './chain';
+
+const readAt = promisify(fs.read);
+
+/** Bytes read at a time; a longer line makes the read grow until the line fits. */
+const readChunkBytes = 1 << 20;
+
+interface SpooledRow {
+  decisionId: string;
+  tenantId: string;
+  seq: number;
+  ts: string;
+  path: string;
+  bundleName: string | null;
+  bundleVersion: string | null;
+  bundleRevision: string | null;
+  input?: JsonValue;
+  result?: JsonValue;
+  allowed: boolean | null;
+  caller: string | null;
+  cache: CacheOutcome;
+  durationUs: number;
+  prevHash: string;
+  hash: string;
+}
+
+export function spoolLine(row: AuditRow): string {
+  const spooled: SpooledRow = { ...row, ts: row.ts.toISOString() };
+  return `${JSON.stringify(spooled)}\n`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isTextOrNull(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+
+/** The row a spool line holds, or undefined when the line is not one. */
+export function parseSpoolLine(line: string): AuditRow | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(value)) return undefined;
+  const v = value;
+  const ts = typeof v.ts === 'string' ? new Date(v.ts) : undefined;
+  if (
+    typeof v.decisionId !== 'string' ||
+    typeof v.tenantId !== 'string' ||
+    typeof v.seq !== 'number' ||
+    ts === undefined ||
+    Number.isNaN(ts.getTime()) ||
+    typeof v.path !== 'string' ||
+    !isTextOrNull(v.bundleName) ||
+    !isTextOrNull(v.bundleVersion) ||
+    !isTextOrNull(v.bundleRevision) ||
+    !(v.allowed === null || typeof v.allowed === 'boolean') ||
+    !isTextOrNull(v.caller) ||
+    (v.cache !== 'hit' && v.cache !== 'miss' && v.cache !== 'bypass') ||
+    typeof v.durationUs !== 'number' ||
+    typeof v.prevHash !== 'string' ||
+    typeof v.hash !== 'string'
+  ) {
+    return undefined;
+  }
+  return {
+    decisionId: v.decisionId,
+    tenantId: v.tenantId,
+    seq: v.seq,
+    ts,
+    path: v.path,
+    bundleName: v.bundleName,
+    bundleVersion: v.bundleVersion,
+    bundleRevision: v.bundleRevision,
+    input: v.input as JsonValue | undefined,
+    result: v.result as JsonValue | undefined,
+    allowed: v.allowed,
+    caller: v.caller,
+    cache: v.cache,
+    durationUs: v.durationUs,
+    prevHash: v.prevHash,
+    hash: v.hash,
+  };
+}
+
+export interface SpoolRead {
+  rows: AuditRow[];
+  /** Lines that held no row (a write torn by a crash); skipped. */
+  corrupt: number;
+  /** Where the next read starts: just after the last whole line returned. */
+  nextOffset: number;
+}
+
+export class Spool {
+  private fd: number | undefined;
+
+  /** Opens (creating) the file; ends a line torn by a crash so later appends start clean. */
+  constructor(readonly file: string) {
+    this.fd = fs.openSync(file, 'a+', 0o600);
+    const size = this.size();
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      fs.readSync(this.openFd(), last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) this.append('\n');
+    }
+  }
+
+  private openFd(): number {
+    if (this.fd === undefined) throw new Error(`the audit spool ${this.file} is closed`);
+    return this.fd;
+  }
+
+  size(): number {
+    return fs.fstatSync(this.openFd()).size;
+  }
+
+  private append(text: string): void {
+    const fd = this.openFd();
+    fs.writeSync(fd, text);
+    fs.fdatasyncSync(fd);
+  }
+
+  /** Appends the rows and flushes them to disk before returning. */
+  appendRows(rows: readonly AuditRow[]): void {
+    if (rows.length > 0) this.append(rows.map(spoolLine).join(''));
+  }
+
+  /** Up to `maxRows` rows from `offset`, whole lines only. */
+  async read(offset: number, maxRows: number): Promise<SpoolRead> {
+    const fd = this.openFd();
+    const rows: AuditRow[] = [];
+    let corrupt = 0;
+    let position = offset;
+    let chunkBytes = readChunkBytes;
+    while (rows.length < maxRows) {
+      const buffer = Buffer.alloc(chunkBytes);
+      const { bytesRead } = await readAt(fd, buffer, 0, chunkBytes, position);
+      if (bytesRead === 0) break;
+      const text = buffer.subarray(0, bytesRead);
+      let lineStart = 0;
+      let newline = text.indexOf(0x0a, lineStart);
+      if (newline === -1) {
+        // No whole line in this chunk: at the end of the file, or a line longer than it.
+        if (bytesRead < chunkBytes) break;
+        chunkBytes *= 2;
+        continue;
+      }
+      while (newline !== -1 && rows.length < maxRows) {
+        const line = text.subarray(lineStart, newline).toString('utf8');
+        if (line.trim() !== '') {
+          const row = parseSpoolLine(line);
+          if (row === undefined) corrupt++;
+          else rows.push(row);
+        }
+        lineStart = newline + 1;
+        newline = text.indexOf(0x0a, lineStart);
+      }
+      position += lineStart;
+    }
+    return { rows, corrupt, nextOffset: position };
+  }
+
+  /** Empties the file (every row in it is in the table). */
+  truncate(): void {
+    fs.ftruncateSync(this.openFd(), 0);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The `decisions` table as the audit service uses it: multi-row inserts that skip rows
+ * already there, chain heads per tenant, and reading a chain back in `seq` order.
+ */
+import type { Knex } from 'knex';
+import type { JsonValue } from './canonical';
+import type { AuditRow, CacheOutcome, ChainHead } from './chain';
+
+/** The row in the table's column names; jsonb columns are sent as JSON text. */
+function toRecord(row: AuditRow): Record<string, unknown> {
+  return {
+    decision_id: row.decisionId,
+    tenant_id: row.tenantId,
+    seq: row.seq,
+    ts: row.ts,
+    path: row.path,
+    bundle_name: row.bundleName,
+    bundle_version: row.bundleVersion,
+    bundle_revision: row.bundleRevision,
+    input: row.input === undefined ? null : JSON.stringify(row.input),
+    result: row.result === undefined ? null : JSON.stringify(row.result),
+    allowed: row.allowed,
+    caller: row.caller,
+    cache: row.cache,
+    duration_us: row.durationUs,
+    prev_hash: row.prevHash,
+    hash: row.hash,
+  };
+}
+
+/**
+ * Inserts the rows in one statement; rows whose (decision_id, ts) is already in the table
+ * are skipped. Returns how many rows were new.
+ */
+export async function insertRows(
+  knex: Knex,
+  rows: readonly AuditRow[],
+  timeoutMs: number,
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const inserted = await knex('decisions')
+    .insert(rows.map(toRecord))
+    .onConflict(['decision_id', 'ts'])
+    .ignore()
+    .returning<{ decision_id: string }[]>('decision_id')
+    .timeout(timeoutMs, { cancel: true });
+  return inserted.length;
+}
+
+/** The last row of every tenant's chain. */
+export async function loadChainHeads(knex: Knex): Promise<Map<string, ChainHead>> {
+  const result = await knex.raw<{
+    rows: { tenant_id: string; seq: string; hash: string; ts: Date }[];
+  }>(
+    'select distinct on (tenant_id) tenant_id, seq, hash, ts from decisions order by tenant_id, seq desc',
+  );
+  const heads = new Map<string, ChainHead>();
+  for (const row of result.rows) {
+    heads.set(row.tenant_id, { seq: Number(row.seq), hash: row.hash, ts: row.ts });
+  }
+  return heads;
+}
+
+interface StoredRecord {
+  decision_id: string;
+  tenant_id: string;
+  seq: string;
+  ts: Date;
+  path: string;
+  bundle_name: string | null;
+  bundle_version: string | null;
+  bundle_revision: string | null;
+  input: string | null;
+  result: string | null;
+  allowed: boolean | null;
+  caller: string | null;
+  cache: CacheOutcome;
+  duration_us: number;
+  prev_hash: string;
+  hash: string;
+}
+
+// jsonb columns are read as text and parsed here, so SQL NULL (undefined) and JSON null
+// stay apart.
+const storedColumns = [
+  'decision_id',
+  'tenant_id',
+  'seq',
+  'ts',
+  'path',
+  'bundle_name',
+  'bundle_version',
+  'bundle_revision',
+  'input::text as input',
+  'result::text as result',
+  'allowed',
+  'caller',
+  'cache',
+  'duration_us',
+  'prev_hash',
+  'hash',
+];
+
+function parseJsonColumn(text: string | null): JsonValue | undefined {
+  return text === null ? undefined : (JSON.parse(text) as JsonValue);
+}
+
+function fromRecord(record: StoredRecord): AuditRow {
+  return {
+    decisionId: record.decision_id,
+    tenantId: record.tenant_id,
+    seq: Number(record.seq),
+    ts: record.ts,
+    path: record.path,
+    bundleName: record.bundle_name,
+    bundleVersion: record.bundle_version,
+    bundleRevision: record.bundle_revision,
+    input: parseJsonColumn(record.input),
+    result: parseJsonColumn(record.result),
+    allowed: record.allowed,
+    caller: record.caller,
+    cache: record.cache,
+    durationUs: record.duration_us,
+    prevHash: record.prev_hash,
+    hash: record.hash,
+  };
+}
+
+export interface ChainPageQuery {
+  tenantId: string;
+  /** Rows after this one in (seq, ts) order only. */
+  after: { seq: number; ts: Date } | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+}
+
+/** One page of a tenant's rows in seq order, optionally within [from, to). */
+export async function readChainPage(knex: Knex, query: ChainPageQuery): Promise<AuditRow[]> {
+  let builder = knex('decisions')
+    .select(storedColumns.map((column) => knex.raw(column)))
+    .where('tenant_id', query.tenantId);
+  if (query.after !== undefined) {
+    builder = builder.andWhereRaw('(seq, ts) > (?, ?)', [query.after.seq, query.after.ts]);
+  }
+  if (query.from !== undefined) builder = builder.andWhere('ts', '>=', query.from);
+  if (query.to !== undefined) builder = builder.andWhere('ts', '<', query.to);
+  const records = (await builder.orderBy(['seq', 'ts']).limit(query.limit)) as StoredRecord[];
+  return records.map(fromRecord);
+}
+
+/** The row at `seq` in a tenant's chain, if there is one. */
+export async function readChainRow(
+  knex: Knex,
+  tenantId: string,
+  seq: number,
+): Promise<AuditRow | undefined> {
+  const records = (await knex('decisions')
+    .select(storedColumns.map((column) => knex.raw(column)))
+    .where({ tenant_id: tenantId, seq })
+    .orderBy('ts')
+    .limit(1)) as StoredRecord[];
+  const record = records[0];
+  return record === undefined ? undefined : fromRecord(record);
+}

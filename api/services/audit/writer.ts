@@ -1,0 +1,546 @@
+/**
+ * The audit writer: every decision becomes a row of its tenant's hash chain the moment it
+ * is recorded (in memory, in order), then reaches the `decisions` table in batches off the
+ * request path.
+ *
+ * Rows flow in one order: queue -> table, or queue -> spool -> table. A batch the database
+ * refuses (or a queue that fills up) goes to the spool file; from then on every batch goes
+ * to the spool behind it until a periodic replay has copied the whole spool into the table,
+ * so rows reach the table in chain order. Inserts skip rows already there, so replaying a
+ * row twice (after a crash mid-replay, or a batch that was spooled while its insert was
+ * still in flight) still leaves it in the table exactly once.
+ */
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { VerdictError, messageOf } from '../../errors';
+import type { Logger } from '../../logger';
+import { lockDataDir, type DataDirLock } from '../../db/data-dir-lock';
+import { chainRow, type AuditEntry, type AuditRow, type ChainHead } from './chain';
+import { ensureDecisionPartitions } from './partitions';
+import { Spool, type SpoolRead } from './spool';
+import { insertRows, loadChainHeads } from './store';
+
+export interface AuditWriterOptions {
+  knex: Knex;
+  /** The spool file `audit-spool.jsonl` lives here. */
+  dataDir: string;
+  logger: Logger;
+  /** Rows per insert, and the queue length that triggers a flush (default 500, at most 2000). */
+  batchSize?: number;
+  /** Longest a recorded row waits in memory before a flush (default 200 ms). */
+  flushIntervalMs?: number;
+  /** Queue length beyond which rows go straight to the spool (default 10000). */
+  maxQueue?: number;
+  /** How often replay of the spool is tried while it holds rows (default 1000 ms). */
+  retryIntervalMs?: number;
+  /** An insert taking longer counts as a failure (default 5000 ms). */
+  insertTimeoutMs?: number;
+  /** How long `recordStrict` waits for its row before rejecting (default 5000 ms). */
+  strictTimeoutMs?: number;
+  /** How often monthly partitions are created ahead (default 6 hours). */
+  partitionIntervalMs?: number;
+}
+
+export interface AuditCounters {
+  /** Rows recorded. */
+  queued: number;
+  /** Rows inserted straight from the queue. */
+  written: number;
+  /** Rows appended to the spool (a row can be appended twice; replay writes it once). */
+  spooled: number;
+  /** Rows inserted from the spool. */
+  replayed: number;
+  /** Spool lines that held no row (torn by a crash); the writer itself never drops a row. */
+  dropped: number;
+}
+
+interface StrictWaiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const cacheOutcomes = new Set(['hit', 'miss', 'bypass']);
+
+/** Why an entry cannot be recorded (a bug in the caller), or undefined. */
+function entryProblem(entry: AuditEntry): string | undefined {
+  if (!uuidPattern.test(entry.tenantId)) return 'tenantId must be a UUID';
+  if (entry.decisionId !== undefined && !uuidPattern.test(entry.decisionId)) {
+    return 'decisionId must be a UUID';
+  }
+  if (entry.ts !== undefined && Number.isNaN(entry.ts.getTime())) return 'ts is not a valid date';
+  if (typeof entry.path !== 'string') return 'path must be a string';
+  if (!cacheOutcomes.has(entry.cache)) return 'cache must be hit, miss or bypass';
+  if (!Number.isFinite(entry.durationUs) || entry.durationUs < 0) {
+    return 'durationUs must be a non-negative number';
+  }
+  return undefined;
+}
+
+function positive(value: number | undefined, fallback: number, max = Infinity): number {
+  if (value === undefined || !Number.isFinite(value) || value <= 0) return fallback;
+  return Math.min(Math.floor(value), max);
+}
+
+export const spoolFileName = 'audit-spool.jsonl';
+
+export class AuditWriter {
+  private readonly knex: Knex;
+  private readonly logger: Logger;
+  private readonly batchSize: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxQueue: number;
+  private readonly retryIntervalMs: number;
+  private readonly insertTimeoutMs: number;
+  private readonly strictTimeoutMs: number;
+
+  private readonly stats: AuditCounters = {
+    queued: 0,
+    written: 0,
+    spooled: 0,
+    replayed: 0,
+    dropped: 0,
+  };
+  private queue: AuditRow[] = [];
+  /** The batch being inserted from the queue, and whether it was spooled meanwhile. */
+  private inFlight: { rows: AuditRow[]; spooled: boolean } | undefined;
+  /** True while the spool holds rows not yet known to be in the table. */
+  private spooling: boolean;
+  private replayOffset = 0;
+  private readonly waiters = new Map<string, StrictWaiter>();
+  /** Flushes and replays run one at a time, in the order they were asked for. */
+  private turn: Promise<void> = Promise.resolve();
+  private flushAsked = false;
+  private replayAsked = false;
+  /** Set when a replay turn could not go on (database or spool unavailable). */
+  private replayStalled = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly partitionTimer: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    options: AuditWriterOptions,
+    private readonly heads: Map<string, ChainHead>,
+    private readonly spool: Spool,
+    private readonly lock: DataDirLock,
+  ) {
+    this.knex = options.knex;
+    this.logger = options.logger;
+    this.batchSize = positive(options.batchSize, 500, 2000);
+    this.flushIntervalMs = positive(options.flushIntervalMs, 200);
+    this.maxQueue = Math.max(positive(options.maxQueue, 10_000), this.batchSize);
+    this.retryIntervalMs = positive(options.retryIntervalMs, 1000);
+    this.insertTimeoutMs = positive(options.insertTimeoutMs, 5000);
+    this.strictTimeoutMs = positive(options.strictTimeoutMs, 5000);
+    this.spooling = spool.size() > 0;
+    if (this.spooling) this.askReplay();
+    this.partitionTimer = setInterval(
+      () => {
+        void this.ensurePartitions();
+      },
+      positive(options.partitionIntervalMs, 6 * 3600_000),
+    );
+    this.partitionTimer.unref();
+  }
+
+  /**
+   * Opens the spool (taking its lock), and recovers each tenant's chain head from the table
+   * and from rows still in the spool. Needs the database to be reachable.
+   */
+  static async open(options: AuditWriterOptions): Promise<AuditWriter> {
+    let lock: DataDirLock;
+    try {
+      lock = lockDataDir(options.dataDir, 'audit-spool');
+    } catch (err) {
+      throw new VerdictError(
+        'not_ready',
+        `The audit spool in ${options.dataDir} is in use by another Verdict process; ` +
+          'give each process its own VERDICT_DATA_DIR.',
+        { cause: err },
+      );
+    }
+    let spool: Spool | undefined;
+    try {
+      spool = new Spool(path.join(options.dataDir, spoolFileName));
+      const heads = await loadChainHeads(options.knex);
+      await AuditWriter.mergeSpoolHeads(spool, heads);
+      const writer = new AuditWriter(options, heads, spool, lock);
+      await writer.ensurePartitions();
+      return writer;
+    } catch (err) {
+      spool?.close();
+      lock.release();
+      if (err instanceof VerdictError) throw err;
+      throw new VerdictError(
+        'database_unavailable',
+        `Cannot open the audit log: ${messageOf(err)}. Check the database (migrations applied?) and that ${options.dataDir} is writable.`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Rows in the spool are later in their chains than rows in the table. */
+  private static async mergeSpoolHeads(spool: Spool, heads: Map<string, ChainHead>): Promise<void> {
+    let offset = 0;
+    for (;;) {
+      const { rows, nextOffset } = await spool.read(offset, 10_000);
+      if (nextOffset === offset) return;
+      offset = nextOffset;
+      for (const row of rows) {
+        const head = heads.get(row.tenantId);
+        if (head === undefined || row.seq > head.seq) {
+          heads.set(row.tenantId, { seq: row.seq, hash: row.hash, ts: row.ts });
+        }
+      }
+    }
+  }
+
+  get counters(): AuditCounters {
+    return { ...this.stats };
+  }
+
+  /** Rows recorded but neither in the table nor in the spool yet. */
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  /** Whether the spool holds rows waiting for the database. */
+  get isSpooling(): boolean {
+    return this.spooling;
+  }
+
+  /** Where a tenant's chain ends now (including rows still queued). */
+  chainHead(tenantId: string): ChainHead | undefined {
+    const head = this.heads.get(tenantId);
+    return head === undefined ? undefined : { ...head };
+  }
+
+  /**
+   * Chains the decision and queues it; returns at once with the row. Throws only for an
+   * entry no row can be made of (a bug in the caller) or after `close()`.
+   */
+  record(entry: AuditEntry): AuditRow {
+    if (this.closed) throw new VerdictError('not_ready', 'The audit log is closed.');
+    const problem = entryProblem(entry);
+    if (problem !== undefined) {
+      throw new VerdictError('internal', `Cannot record the decision: ${problem}.`);
+    }
+    const row = chainRow(entry, this.heads.get(entry.tenantId));
+    this.heads.set(row.tenantId, { seq: row.seq, hash: row.hash, ts: row.ts });
+    this.stats.queued++;
+    this.queue.push(row);
+    if (this.queue.length >= this.maxQueue) this.spillQueue();
+    else if (this.queue.length >= this.batchSize) this.askFlush();
+    else {
+      this.flushTimer ??= this.timer(() => {
+        this.askFlush();
+      }, this.flushIntervalMs);
+    }
+    return row;
+  }
+
+  /**
+   * Records the decision and resolves once its row is in the table; rejects after the
+   * strict timeout (the row stays chained and queued or spooled, and is written later).
+   */
+  recordStrict(entry: AuditEntry): Promise<AuditRow> {
+    let row: AuditRow;
+    try {
+      row = this.record(entry);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const written = new Promise<AuditRow>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(row.decisionId);
+        reject(
+          new VerdictError(
+            'database_unavailable',
+            `The audit row of decision ${row.decisionId} was not written within ${this.strictTimeoutMs} ms; it will be written when the database is back.`,
+          ),
+        );
+      }, this.strictTimeoutMs);
+      this.waiters.set(row.decisionId, {
+        resolve: () => {
+          resolve(row);
+        },
+        reject,
+        timer,
+      });
+    });
+    this.askFlush();
+    return written;
+  }
+
+  /** Writes every queued row (to the table, or to the spool when the database is down). */
+  flush(): Promise<void> {
+    this.askFlush();
+    return this.turn;
+  }
+
+  /**
+   * Stops the timers and writes everything: the queue, then the spool into the table if the
+   * database takes it (otherwise the spool keeps it for the next start). Strict waiters still
+   * waiting are rejected. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    clearInterval(this.partitionTimer);
+    for (;;) {
+      const before = this.queue.length;
+      await this.flush();
+      // Copy the spool into the table while the database takes it.
+      while (this.spooling) {
+        this.replayStalled = false;
+        this.askReplay();
+        await this.turn;
+        if (this.stalled()) break;
+      }
+      if (this.queue.length === 0) break;
+      if (this.queue.length >= before) {
+        // Neither the database nor the disk takes rows: nothing more can be done.
+        this.logger.error(
+          { rows: this.queue.length },
+          'audit rows lost at shutdown: neither the database nor the spool accepts them',
+        );
+        break;
+      }
+    }
+    this.closed = true;
+    this.clearTimers();
+    for (const [decisionId, waiter] of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(
+        new VerdictError(
+          'database_unavailable',
+          `The audit log closed before the row of decision ${decisionId} reached the database; it is kept in the spool.`,
+        ),
+      );
+    }
+    this.waiters.clear();
+    if (this.spooling) {
+      this.logger.warn(
+        { spool: this.spool.file },
+        'audit rows left in the spool; they are written at the next start',
+      );
+    }
+    this.spool.close();
+    this.lock.release();
+  }
+
+  // Read through methods: these flags change while a turn awaits the database.
+  private stalled(): boolean {
+    return this.replayStalled;
+  }
+
+  private spoolHoldsRows(): boolean {
+    return this.spooling;
+  }
+
+  private clearTimers(): void {
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.flushTimer = undefined;
+    this.retryTimer = undefined;
+  }
+
+  private timer(action: () => void, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(action, ms);
+    timer.unref();
+    return timer;
+  }
+
+  private enqueueTurn(work: () => Promise<void>): void {
+    this.turn = this.turn.then(work).catch((err: unknown) => {
+      // Each turn handles its own failures; this is a last guard so the chain goes on.
+      this.logger.error({ err: messageOf(err) }, 'audit writer turn failed');
+    });
+  }
+
+  private askFlush(): void {
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    if (this.flushAsked) return;
+    this.flushAsked = true;
+    this.enqueueTurn(async () => {
+      this.flushAsked = false;
+      await this.flushQueue();
+    });
+  }
+
+  private askReplay(): void {
+    if (this.retryTimer !== undefined) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    if (this.replayAsked) return;
+    this.replayAsked = true;
+    this.enqueueTurn(async () => {
+      this.replayAsked = false;
+      await this.replaySpool();
+    });
+  }
+
+  /** A replay turn cannot go on now: try again after the retry interval. */
+  private replayLater(): void {
+    this.replayStalled = true;
+    this.scheduleReplay();
+  }
+
+  private scheduleReplay(): void {
+    if (this.closed || this.closing !== undefined) return;
+    this.retryTimer ??= this.timer(() => {
+      this.retryTimer = undefined;
+      this.askReplay();
+    }, this.retryIntervalMs);
+  }
+
+  /** Appends rows to the spool; false (rows untouched) when the disk refuses them. */
+  private toSpool(rows: readonly AuditRow[]): boolean {
+    try {
+      this.spool.appendRows(rows);
+    } catch (err) {
+      this.logger.error(
+        { err: messageOf(err), spool: this.spool.file, rows: rows.length },
+        'cannot write audit rows to the spool; they stay in memory',
+      );
+      return false;
+    }
+    this.stats.spooled += rows.length;
+    if (!this.spooling) {
+      this.spooling = true;
+      this.replayOffset = 0;
+    }
+    this.scheduleReplay();
+    return true;
+  }
+
+  /**
+   * The queue is full: the database is down or slower than the decisions. Everything not yet
+   * in the table goes to the spool now, the batch in flight first, to keep chain order.
+   */
+  private spillQueue(): void {
+    const inFlight =
+      this.inFlight !== undefined && !this.inFlight.spooled ? this.inFlight : undefined;
+    const rows = inFlight === undefined ? this.queue : [...inFlight.rows, ...this.queue];
+    if (!this.toSpool(rows)) return;
+    if (inFlight !== undefined) inFlight.spooled = true;
+    this.queue = [];
+    this.logger.warn({ rows: rows.length }, 'audit queue full; rows spooled');
+  }
+
+  private async flushQueue(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.batchSize);
+      if (this.spooling) {
+        if (!this.toSpool(batch)) {
+          this.queue.unshift(...batch);
+          this.scheduleReplay();
+          return;
+        }
+        continue;
+      }
+      const inFlight = { rows: batch, spooled: false };
+      this.inFlight = inFlight;
+      try {
+        this.stats.written += await insertRows(this.knex, batch, this.insertTimeoutMs);
+        this.settleWaiters(batch);
+      } catch (err) {
+        if (!this.spoolHoldsRows()) {
+          this.logger.warn(
+            { err: messageOf(err) },
+            'audit rows cannot be written to the database; spooling them until it is back',
+          );
+        }
+        if (!inFlight.spooled && !this.toSpool(batch)) {
+          this.queue.unshift(...batch);
+          this.spooling = true;
+          this.scheduleReplay();
+          return;
+        }
+      } finally {
+        this.inFlight = undefined;
+      }
+    }
+  }
+
+  /** Copies spooled rows into the table, a batch per turn; empties the spool at its end. */
+  private async replaySpool(): Promise<void> {
+    if (!this.spooling) return;
+    let read: SpoolRead;
+    try {
+      read = await this.spool.read(this.replayOffset, this.batchSize);
+    } catch (err) {
+      this.logger.error(
+        { err: messageOf(err), spool: this.spool.file },
+        'cannot read the audit spool',
+      );
+      this.replayLater();
+      return;
+    }
+    if (read.rows.length === 0 && read.corrupt === 0) {
+      // Appends are synchronous, so a size equal to the offset means nothing is left.
+      if (this.spool.size() === this.replayOffset) {
+        this.spool.truncate();
+        this.replayOffset = 0;
+        this.spooling = false;
+        this.logger.info('audit spool replayed into the database');
+        if (this.queue.length > 0) this.askFlush();
+      } else {
+        // A line is being appended, or the file ends in a line that never completes.
+        this.replayLater();
+      }
+      return;
+    }
+    try {
+      this.stats.replayed += await insertRows(this.knex, read.rows, this.insertTimeoutMs);
+    } catch (err) {
+      this.logger.debug({ err: messageOf(err) }, 'audit spool replay failed; retrying later');
+      this.replayLater();
+      return;
+    }
+    if (read.corrupt > 0) {
+      this.stats.dropped += read.corrupt;
+      this.logger.error(
+        { lines: read.corrupt, spool: this.spool.file },
+        'skipped audit spool lines that hold no row (torn by a crash)',
+      );
+    }
+    this.replayOffset = read.nextOffset;
+    this.settleWaiters(read.rows);
+    this.askReplay();
+  }
+
+  private settleWaiters(rows: readonly AuditRow[]): void {
+    if (this.waiters.size === 0) return;
+    for (const row of rows) {
+      const waiter = this.waiters.get(row.decisionId);
+      if (waiter === undefined) continue;
+      clearTimeout(waiter.timer);
+      this.waiters.delete(row.decisionId);
+      waiter.resolve();
+    }
+  }
+
+  private async ensurePartitions(): Promise<void> {
+    try {
+      const created = await ensureDecisionPartitions(this.knex);
+      if (created > 0) this.logger.info({ created }, 'decision log partitions created');
+    } catch (err) {
+      this.logger.warn({ err: messageOf(err) }, 'cannot create decision log partitions');
+    }
+  }
+}
+
+export function createAuditWriter(options: AuditWriterOptions): Promise<AuditWriter> {
+  return AuditWriter.open(options);
+}

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import {
+  chainRow,
+  deriveAllowed,
+  genesisHash,
+  rowHash,
+  type AuditEntry,
+} from '../../../../../api/services/audit/chain';
+
+const tenantId = '00000000-0000-4000-8000-000000000001';
+
+function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    tenantId,
+    path: 'rbac/allow',
+    input: { user: 'ann' },
+    result: true,
+    cache: 'miss',
+    durationUs: 12.4,
+    ...overrides,
+  };
+}
+
+describe('deriveAllowed', () => {
+  it('reads a boolean result or a boolean allow member, and nothing else', () => {
+    expect(deriveAllowed(true)).toBe(true);
+    expect(deriveAllowed({ allow: false, reasons: [] })).toBe(false);
+    expect(deriveAllowed({ allow: 'yes' })).toBeNull();
+    expect(deriveAllowed([true])).toBeNull();
+    expect(deriveAllowed(null)).toBeNull();
+    expect(deriveAllowed(undefined)).toBeNull();
+  });
+});
+
+describe('chainRow', () => {
+  it('starts a chain at seq 1 from the genesis hash, with the documented hash', () => {
+    const ts = new Date('2026-11-27T10:00:00.123Z');
+    const row = chainRow(
+      entry({ ts, decisionId: '11111111-1111-4111-8111-111111111111', caller: 'key1' }),
+      undefined,
+    );
+    expect(row).toMatchObject({ seq: 1, prevHash: genesisHash, allowed: true, durationUs: 12 });
+    const canonical =
+      '{"allowed":true,"bundle_name":null,"bundle_revision":null,"bundle_version":null,' +
+      '"cache":"miss","caller":"key1","decision_id":"11111111-1111-4111-8111-111111111111",' +
+      '"duration_us":12,"input":{"user":"ann"},"path":"rbac/allow","result":true,"seq":1,' +
+      `"tenant_id":"${tenantId}","ts":"2026-11-27T10:00:00.123Z"}`;
+    expect(row.hash).toBe(
+      createHash('sha256')
+        .update(genesisHash + canonical)
+        .digest('hex'),
+    );
+  });
+
+  it('links each row to the previous one and never goes back in time', () => {
+    const first = chainRow(entry({ ts: new Date('2026-11-27T10:00:00Z') }), undefined);
+    const second = chainRow(entry({ ts: new Date('2026-11-27T09:00:00Z') }), first);
+    expect(second.seq).toBe(2);
+    expect(second.prevHash).toBe(first.hash);
+    expect(second.ts).toEqual(first.ts);
+    expect(second.decisionId).not.toBe(first.decisionId);
+  });
+
+  it('keeps an undefined result apart from a null one', () => {
+    const ts = new Date();
+    const decisionId = '22222222-2222-4222-8222-222222222222';
+    const undefinedResult = chainRow(entry({ ts, decisionId, result: undefined }), undefined);
+    const nullResult = chainRow(entry({ ts, decisionId, result: null }), undefined);
+    expect(undefinedResult.result).toBeUndefined();
+    expect(nullResult.result).toBeNull();
+    expect(undefinedResult.hash).not.toBe(nullResult.hash);
+  });
+
+  it('changes the hash when any field changes', () => {
+    const row = chainRow(entry(), undefined);
+    const { hash: _hash, prevHash, ...fields } = row;
+    expect(rowHash(prevHash, fields)).toBe(row.hash);
+    expect(rowHash(prevHash, { ...fields, input: { user: 'bob' } })).not.toBe(row.hash);
+    expect(rowHash(prevHash, { ...fields, cache: 'hit' })).not.toBe(row.hash);
+    expect(rowHash('f'.repeat(64), fields)).not.toBe(row.hash);
+  });
+
+  it('cleans text the database would refuse and clamps the duration', () => {
+    const row = chainRow(
+      entry({ path: 'a\u0000b', bundleName: 'n\uD800', durationUs: 1e12 }),
+      undefined,
+    );
+    expect(row.path).toBe('a\uFFFDb');
+    expect(row.bundleName).toBe('n\uFFFD');
+    expect(row.durationUs).toBe(2_147_483_647);
+  });
+});

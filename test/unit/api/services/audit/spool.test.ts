@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chainRow, type AuditRow } from '../../../../../api/services/audit/chain';
+import { Spool, parseSpoolLine, spoolLine } from '../../../../../api/services/audit/spool';
+
+const tenantId = '00000000-0000-4000-8000-000000000002';
+
+function rows(count: number, inputSize = 10): AuditRow[] {
+  const out: AuditRow[] = [];
+  let head: AuditRow | undefined;
+  for (let i = 0; i < count; i++) {
+    head = chainRow(
+      {
+        tenantId,
+        path: 'p',
+        input: { i, pad: 'x'.repeat(inputSize) },
+        result: i % 2 === 0 ? undefined : { allow: true },
+        cache: 'miss',
+        durationUs: i,
+      },
+      head,
+    );
+    out.push(head);
+  }
+  return out;
+}
+
+describe('Spool', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-spool-'));
+    file = path.join(dir, 'spool.jsonl');
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives rows back as they were appended, a page at a time', async () => {
+    const spool = new Spool(file);
+    const written = rows(5);
+    spool.appendRows(written.slice(0, 3));
+    spool.appendRows([]);
+    spool.appendRows(written.slice(3));
+    const first = await spool.read(0, 2);
+    expect(first.rows).toEqual(written.slice(0, 2));
+    const rest = await spool.read(first.nextOffset, 10);
+    expect(rest.rows).toEqual(written.slice(2));
+    expect(rest.nextOffset).toBe(spool.size());
+    expect(await spool.read(rest.nextOffset, 10)).toEqual({
+      rows: [],
+      corrupt: 0,
+      nextOffset: spool.size(),
+    });
+    spool.truncate();
+    expect(spool.size()).toBe(0);
+    spool.close();
+    spool.close();
+    expect(() => spool.size()).toThrow(/closed/);
+  });
+
+  it('reads lines longer than one read chunk', async () => {
+    const spool = new Spool(file);
+    const big = rows(3, 1_500_000);
+    spool.appendRows(big);
+    const read = await spool.read(0, 10);
+    expect(read.rows.map((row) => row.seq)).toEqual([1, 2, 3]);
+    spool.close();
+  });
+
+  it('ends a line torn by a crash, skips it as corrupt, and keeps later rows', async () => {
+    const [one, two] = rows(2) as [AuditRow, AuditRow];
+    fs.writeFileSync(file, spoolLine(one) + spoolLine(two).slice(0, 40));
+    const spool = new Spool(file);
+    const three = rows(3)[2] as AuditRow;
+    spool.appendRows([three]);
+    const read = await spool.read(0, 10);
+    expect(read.rows.map((row) => row.seq)).toEqual([1, 3]);
+    expect(read.corrupt).toBe(1);
+    spool.close();
+  });
+
+  it('stops before a last line with no newline yet', async () => {
+    const spool = new Spool(file);
+    const [one, two] = rows(2) as [AuditRow, AuditRow];
+    spool.appendRows([one]);
+    fs.appendFileSync(file, spoolLine(two).slice(0, 30));
+    const read = await spool.read(0, 10);
+    expect(read.rows).toHaveLength(1);
+    expect(read.nextOffset).toBe(spoolLine(one).length);
+    spool.close();
+  });
+});
+
+describe('parseSpoolLine', () => {
+  it('refuses lines that are not rows', () => {
+    const row = rows(1)[0] as AuditRow;
+    expect(parseSpoolLine(spoolLine(row))).toEqual(row);
+    expect(parseSpoolLine('not json')).toBeUndefined();
+    expect(parseSpoolLine('[1]')).toBeUndefined();
+    const good = JSON.parse(spoolLine(row)) as Record<string, unknown>;
+    for (const [key, value] of Object.entries({
+      seq: '1',
+      ts: 'yesterday',
+      cache: 'maybe',
+      allowed: 'yes',
+      caller: 5,
+      hash: null,
+    })) {
+      expect(parseSpoolLine(JSON.stringify({ ...good, [key]: value }))).toBeUndefined();
+    }
+  });
+});
