@@ -1,0 +1,62 @@
+/**
+ * Tenants: create, list, and find by slug or id. Plain values in and out; the admin routes
+ * parse and format around these.
+ */
+import type { Knex } from 'knex';
+import { UniqueViolationError } from 'objection';
+import { VerdictError } from '../errors';
+import { Tenant } from '../models/tenant';
+import { isUuid } from '../uuid';
+
+export interface TenantSummary {
+  readonly id: string;
+  readonly slug: string;
+  readonly name: string;
+  readonly require_signed_bundles: boolean;
+  readonly audit_strict: boolean;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+}
+
+function summarize(tenant: Tenant): TenantSummary {
+  return {
+    id: tenant.id,
+    slug: tenant.slug,
+    name: tenant.name,
+    require_signed_bundles: tenant.require_signed_bundles,
+    audit_strict: tenant.audit_strict,
+    created_at: tenant.created_at,
+    updated_at: tenant.updated_at,
+  };
+}
+
+export class TenantService {
+  constructor(private readonly knex: Knex) {}
+
+  /** Creates a tenant; a `conflict` VerdictError when the slug is taken. */
+  async create(input: { slug: string; name: string }): Promise<TenantSummary> {
+    try {
+      return summarize(await Tenant.query(this.knex).insertAndFetch(input));
+    } catch (err) {
+      if (err instanceof UniqueViolationError) {
+        throw new VerdictError(
+          'conflict',
+          `A tenant with slug "${input.slug}" exists already; choose another slug.`,
+          { extensions: { field: '/slug' } },
+        );
+      }
+      throw err;
+    }
+  }
+
+  async list(): Promise<TenantSummary[]> {
+    return (await Tenant.query(this.knex).orderBy('slug')).map(summarize);
+  }
+
+  /** The tenant named by `ref`, its slug or its id; undefined when there is none. */
+  async find(ref: string): Promise<TenantSummary | undefined> {
+    const column = isUuid(ref) ? 'id' : 'slug';
+    const tenant = await Tenant.query(this.knex).findOne({ [column]: ref });
+    return tenant === undefined ? undefined : summarize(tenant);
+  }
+}
