@@ -27,7 +27,9 @@ export type DiagnosticCode =
   | 'eval_budget_error'
   | 'eval_memory_error'
   | 'eval_internal_error'
-  | 'eval_with_merge_error';
+  | 'eval_with_merge_error'
+  /** A CASL rule set that does not validate (shape, operators, templates, patterns). */
+  | 'casl_rule_error';
 
 export interface Diagnostic {
   readonly code: DiagnosticCode;

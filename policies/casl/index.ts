@@ -13,7 +13,15 @@ import { buildWasm, type WasmBuild } from '../wasm/compile';
 import { CASL_ENTRYPOINT, CASL_PACKAGE, lowerRuleSet } from './lower';
 import { parseRuleSet } from './validate';
 
-export { CaslValidationError, parseRuleSet, type CaslIssue } from './validate';
+export {
+  CaslValidationError,
+  parseRuleSet,
+  rolesOf,
+  templatePath,
+  type CaslIssue,
+} from './validate';
+export { holdsRole, packedRulesForUser, rulesForUser, type RawRule, type UserRule } from './pack';
+export { compileRuleSetSource, loadRuleSet, type CaslSource } from './source';
 export { CASL_ENTRYPOINT, lowerRuleSet } from './lower';
 export { isCaslRequest, requestProblems } from './request';
 

@@ -145,6 +145,16 @@ class Lowering {
         r.op('neq', r.ref('input', 'field'), r.s('')),
       ]),
       r.rule('casl_has_resource', [r.lit(r.call('is_object', r.ref('input', 'resource')))]),
+      // casl_has_role(x): the principal holds role x, listed in `user.roles` or as `user.role`.
+      r.rule(
+        'casl_has_role',
+        [
+          r.lit(r.call('is_array', r.ref('input', 'user', 'roles'))),
+          r.eq(r.ref('input', 'user', 'roles', r.v('_')), x),
+        ],
+        { args: [x] },
+      ),
+      r.rule('casl_has_role', [r.eq(r.ref('input', 'user', 'role'), x)], { args: [x] }),
     );
   }
 
@@ -222,6 +232,7 @@ class Lowering {
   private ruleBody(rule: CaslRule): ast.Literal[] {
     const r = this.r;
     const body: ast.Literal[] = [];
+    if (rule.role !== undefined) body.push(r.lit(r.call('casl_has_role', r.s(rule.role))));
     if (!rule.actions.includes(ANY_ACTION))
       body.push(r.lit(r.member(r.ref('input', 'action'), r.set(rule.actions.map((a) => r.s(a))))));
     if (!rule.subjects.includes(ANY_SUBJECT))

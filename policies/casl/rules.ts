@@ -49,6 +49,10 @@ export interface CaslRule {
   readonly conditions?: readonly Condition[];
   readonly inverted: boolean;
   readonly reason?: string;
+  /** Set when the rule belongs to a role of the rule set's role mapping. */
+  readonly role?: string;
+  /** The rule as written (a CASL raw rule), for handing it to front ends. */
+  readonly source: Readonly<Record<string, unknown>>;
 }
 
 export const ANY_ACTION = 'manage';

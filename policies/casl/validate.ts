@@ -32,44 +32,130 @@ const stringOrList = {
   ],
 };
 
-const ruleSetSchema = {
-  type: 'array',
-  items: {
-    type: 'object',
-    required: ['action'],
-    additionalProperties: false,
-    properties: {
-      action: stringOrList,
-      subject: stringOrList,
-      fields: stringOrList,
-      conditions: { type: 'object' },
-      inverted: { type: 'boolean' },
-      reason: { type: 'string' },
+const ruleSchema = {
+  type: 'object',
+  required: ['action'],
+  additionalProperties: false,
+  properties: {
+    action: stringOrList,
+    subject: stringOrList,
+    fields: stringOrList,
+    conditions: { type: 'object' },
+    inverted: { type: 'boolean' },
+    reason: { type: 'string' },
+  },
+};
+
+/** Role names; integer-like names are refused because JavaScript objects reorder them. */
+export const ROLE_NAME = '^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$';
+
+const ruleListSchema = { type: 'array', items: ruleSchema };
+
+/**
+ * A rule set is a list of rules (for every user), or an object with `rules` for every user
+ * and `roles`, a map from role name to the extra rules of users holding that role.
+ */
+const roleSetSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    rules: ruleListSchema,
+    roles: {
+      type: 'object',
+      propertyNames: { pattern: ROLE_NAME },
+      additionalProperties: ruleListSchema,
     },
   },
 };
 
 const ajv = new Ajv({ allErrors: true, strict: true });
-const checkShape = ajv.compile(ruleSetSchema);
+const checkList = ajv.compile(ruleListSchema);
+const checkRoleSet = ajv.compile(roleSetSchema);
 
-function ruleOf(pointer: string): number | undefined {
-  const m = /^\/(\d+)/.exec(pointer);
-  return m?.[1] === undefined ? undefined : Number(m[1]);
+/** One rule as written, with where it sits in the file. */
+interface PlacedRule {
+  readonly raw: unknown;
+  /** JSON pointer of the rule in the file (`/3`, `/rules/3`, `/roles/editor/0`). */
+  readonly at: string;
+  readonly role?: string;
 }
 
-function shapeIssue(e: ErrorObject): CaslIssue {
+/**
+ * The rules in decision order: each role's rules in the order the roles are written, then the
+ * rules for everyone, so that a `cannot` for everyone (a legal hold) binds every role. A rule's
+ * index is its position in this order. Entries that are not lists are passed over (the shape
+ * check reports them).
+ */
+function placeRules(raw: unknown): PlacedRule[] {
+  const list = (x: unknown): unknown[] => (Array.isArray(x) ? (x as unknown[]) : []);
+  if (Array.isArray(raw)) return list(raw).map((r, i) => ({ raw: r, at: `/${String(i)}` }));
+  if (!isRecord(raw)) return [];
+  const out: PlacedRule[] = [];
+  for (const [role, rules] of Object.entries(isRecord(raw.roles) ? raw.roles : {})) {
+    list(rules).forEach((r, i) => {
+      out.push({ raw: r, at: `/roles/${role}/${String(i)}`, role });
+    });
+  }
+  list(raw.rules).forEach((r, i) => {
+    out.push({ raw: r, at: `/rules/${String(i)}` });
+  });
+  return out;
+}
+
+function shapeIssue(e: ErrorObject, placed: readonly PlacedRule[]): CaslIssue {
+  const { additionalProperty } = e.params as { additionalProperty?: string };
   const at =
-    e.keyword === 'additionalProperties'
-      ? `${e.instancePath}/${String((e.params as { additionalProperty?: string }).additionalProperty)}`
-      : e.instancePath;
-  const message =
-    e.keyword === 'additionalProperties'
-      ? 'unknown property; a CASL rule has action, subject, fields, conditions, inverted and reason'
-      : e.keyword === 'anyOf'
-        ? 'must be a non-empty string or a non-empty list of non-empty strings'
-        : (e.message ?? 'is invalid');
-  const rule = ruleOf(at);
-  return rule === undefined ? { at, message } : { rule, at, message };
+    additionalProperty !== undefined
+      ? `${e.instancePath}/${additionalProperty}`
+      : e.propertyName !== undefined
+        ? `${e.instancePath}/${e.propertyName}`
+        : e.instancePath;
+  const rule = placed.findIndex((p) => at === p.at || at.startsWith(`${p.at}/`));
+  let message = e.message ?? 'is invalid';
+  if (e.keyword === 'additionalProperties')
+    message =
+      rule >= 0
+        ? 'unknown property; a CASL rule has action, subject, fields, conditions, inverted and reason'
+        : 'unknown property; a rule set with roles has "rules" (for everyone) and "roles" (role name → list of rules)';
+  else if (e.keyword === 'anyOf')
+    message = 'must be a non-empty string or a non-empty list of non-empty strings';
+  else if (e.keyword === 'pattern' && e.propertyName !== undefined)
+    message = `role name "${e.propertyName}" must start with a letter or _ and hold only letters, digits and _ . : -`;
+  return rule >= 0 ? { rule, at, message } : { at, message };
+}
+
+/**
+ * Errors worth showing: an anyOf's own message stands for the failures of its branches, and a
+ * propertyNames failure for the pattern failure it wraps.
+ */
+function shown(errors: readonly ErrorObject[] | null | undefined): ErrorObject[] {
+  return (errors ?? []).filter(
+    (e) => !e.schemaPath.includes('/anyOf/') && e.keyword !== 'propertyNames',
+  );
+}
+
+/** The shape problems of a rule set, or none. */
+function shapeIssues(raw: unknown): CaslIssue[] {
+  const placed = placeRules(raw);
+  if (Array.isArray(raw))
+    return checkList(raw) ? [] : shown(checkList.errors).map((e) => shapeIssue(e, placed));
+  if (isRecord(raw) && 'action' in raw)
+    return [
+      {
+        at: '',
+        message:
+          'a rule set is a list of rules (or an object with "rules" and "roles"); this looks like one rule: wrap it in [ ]',
+      },
+    ];
+  if (isRecord(raw))
+    return checkRoleSet(raw) ? [] : shown(checkRoleSet.errors).map((e) => shapeIssue(e, placed));
+  return [
+    {
+      at: '',
+      message:
+        'a rule set is a list of rules, or an object with "rules" and "roles" (role name → rules)',
+    },
+  ];
 }
 
 const TEMPLATE = /^\$\{user((?:\.[A-Za-z_$][\w$]*)+)\}$/;
@@ -328,14 +414,14 @@ class ConditionParser {
 
 /** Validates a raw rule set; throws CaslValidationError listing every problem. */
 export function parseRuleSet(raw: unknown): CaslRule[] {
-  if (!checkShape(raw)) {
-    throw new CaslValidationError((checkShape.errors ?? []).map(shapeIssue));
-  }
+  const shape = shapeIssues(raw);
+  if (shape.length > 0) throw new CaslValidationError(shape);
   const issues: CaslIssue[] = [];
-  const rules = (raw as Record<string, unknown>[]).map((r, index): CaslRule => {
+  const rules = placeRules(raw).map(({ raw: rule, at, role }, index): CaslRule => {
+    const r = rule as Record<string, unknown>;
     const list = (x: unknown): string[] => (Array.isArray(x) ? (x as string[]) : [x as string]);
     const conditions = isRecord(r.conditions)
-      ? new ConditionParser(index, issues).query(r.conditions, `/${String(index)}/conditions`)
+      ? new ConditionParser(index, issues).query(r.conditions, `${at}/conditions`)
       : undefined;
     return {
       index,
@@ -345,8 +431,21 @@ export function parseRuleSet(raw: unknown): CaslRule[] {
       ...(conditions ? { conditions } : {}),
       inverted: r.inverted === true,
       ...(typeof r.reason === 'string' ? { reason: r.reason } : {}),
+      ...(role !== undefined ? { role } : {}),
+      source: r,
     };
   });
   if (issues.length > 0) throw new CaslValidationError(issues);
   return rules;
+}
+
+/** The roles a rule set maps, in the order they are written. */
+export function rolesOf(rules: readonly CaslRule[]): string[] {
+  return [...new Set(rules.flatMap((r) => (r.role === undefined ? [] : [r.role])))];
+}
+
+/** The path a `${user.a.b}` template reads (`["a", "b"]`); undefined for any other string. */
+export function templatePath(value: string): string[] | undefined {
+  const m = TEMPLATE.exec(value);
+  return m?.[1] === undefined ? undefined : m[1].slice(1).split('.');
 }

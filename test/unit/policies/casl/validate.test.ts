@@ -1,4 +1,9 @@
-import { CaslValidationError, parseRuleSet, type CaslIssue } from '../../../../policies/casl';
+import {
+  CaslValidationError,
+  parseRuleSet,
+  rolesOf,
+  type CaslIssue,
+} from '../../../../policies/casl';
 
 function issuesOf(raw: unknown): CaslIssue[] {
   try {
@@ -12,17 +17,17 @@ function issuesOf(raw: unknown): CaslIssue[] {
 
 describe('CASL rule set validation', () => {
   it('parses actions, subjects, fields, conditions, inverted and reason', () => {
-    const [rule] = parseRuleSet([
-      {
-        action: ['read', 'update'],
-        subject: 'Post',
-        fields: 'title',
-        conditions: { authorId: '${user.id}', 'meta.score': { $gte: 3, $lt: 10 } },
-        inverted: true,
-        reason: 'nope',
-      },
-    ]);
+    const source = {
+      action: ['read', 'update'],
+      subject: 'Post',
+      fields: 'title',
+      conditions: { authorId: '${user.id}', 'meta.score': { $gte: 3, $lt: 10 } },
+      inverted: true,
+      reason: 'nope',
+    };
+    const [rule] = parseRuleSet([source]);
     expect(rule).toEqual({
+      source,
       index: 0,
       actions: ['read', 'update'],
       subjects: ['Post'],
@@ -41,8 +46,72 @@ describe('CASL rule set validation', () => {
     expect(parseRuleSet([{ action: 'manage' }])[0]?.subjects).toEqual(['all']);
   });
 
+  it('orders the rules of a role mapping: each role as written, then those for everyone', () => {
+    const rules = parseRuleSet({
+      roles: { editor: [{ action: 'update' }], admin: [{ action: 'manage' }, { action: 'x' }] },
+      rules: [{ action: 'read' }],
+    });
+    expect(rules.map((r) => [r.index, r.actions[0], r.role])).toEqual([
+      [0, 'update', 'editor'],
+      [1, 'manage', 'admin'],
+      [2, 'x', 'admin'],
+      [3, 'read', undefined],
+    ]);
+    expect(rolesOf(rules)).toEqual(['editor', 'admin']);
+  });
+
+  it('names the role and rule of problems in a role mapping', () => {
+    expect(
+      issuesOf({
+        rules: [{ action: 'read' }],
+        roles: { editor: [{ action: 'update', conditions: { a: { $gt: [] } } }] },
+      }),
+    ).toEqual([
+      {
+        rule: 0,
+        at: '/roles/editor/0/conditions/a/$gt',
+        message: '$gt needs a number or a string',
+      },
+    ]);
+    expect(issuesOf({ roles: { '1st': [] } })).toEqual([
+      {
+        at: '/roles/1st',
+        message:
+          'role name "1st" must start with a letter or _ and hold only letters, digits and _ . : -',
+      },
+    ]);
+    expect(issuesOf({ rules: [], groups: {} })).toEqual([
+      {
+        at: '/groups',
+        message:
+          'unknown property; a rule set with roles has "rules" (for everyone) and "roles" (role name → list of rules)',
+      },
+    ]);
+    expect(issuesOf({ roles: { a: [{ action: 'read', when: 1 }] } })).toEqual([
+      {
+        rule: 0,
+        at: '/roles/a/0/when',
+        message:
+          'unknown property; a CASL rule has action, subject, fields, conditions, inverted and reason',
+      },
+    ]);
+    expect(issuesOf('rules')).toEqual([
+      {
+        at: '',
+        message:
+          'a rule set is a list of rules, or an object with "rules" and "roles" (role name → rules)',
+      },
+    ]);
+  });
+
   it('refuses a rule set that is not a list', () => {
-    expect(issuesOf({ action: 'read' })).toEqual([{ at: '', message: 'must be array' }]);
+    expect(issuesOf({ action: 'read' })).toEqual([
+      {
+        at: '',
+        message:
+          'a rule set is a list of rules (or an object with "rules" and "roles"); this looks like one rule: wrap it in [ ]',
+      },
+    ]);
   });
 
   it('names the rule and property of shape errors', () => {
