@@ -5,11 +5,14 @@
  */
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import { ApiKeyService } from './services/api-keys';
 import type { CacheStore } from './services/cache';
+import { TenantService } from './services/tenants';
 import type { Database } from './db/database';
 import type { Logger } from './logger';
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestLogger } from './middleware/request-log';
+import { adminRouter } from './routes/admin';
 import { healthRouter, type ReadinessCheck } from './routes/health';
 
 export interface AppDependencies {
@@ -18,6 +21,10 @@ export interface AppDependencies {
   cache: CacheStore;
   /** True once shutdown has begun. */
   isShuttingDown: () => boolean;
+  /** Bootstrap admin token (VERDICT_ADMIN_TOKEN); the admin API answers 503 without it. */
+  adminToken?: string | undefined;
+  /** Tenant API keys; one over `db` is made when not given. */
+  apiKeys?: ApiKeyService;
 }
 
 /** Largest JSON body accepted; decision inputs are small documents. */
@@ -47,6 +54,13 @@ export function createApp(deps: AppDependencies): Express {
   app.use(closeConnectionsWhenShuttingDown(deps.isShuttingDown));
   app.use(express.json({ limit: jsonBodyLimit }));
   app.use(healthRouter({ checks: readinessChecks(deps), isShuttingDown: deps.isShuttingDown }));
+  app.use(
+    adminRouter({
+      adminToken: deps.adminToken,
+      tenants: new TenantService(deps.db.knex),
+      apiKeys: deps.apiKeys ?? new ApiKeyService({ knex: deps.db.knex, logger: deps.logger }),
+    }),
+  );
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

@@ -30,6 +30,11 @@ export interface Config {
   secretKey: string | undefined;
   /** How long shutdown waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: number;
+  /**
+   * Bootstrap token for the admin API (tenants, API keys) until users can log in; the admin
+   * API is disabled while it is unset. Never logged.
+   */
+  adminToken: string | undefined;
 }
 
 /** The environment as the schema sees it: one property per variable, already coerced. */
@@ -45,6 +50,7 @@ interface EnvSettings {
   LOG_LEVEL: LogLevel;
   VERDICT_SECRET_KEY?: string;
   VERDICT_SHUTDOWN_TIMEOUT_MS: number;
+  VERDICT_ADMIN_TOKEN?: string;
 }
 
 type SettingName = keyof EnvSettings;
@@ -62,10 +68,16 @@ const expectations: Record<SettingName, string> = {
   LOG_LEVEL: `one of ${logLevels.join(', ')} (default info)`,
   VERDICT_SECRET_KEY: 'at least 32 characters (e.g. the output of `openssl rand -base64 48`)',
   VERDICT_SHUTDOWN_TIMEOUT_MS: 'an integer from 0 to 600000 milliseconds (default 10000)',
+  VERDICT_ADMIN_TOKEN:
+    'at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`)',
 };
 
 /** Settings whose values must never be echoed back, not even in an error line. */
-const secretSettings: ReadonlySet<SettingName> = new Set(['VERDICT_SECRET_KEY', 'DATABASE_URL']);
+const secretSettings: ReadonlySet<SettingName> = new Set([
+  'VERDICT_SECRET_KEY',
+  'DATABASE_URL',
+  'VERDICT_ADMIN_TOKEN',
+]);
 
 const schema: JSONSchemaType<EnvSettings> = {
   type: 'object',
@@ -91,6 +103,7 @@ const schema: JSONSchemaType<EnvSettings> = {
     LOG_LEVEL: { type: 'string', enum: logLevels, default: 'info' },
     VERDICT_SECRET_KEY: { type: 'string', nullable: true, minLength: 32 },
     VERDICT_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
+    VERDICT_ADMIN_TOKEN: { type: 'string', nullable: true, minLength: 24, pattern: '^\\S+$' },
   },
   required: [
     'PORT',
@@ -167,6 +180,7 @@ export function loadConfig(
     logLevel: settings.LOG_LEVEL,
     secretKey: settings.VERDICT_SECRET_KEY,
     shutdownTimeoutMs: settings.VERDICT_SHUTDOWN_TIMEOUT_MS,
+    adminToken: settings.VERDICT_ADMIN_TOKEN,
   };
 }
 
@@ -177,6 +191,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     databaseUrl: config.databaseUrl === undefined ? undefined : maskUrl(config.databaseUrl),
     redisUrl: config.redisUrl === undefined ? undefined : maskUrl(config.redisUrl),
     secretKey: config.secretKey === undefined ? undefined : '(set)',
+    adminToken: config.adminToken === undefined ? undefined : '(set)',
   };
 }
 

@@ -18,6 +18,7 @@ export const errorCatalogue = {
   internal: { status: 500, title: 'Internal error' },
   config_invalid: { status: 500, title: 'Invalid configuration' },
   not_ready: { status: 503, title: 'Service not ready' },
+  admin_api_disabled: { status: 503, title: 'Admin API disabled' },
   database_unavailable: { status: 503, title: 'Database unavailable' },
   embedded_database_locked: { status: 503, title: 'Embedded database in use' },
   cache_unavailable: { status: 503, title: 'Cache unavailable' },

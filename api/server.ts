@@ -14,6 +14,7 @@ import { openDatabase, type Database } from './db/database';
 import { migrateUp } from './db/migrator';
 import { VerdictError } from './errors';
 import { createLogger, type Logger } from './logger';
+import { ApiKeyService } from './services/api-keys';
 import { openCache, type CacheStore } from './services/cache';
 
 export interface StartOptions {
@@ -28,6 +29,8 @@ export interface RunningServer {
   readonly logger: Logger;
   readonly db: Database;
   readonly cache: CacheStore;
+  /** Tenant API keys, with the cache of verified keys the request path uses. */
+  readonly apiKeys: ApiKeyService;
   readonly httpServer: http.Server;
   /** Base URL on the loopback interface, e.g. `http://127.0.0.1:8181`. */
   readonly url: string;
@@ -78,7 +81,15 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     cleanups.push(() => cache.close());
 
     let shuttingDown = false;
-    const app = createApp({ logger, db, cache, isShuttingDown: () => shuttingDown });
+    const apiKeys = new ApiKeyService({ knex: db.knex, logger });
+    const app = createApp({
+      logger,
+      db,
+      cache,
+      isShuttingDown: () => shuttingDown,
+      adminToken: config.adminToken,
+      apiKeys,
+    });
     const httpServer = http.createServer(app);
     const address = await listen(httpServer, config.port, config.host);
     const url = loopbackUrl(config.host, address.port);
@@ -104,6 +115,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
         }, config.shutdownTimeoutMs);
         await closed;
         clearTimeout(force);
+        await apiKeys.flush();
         await cache.close();
         await db.close();
         logger.info('verdict stopped');
@@ -111,7 +123,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       return stopping;
     };
 
-    return { config, logger, db, cache, httpServer, url, port: address.port, stop };
+    return { config, logger, db, cache, apiKeys, httpServer, url, port: address.port, stop };
   } catch (err) {
     await cleanUp();
     throw err;

@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       secretKey: undefined,
       shutdownTimeoutMs: 10000,
+      adminToken: undefined,
     });
   });
 
@@ -49,6 +50,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'debug',
         VERDICT_SECRET_KEY: 'k'.repeat(32),
         VERDICT_SHUTDOWN_TIMEOUT_MS: '2500',
+        VERDICT_ADMIN_TOKEN: 'a'.repeat(24),
       },
       '/srv/verdict',
     );
@@ -64,6 +66,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       secretKey: 'k'.repeat(32),
       shutdownTimeoutMs: 2500,
+      adminToken: 'a'.repeat(24),
     });
   });
 
@@ -139,6 +142,16 @@ describe('loadConfig', () => {
       'soon',
       'VERDICT_SHUTDOWN_TIMEOUT_MS="soon": expected an integer from 0 to 600000 milliseconds (default 10000)',
     ],
+    [
+      'VERDICT_ADMIN_TOKEN',
+      'too-short',
+      'VERDICT_ADMIN_TOKEN=(value hidden): expected at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`)',
+    ],
+    [
+      'VERDICT_ADMIN_TOKEN',
+      'twenty four chars with spaces',
+      'VERDICT_ADMIN_TOKEN=(value hidden): expected at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`)',
+    ],
   ])('rejects %s=%j with one clear line', (name, value, line) => {
     expect(problemsOf({ [name]: value })).toEqual([line]);
   });
@@ -167,14 +180,16 @@ describe('describeConfig', () => {
           DATABASE_URL: 'postgres://app:hunter2@db:5432/verdict',
           REDIS_URL: 'redis://:hunter3@cache:6379',
           VERDICT_SECRET_KEY: 's'.repeat(40),
+          VERDICT_ADMIN_TOKEN: 't'.repeat(30),
         },
         '/x',
       ),
     );
     const text = JSON.stringify(described);
-    expect(text).not.toMatch(/hunter2|hunter3|s{40}/);
+    expect(text).not.toMatch(/hunter2|hunter3|s{40}|t{30}/);
     expect(described.databaseUrl).toBe('postgres://app:***@db:5432/verdict');
     expect(described.redisUrl).toBe('redis://:***@cache:6379');
     expect(described.secretKey).toBe('(set)');
+    expect(described.adminToken).toBe('(set)');
   });
 });

@@ -1,0 +1,125 @@
+/**
+ * The admin API behind the bootstrap token: tenants and their API keys. Each handler parses
+ * and validates, calls a service, and formats; access rules live in middleware/admin-auth.
+ */
+import { Router, type Request, type RequestHandler } from 'express';
+import { VerdictError } from '../errors';
+import { requireAdminToken, requireTenantAccess } from '../middleware/admin-auth';
+import { createApiKeySchema, createTenantSchema } from '../schemas/admin';
+import { maxDurationSeconds, parseDuration } from '../schemas/duration';
+import { bodyValidator, fieldProblem } from '../schemas/validate';
+import type { ApiKeyService } from '../services/api-keys';
+import type { TenantService, TenantSummary } from '../services/tenants';
+
+export interface AdminRouterOptions {
+  readonly adminToken: string | undefined;
+  readonly tenants: TenantService;
+  readonly apiKeys: ApiKeyService;
+}
+
+const validateCreateTenant = bodyValidator(createTenantSchema);
+const validateCreateApiKey = bodyValidator(createApiKeySchema);
+
+/**
+ * Bodies must be declared JSON: anything else would reach the handler unparsed. Runs after
+ * authentication, so an unauthenticated caller learns nothing from it.
+ */
+export const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const contentType = req.headers['content-type'];
+  const matched = req.is('application/json');
+  if (matched === null || (contentType === undefined && req.headers['content-length'] === '0')) {
+    next(new VerdictError('bad_request', 'This endpoint needs a JSON request body.'));
+  } else if (matched === false) {
+    const given = contentType === undefined ? 'no Content-Type' : `Content-Type ${contentType}`;
+    next(
+      new VerdictError(
+        'unsupported_media_type',
+        `The request body must be JSON: send it with \`Content-Type: application/json\` (got ${given}).`,
+      ),
+    );
+  } else {
+    next();
+  }
+};
+
+function tenantParam(req: Request): string {
+  return req.params.tenant as string;
+}
+
+async function findTenant(tenants: TenantService, ref: string): Promise<TenantSummary> {
+  const tenant = await tenants.find(ref);
+  if (tenant === undefined) {
+    throw new VerdictError(
+      'not_found',
+      `No tenant "${ref}": check the slug, or list tenants with \`verdict tenants list\`.`,
+    );
+  }
+  return tenant;
+}
+
+/** Seconds of `expires_in`; the schema has checked its form, this checks its size. */
+function expirySeconds(expiresIn: string | undefined): number | undefined {
+  if (expiresIn === undefined) return undefined;
+  const seconds = parseDuration(expiresIn) as number;
+  if (seconds > maxDurationSeconds) {
+    throw fieldProblem('/expires_in', 'must be at most 3650d (ten years)');
+  }
+  return seconds;
+}
+
+export function adminRouter(options: AdminRouterOptions): Router {
+  const router = Router();
+  const adminOnly = requireAdminToken(options);
+  const tenantOrAdmin = requireTenantAccess(options);
+  const { tenants, apiKeys } = options;
+
+  router.post('/v1/tenants', adminOnly, requireJsonBody, async (req, res) => {
+    const body = validateCreateTenant(req.body);
+    const tenant = await tenants.create(body);
+    res.status(201).location(`/v1/tenants/${tenant.slug}`).json(tenant);
+  });
+
+  router.get('/v1/tenants', adminOnly, async (_req, res) => {
+    res.json({ tenants: await tenants.list() });
+  });
+
+  router.get('/v1/tenants/:tenant', tenantOrAdmin, async (req, res) => {
+    res.json(await findTenant(tenants, tenantParam(req)));
+  });
+
+  router.post('/v1/tenants/:tenant/keys', adminOnly, requireJsonBody, async (req, res) => {
+    const tenant = await findTenant(tenants, tenantParam(req));
+    const body = validateCreateApiKey(req.body);
+    const expiresInSeconds = expirySeconds(body.expires_in);
+    const { key, plainKey } = await apiKeys.create(tenant.id, {
+      name: body.name,
+      scopes: body.scopes,
+      ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+    });
+    res.setHeader('Cache-Control', 'no-store');
+    res
+      .status(201)
+      .location(`/v1/tenants/${tenant.slug}/keys/${key.id}`)
+      .json({ ...key, key: plainKey });
+  });
+
+  router.get('/v1/tenants/:tenant/keys', adminOnly, async (req, res) => {
+    const tenant = await findTenant(tenants, tenantParam(req));
+    res.json({ keys: await apiKeys.list(tenant.id) });
+  });
+
+  router.delete('/v1/tenants/:tenant/keys/:keyId', adminOnly, async (req, res) => {
+    const tenant = await findTenant(tenants, tenantParam(req));
+    const keyId = req.params.keyId as string;
+    const revoked = await apiKeys.revoke(tenant.id, keyId);
+    if (revoked === undefined) {
+      throw new VerdictError(
+        'not_found',
+        `Tenant "${tenant.slug}" has no API key ${keyId}: list its keys with \`verdict keys list --tenant ${tenant.slug}\`.`,
+      );
+    }
+    res.json(revoked);
+  });
+
+  return router;
+}

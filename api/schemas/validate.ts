@@ -1,0 +1,61 @@
+/**
+ * Request bodies checked against JSON schemas at the edge. A body that does not fit becomes
+ * a `bad_request` problem naming each offending field by its JSON pointer, so a client can
+ * fix everything in one go.
+ */
+import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
+import { VerdictError } from '../errors';
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+
+export interface FieldError {
+  /** JSON pointer of the field, `/scopes/0`; `` for the body as a whole. */
+  readonly field: string;
+  readonly message: string;
+}
+
+function fieldError(error: ErrorObject): FieldError {
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'required' && typeof params.missingProperty === 'string') {
+    return { field: `${error.instancePath}/${params.missingProperty}`, message: 'is required' };
+  }
+  if (error.keyword === 'additionalProperty' || error.keyword === 'additionalProperties') {
+    return {
+      field: `${error.instancePath}/${String(params.additionalProperty)}`,
+      message: 'is not a known property',
+    };
+  }
+  if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) {
+    return {
+      field: error.instancePath,
+      message: `must be one of ${params.allowedValues.map(String).join(', ')}`,
+    };
+  }
+  return { field: error.instancePath, message: error.message ?? 'is not valid' };
+}
+
+function describe(errors: readonly FieldError[]): string {
+  return errors
+    .map((e) => (e.field === '' ? `body ${e.message}` : `${e.field} ${e.message}`))
+    .join('; ');
+}
+
+/** A `bad_request` error about one field, in the same shape schema failures have. */
+export function fieldProblem(field: string, message: string): VerdictError {
+  const errors = [{ field, message }];
+  return new VerdictError('bad_request', `Invalid request body: ${describe(errors)}.`, {
+    extensions: { field, errors },
+  });
+}
+
+/** Compiles `schema` once; the returned function returns the body typed, or throws. */
+export function bodyValidator<T>(schema: JSONSchemaType<T>): (body: unknown) => T {
+  const validate = ajv.compile(schema);
+  return (body) => {
+    if (validate(body)) return body;
+    const errors = (validate.errors ?? []).map(fieldError);
+    throw new VerdictError('bad_request', `Invalid request body: ${describe(errors)}.`, {
+      extensions: { field: errors[0]?.field ?? '', errors },
+    });
+  };
+}
