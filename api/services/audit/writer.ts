@@ -275,6 +275,11 @@ export class AuditWriter {
     return written;
   }
 
+  /** Resolves when the flushes and replays asked for so far have run (asks for none). */
+  settled(): Promise<void> {
+    return this.turn;
+  }
+
   /** Writes every queued row (to the table, or to the spool when the database is down). */
   flush(): Promise<void> {
     this.askFlush();
