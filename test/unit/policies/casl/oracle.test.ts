@@ -1,7 +1,8 @@
 /**
- * Property test: for random rule sets and random requests, Verdict's CASL decision (through
- * the reference interpreter) equals @casl/ability's. Seed: CASL_SEED (printed); size:
- * CASL_RULE_SETS × CASL_REQUESTS.
+ * Property test: for random rule sets and random requests, Verdict's CASL decision equals
+ * @casl/ability's, through the reference interpreter and through the WASM module. Seed:
+ * CASL_SEED (printed); size: CASL_RULE_SETS × CASL_REQUESTS (interpreter) and
+ * CASL_WASM_RULE_SETS × CASL_WASM_REQUESTS (WASM).
  */
 import {
   createMongoAbility,
@@ -25,8 +26,10 @@ import {
 const SEED = Number(process.env.CASL_SEED ?? Date.now() % 2_147_483_647);
 const RULE_SETS = Number(process.env.CASL_RULE_SETS ?? 420);
 const REQUESTS = Number(process.env.CASL_REQUESTS ?? 250);
-// Each rule set costs a WASM build (~0.1–0.2 s), so the WASM run uses fewer of them.
-const WASM_RULE_SETS = Number(process.env.CASL_WASM_RULE_SETS ?? 40);
+// Each rule set costs a WASM build (~0.15–0.2 s) while a WASM evaluation costs microseconds, so
+// the WASM run builds fewer rule sets and sends more requests to each (~104k checks by default).
+const WASM_RULE_SETS = Number(process.env.CASL_WASM_RULE_SETS ?? 250);
+const WASM_REQUESTS = Number(process.env.CASL_WASM_REQUESTS ?? 420);
 
 const ACTIONS = ['read', 'update', 'delete'];
 const TYPES = ['Post', 'Comment'];
@@ -176,11 +179,52 @@ function oracle(
   }
 }
 
+/** Counts one back end's checks against CASL and keeps its disagreements. */
+class Tally {
+  checks = 0;
+  caslErrors = 0;
+  readonly disagreements: unknown[] = [];
+  private readonly started = performance.now();
+
+  constructor(private readonly backEnd: string) {}
+
+  /** Compares one request; `decide` runs only when CASL itself answered. */
+  check(
+    raw: readonly unknown[],
+    concrete: readonly unknown[],
+    ability: MongoAbility,
+    req: CaslRequest,
+    decide: () => CaslDecision,
+  ): void {
+    const want = oracle(ability, concrete, req);
+    if (!want) {
+      this.caslErrors++;
+      return;
+    }
+    this.checks++;
+    const got = decide();
+    if (got.allow !== want.allow || got.rule !== want.rule || got.reason !== want.reason)
+      this.disagreements.push({ rules: raw, request: req, want, got });
+  }
+
+  /** Prints the seed and counts (and the first disagreements), then asserts there are none. */
+  report(ruleSets: number, requests: number): void {
+    const seconds = ((performance.now() - this.started) / 1000).toFixed(1);
+    console.log(
+      `CASL oracle (${this.backEnd}): seed ${String(SEED)}, ${String(ruleSets)} rule sets × ` +
+        `${String(requests)} requests, ${String(this.checks)} request checks, ` +
+        `${String(this.disagreements.length)} disagreements, ` +
+        `${String(this.caslErrors)} requests CASL itself threw on, ${seconds} s`,
+    );
+    for (const d of this.disagreements.slice(0, 3)) console.log(JSON.stringify(d));
+    expect(this.disagreements.slice(0, 3)).toEqual([]);
+    expect(this.checks).toBeGreaterThan(0);
+  }
+}
+
 describe('CASL decisions equal @casl/ability', () => {
   it('on random rule sets and requests (interpreter)', () => {
-    let checks = 0;
-    let casl_errors = 0;
-    const disagreements: unknown[] = [];
+    const tally = new Tally('interpreter');
     fc.assert(
       fc.property(
         ruleSet,
@@ -190,62 +234,38 @@ describe('CASL decisions equal @casl/ability', () => {
           const concrete = interpolate(raw, principal) as RawRuleOf<MongoAbility>[];
           const ability = createMongoAbility(concrete);
           const verdict = new CaslInterpreter(planRuleSet(compileRuleSet(raw)));
-          for (const req of requests) {
-            const want = oracle(ability, concrete, req);
-            if (!want) {
-              casl_errors++;
-              continue;
-            }
-            checks++;
-            const got = verdict.decide({ ...req, user: principal });
-            if (got.allow !== want.allow || got.rule !== want.rule || got.reason !== want.reason)
-              disagreements.push({ rules: raw, request: req, want, got });
-          }
+          for (const req of requests)
+            tally.check(raw, concrete, ability, req, () =>
+              verdict.decide({ ...req, user: principal }),
+            );
         },
       ),
       { seed: SEED, numRuns: RULE_SETS },
     );
-    console.log(
-      `CASL oracle: seed ${String(SEED)}, ${String(RULE_SETS)} rule sets, ${String(checks)} request checks, ` +
-        `${String(disagreements.length)} disagreements, ${String(casl_errors)} requests CASL itself threw on`,
-    );
-    for (const d of disagreements.slice(0, 3)) console.log(JSON.stringify(d));
-    expect(disagreements.slice(0, 3)).toEqual([]);
-    expect(checks).toBeGreaterThan(0);
+    tally.report(RULE_SETS, REQUESTS);
   });
 
   it('on random rule sets and requests (WASM)', async () => {
-    let checks = 0;
-    const disagreements: unknown[] = [];
+    const tally = new Tally('WASM');
     await fc.assert(
       fc.asyncProperty(
         ruleSet,
         user,
-        fc.array(request, { minLength: REQUESTS, maxLength: REQUESTS }),
+        fc.array(request, { minLength: WASM_REQUESTS, maxLength: WASM_REQUESTS }),
         async (raw, principal, requests) => {
           const concrete = interpolate(raw, principal) as RawRuleOf<MongoAbility>[];
           const ability = createMongoAbility(concrete);
           const built = await buildCaslWasm(compileRuleSet(raw));
           if (!built.wasm) throw new Error(JSON.stringify(built.diagnostics));
           const engine = await PolicyEngine.load(built.wasm);
-          for (const req of requests) {
-            const want = oracle(ability, concrete, req);
-            if (!want) continue;
-            checks++;
-            const got = decisionOf(engine.evaluate(CASL_ENTRYPOINT, { ...req, user: principal }));
-            if (got.allow !== want.allow || got.rule !== want.rule || got.reason !== want.reason)
-              disagreements.push({ rules: raw, request: req, want, got });
-          }
+          for (const req of requests)
+            tally.check(raw, concrete, ability, req, () =>
+              decisionOf(engine.evaluate(CASL_ENTRYPOINT, { ...req, user: principal })),
+            );
         },
       ),
       { seed: SEED, numRuns: WASM_RULE_SETS },
     );
-    console.log(
-      `CASL oracle (WASM): seed ${String(SEED)}, ${String(WASM_RULE_SETS)} rule sets, ${String(checks)} request checks, ` +
-        `${String(disagreements.length)} disagreements`,
-    );
-    for (const d of disagreements.slice(0, 3)) console.log(JSON.stringify(d));
-    expect(disagreements.slice(0, 3)).toEqual([]);
-    expect(checks).toBeGreaterThan(0);
+    tally.report(WASM_RULE_SETS, WASM_REQUESTS);
   }, 600_000); // generous: one WASM build per rule set; large CASL_WASM_RULE_SETS runs take minutes
 });
