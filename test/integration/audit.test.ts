@@ -24,6 +24,7 @@ import {
   type AuditWriterOptions,
 } from '../../api/services/audit';
 import {
+  capturingLogger,
   createTestDatabase,
   postgresUrl,
   silentLogger,
@@ -483,6 +484,53 @@ describe('audit log on the real Postgres', () => {
     expect(replayed).toBeGreaterThanOrEqual(101);
     expect(replayed + written).toBe(102);
     expect(dropped).toBe(0);
+  });
+
+  it('refuses entries no row can be made of', async () => {
+    const writer = await openWriter();
+    const bad: [Partial<AuditEntry>, RegExp][] = [
+      [{ tenantId: 'acme' }, /tenantId must be a UUID/],
+      [{ decisionId: 'd1' }, /decisionId must be a UUID/],
+      [{ ts: new Date('never') }, /ts is not a valid date/],
+      [{ path: 5 as unknown as string }, /path must be a string/],
+      [{ cache: 'warm' as 'hit' }, /cache must be hit, miss or bypass/],
+      [{ durationUs: Number.NaN }, /durationUs must be a non-negative number/],
+      [{ durationUs: -1 }, /durationUs must be a non-negative number/],
+    ];
+    for (const [overrides, message] of bad) {
+      expect(() => writer.record(decision(tenantA, 1, overrides))).toThrow(message);
+    }
+    await expect(writer.recordStrict(decision(tenantA, 1, { tenantId: 'x' }))).rejects.toThrow(
+      /tenantId/,
+    );
+    expect(writer.counters.queued).toBe(0);
+  });
+
+  it('keeps rows in memory while neither the database nor the disk takes them', async () => {
+    // Every write to /dev/full fails with ENOSPC.
+    fs.symlinkSync('/dev/full', path.join(dataDir.path, spoolFileName));
+    const { logger, lines } = capturingLogger();
+    const writer = await openWriter({ logger, maxQueue: 30, batchSize: 10 });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(writer.record(decision(tenantA, i)).decisionId);
+    await writer.flush();
+    await setReachable(database, false);
+    for (let i = 5; i < 40; i++) ids.push(writer.record(decision(tenantA, i)).decisionId);
+    await writer.flush();
+    expect(writer.queueLength).toBe(35);
+    expect(writer.isSpooling).toBe(false);
+    const messages = lines().map((line) => line.msg);
+    expect(messages).toContain('cannot write audit rows to the spool; they stay in memory');
+    await setReachable(database, true);
+    await until(() => writer.queueLength === 0, 'the retried flush');
+    expect(await idsInChainOrder(knex, tenantA)).toEqual(ids);
+
+    await setReachable(database, false);
+    writer.record(decision(tenantA, 41));
+    await writer.close();
+    expect(lines().map((line) => line.msg)).toContain(
+      'audit rows lost at shutdown: neither the database nor the spool accepts them',
+    );
   });
 
   it('skips a torn spool line and a row already in the table', async () => {

@@ -142,19 +142,21 @@ export class Spool {
   /** Up to `maxRows` rows from `offset`, whole lines only. */
   async read(offset: number, maxRows: number): Promise<SpoolRead> {
     const fd = this.openFd();
+    // Only what was appended before this read: never past the size seen now.
+    const end = this.size();
     const rows: AuditRow[] = [];
     let corrupt = 0;
     let position = offset;
     let chunkBytes = readChunkBytes;
-    while (rows.length < maxRows) {
-      const buffer = Buffer.alloc(chunkBytes);
-      const { bytesRead } = await readAt(fd, buffer, 0, chunkBytes, position);
-      if (bytesRead === 0) break;
+    while (rows.length < maxRows && position < end) {
+      const length = Math.min(chunkBytes, end - position);
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await readAt(fd, buffer, 0, length, position);
       const text = buffer.subarray(0, bytesRead);
       let lineStart = 0;
       let newline = text.indexOf(0x0a, lineStart);
       if (newline === -1) {
-        // No whole line in this chunk: at the end of the file, or a line longer than it.
+        // No whole line here: the last line is still being written, or is longer than a chunk.
         if (bytesRead < chunkBytes) break;
         chunkBytes *= 2;
         continue;

@@ -448,8 +448,7 @@ export class AuditWriter {
       const batch = this.queue.splice(0, this.batchSize);
       if (this.spooling) {
         if (!this.toSpool(batch)) {
-          this.queue.unshift(...batch);
-          this.scheduleReplay();
+          this.retryFlushLater(batch);
           return;
         }
         continue;
@@ -467,15 +466,22 @@ export class AuditWriter {
           );
         }
         if (!inFlight.spooled && !this.toSpool(batch)) {
-          this.queue.unshift(...batch);
-          this.spooling = true;
-          this.scheduleReplay();
+          this.retryFlushLater(batch);
           return;
         }
       } finally {
         this.inFlight = undefined;
       }
     }
+  }
+
+  /** Neither the database nor the spool took the batch: it goes back to the queue's front. */
+  private retryFlushLater(batch: AuditRow[]): void {
+    this.queue.unshift(...batch);
+    if (this.closing !== undefined) return;
+    this.flushTimer ??= this.timer(() => {
+      this.askFlush();
+    }, this.retryIntervalMs);
   }
 
   /** Copies spooled rows into the table, a batch per turn; empties the spool at its end. */
