@@ -1,7 +1,8 @@
 // In-process decisions per second on one RBAC-with-ownership scenario, Verdict beside its
-// peers (@casl/ability, casbin, @cedar-policy/cedar-wasm), in one run on the same requests.
+// peers (@casl/ability, casbin, @cedar-policy/cedar-wasm), in one run on the same requests;
+// then the CASL example (examples/casl) through Verdict beside @casl/ability itself.
 // Usage: npm run bench:inprocess [-- --write]   (N=200000 decisions per engine by default)
-// --write also rewrites the table in docs/benchmarks.md.
+// --write also rewrites both tables in docs/benchmarks.md.
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -42,15 +43,18 @@ function truth(r) {
   return true;
 }
 
-const rows = [];
-function bench(name, fn, n = N) {
+const rbac = { reqs, truth, rows: [] };
+const rows = rbac.rows;
+/** Times `fn` over a scenario's 4,096 requests (cycled) after counting its answers equal to the scenario's truth. */
+function bench(name, fn, n = N, scenario = rbac) {
+  const { reqs, truth } = scenario;
   for (let i = 0; i < 20000 && i < n; i++) fn(reqs[i & 4095]);
   let agree = 0;
   for (let i = 0; i < 4096; i++) if (fn(reqs[i]) === truth(reqs[i])) agree++;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) fn(reqs[i & 4095]);
   const us = Number(process.hrtime.bigint() - t0) / n / 1000;
-  rows.push({ name, us, agree });
+  scenario.rows.push({ name, us, agree });
   console.log(
     `${name.padEnd(44)} ${us.toFixed(2).padStart(8)} µs/decision ${Math.round(1e6 / us)
       .toLocaleString('en-US')
@@ -172,24 +176,170 @@ bench(
 bench('plain JS function (floor)', truth);
 
 // ---------------------------------------------------------------------------------------------
-if (process.argv.includes('--write')) {
-  const file = path.join(root, 'docs/benchmarks.md');
-  const table = [
-    `<!-- inprocess:start -->`,
-    `Measured by \`npm run bench:inprocess -- --write\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}); ${N.toLocaleString('en-US')} decisions per engine (the interpreter and cedar-wasm ${Math.min(N, 20000)}).`,
+// The CASL example: examples/casl/rules.json (a documents app: owners, editors, viewers,
+// field-level and inverted rules), 200 users, 1,000 documents, 4,096 requests like those in
+// examples/casl/cases.yaml. Verdict builds one policy.wasm from the rule set (templates read
+// from input.user); CASL gets the rules with the templates filled in for each user.
+const casl = require(path.join(root, 'dist/policies/casl/index.js'));
+const caslRules = JSON.parse(fs.readFileSync(path.join(root, 'examples/casl/rules.json'), 'utf8'));
+const caslUsers = [];
+for (let i = 0; i < 200; i++) caslUsers.push({ id: `u${i}` });
+const caslDocs = [];
+for (let i = 0; i < 1000; i++)
+  caslDocs.push({
+    id: `d${i}`,
+    title: `Document ${i}`,
+    owner: { id: `u${(i * 7) % 200}` },
+    public: i % 5 === 0,
+    viewers: [`u${(i * 3) % 200}`, `u${(i * 13 + 1) % 200}`],
+    editors: [`u${(i * 11 + 2) % 200}`],
+    status: i % 7 === 0 ? 'archived' : 'draft',
+    legalHold: i % 17 === 0,
+  });
+const caslFields = [undefined, 'title', 'internalNotes', 'owner'];
+const caslReqs = [];
+for (let i = 0; i < 4096; i++) {
+  const doc = caslDocs[(i * 17) % 1000];
+  // Who asks: the owner, a viewer, an editor, or a stranger, in turn.
+  const who = [doc.owner.id, doc.viewers[0], doc.editors[0], `u${(i * 31) % 200}`][i % 4];
+  const field = caslFields[(i >> 2) % 4];
+  caslReqs.push({
+    user: caslUsers[Number(who.slice(1))],
+    action: actions[(i >> 4) % 3],
+    subject: 'Document',
+    resource: doc,
+    ...(field === undefined ? {} : { field }),
+  });
+}
+
+const caslProgram = casl.compileRuleSet(caslRules, 'examples/casl/rules.json');
+const caslBuilt = await casl.buildCaslWasm(caslProgram);
+if (!caslBuilt.wasm) throw new Error(JSON.stringify(caslBuilt.diagnostics));
+const caslEngine = await PolicyEngine.load(caslBuilt.wasm);
+const caslEntrypoint = caslEngine.entrypoints[casl.CASL_ENTRYPOINT];
+const caslInterpreter = new casl.CaslInterpreter(casl.planRuleSet(caslProgram));
+
+/** The rules as a CASL application builds them for one signed-in user. */
+const rulesFor = (user) => JSON.parse(JSON.stringify(caslRules).replaceAll('${user.id}', user.id));
+const caslRulesByUser = new Map(caslUsers.map((u) => [u.id, rulesFor(u)]));
+const caslAbilities = new Map(
+  caslUsers.map((u) => [u.id, createMongoAbility(caslRulesByUser.get(u.id))]),
+);
+const typed = (r) => subject(r.subject, { ...r.resource });
+
+// Before timing: Verdict's WASM decision (allow, rule, reason) equals CASL's on every request.
+const caslAllow = new Map();
+let caslAllowed = 0;
+const byRule = new Map();
+for (const r of caslReqs) {
+  const ability = caslAbilities.get(r.user.id);
+  const target = typed(r);
+  const rule = ability.relevantRuleFor(r.action, target, r.field);
+  const index = rule ? caslRulesByUser.get(r.user.id).indexOf(rule.origin) : -1;
+  const want = {
+    allow: ability.can(r.action, target, r.field),
+    reason: rule?.reason ?? null,
+    rule: index < 0 ? null : index,
+  };
+  const got = casl.decisionOf(caslEngine.evaluate(caslEntrypoint, r));
+  if (got.allow !== want.allow || got.rule !== want.rule || got.reason !== want.reason)
+    throw new Error(
+      `CASL example: Verdict ${JSON.stringify(got)} != CASL ${JSON.stringify(want)} on ${JSON.stringify(r)}`,
+    );
+  caslAllow.set(r, want.allow);
+  if (want.allow) caslAllowed++;
+  byRule.set(want.rule, (byRule.get(want.rule) ?? 0) + 1);
+}
+const deciding = [...byRule].sort(([a], [b]) => (a ?? -1) - (b ?? -1));
+console.log(
+  `\nCASL example: 4096 requests, Verdict WASM = @casl/ability on all (allow, rule, reason); ${caslAllowed} allowed; deciding rule: ${deciding.map(([k, v]) => `${k ?? 'none'} ×${v}`).join(', ')}`,
+);
+const caslScenario = { reqs: caslReqs, truth: (r) => caslAllow.get(r), rows: [] };
+
+const ALLOWED = '[{"result":{"allow":true,';
+bench(
+  'Verdict WASM, input object (JSON.stringify)',
+  (r) => caslEngine.evaluateJSON(caslEntrypoint, JSON.stringify(r)).startsWith(ALLOWED),
+  N,
+  caslScenario,
+);
+const caslSerialized = new Map(caslReqs.map((r) => [r, JSON.stringify(r)]));
+bench(
+  'Verdict WASM, input already JSON',
+  (r) => caslEngine.evaluateJSON(caslEntrypoint, caslSerialized.get(r)).startsWith(ALLOWED),
+  N,
+  caslScenario,
+);
+bench(
+  'Verdict WASM via SDK evaluate()',
+  (r) => caslEngine.evaluate(caslEntrypoint, r)[0]?.result?.allow === true,
+  N,
+  caslScenario,
+);
+bench(
+  'Verdict reference interpreter (same rules)',
+  (r) => caslInterpreter.decide(r).allow,
+  Math.min(N, 20000),
+  caslScenario,
+);
+bench(
+  '@casl/ability (ability per user, prebuilt)',
+  (r) => caslAbilities.get(r.user.id).can(r.action, typed(r), r.field),
+  N,
+  caslScenario,
+);
+bench(
+  '@casl/ability (ability built per decision)',
+  (r) => createMongoAbility(caslRulesByUser.get(r.user.id)).can(r.action, typed(r), r.field),
+  Math.min(N, 20000),
+  caslScenario,
+);
+
+// ---------------------------------------------------------------------------------------------
+/** A markdown table of one scenario's rows between `<!-- name:start -->` and `<!-- name:end -->`. */
+function tableBlock(name, intro, agreesWith, scenarioRows) {
+  return [
+    `<!-- ${name}:start -->`,
+    intro,
     '',
-    '| engine | µs / decision | decisions / s | agrees with the scenario |',
+    `| engine | µs / decision | decisions / s | agrees with ${agreesWith} |`,
     '|---|---:|---:|---:|',
-    ...rows.map(
+    ...scenarioRows.map(
       (r) =>
         `| ${r.name} | ${r.us.toFixed(2)} | ${Math.round(1e6 / r.us).toLocaleString('en-US')} | ${r.agree}/4096 |`,
     ),
-    `<!-- inprocess:end -->`,
+    `<!-- ${name}:end -->`,
   ].join('\n');
+}
+
+/** Replaces the marked block in `text`, or appends it when the markers are missing. */
+function withBlock(text, name, block) {
+  const marked = new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`);
+  return marked.test(text)
+    ? text.replace(marked, () => block)
+    : `${text}${text ? '\n' : ''}${block}\n`;
+}
+
+if (process.argv.includes('--write')) {
+  const file = path.join(root, 'docs/benchmarks.md');
+  const machine = `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})`;
+  const small = Math.min(N, 20000);
+  const rbacTable = tableBlock(
+    'inprocess',
+    `Measured by \`npm run bench:inprocess -- --write\` on ${machine}; ${N.toLocaleString('en-US')} decisions per engine (the interpreter and cedar-wasm ${small}).`,
+    'the scenario',
+    rows,
+  );
+  const caslTable = tableBlock(
+    'inprocess-casl',
+    `Measured by \`npm run bench:inprocess -- --write\` on ${machine}; ${N.toLocaleString('en-US')} decisions per engine (the interpreter and the per-decision ability ${small}).`,
+    '@casl/ability',
+    caslScenario.rows,
+  );
   const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const next = /<!-- inprocess:start -->[\s\S]*<!-- inprocess:end -->/.test(current)
-    ? current.replace(/<!-- inprocess:start -->[\s\S]*<!-- inprocess:end -->/, table)
-    : `${current}${current ? '\n' : ''}${table}\n`;
-  fs.writeFileSync(file, next);
+  fs.writeFileSync(
+    file,
+    withBlock(withBlock(current, 'inprocess', rbacTable), 'inprocess-casl', caslTable),
+  );
   console.log(`wrote ${path.relative(root, file)}`);
 }
