@@ -531,6 +531,7 @@ describe('audit log on the real Postgres', () => {
     expect(lines().map((line) => line.msg)).toContain(
       'audit rows lost at shutdown: neither the database nor the spool accepts them',
     );
+    expect(writer.counters.dropped).toBe(1);
   });
 
   it('skips a torn spool line and a row already in the table', async () => {

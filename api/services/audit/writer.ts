@@ -50,7 +50,10 @@ export interface AuditCounters {
   spooled: number;
   /** Rows inserted from the spool. */
   replayed: number;
-  /** Spool lines that held no row (torn by a crash); the writer itself never drops a row. */
+  /**
+   * Spool lines that held no row (torn by a crash), and rows still queued at shutdown when
+   * neither the database nor the disk took them. Zero unless something outside failed.
+   */
   dropped: number;
 }
 
@@ -299,7 +302,7 @@ export class AuditWriter {
   private async shutDown(): Promise<void> {
     clearInterval(this.partitionTimer);
     for (;;) {
-      const before = this.queue.length;
+      const before = this.progress();
       await this.flush();
       // Copy the spool into the table while the database takes it.
       while (this.spooling) {
@@ -309,8 +312,9 @@ export class AuditWriter {
         if (this.stalled()) break;
       }
       if (this.queue.length === 0) break;
-      if (this.queue.length >= before) {
+      if (this.progress() === before) {
         // Neither the database nor the disk takes rows: nothing more can be done.
+        this.stats.dropped += this.queue.length;
         this.logger.error(
           { rows: this.queue.length },
           'audit rows lost at shutdown: neither the database nor the spool accepts them',
@@ -338,6 +342,11 @@ export class AuditWriter {
     }
     this.spool.close();
     this.lock.release();
+  }
+
+  /** Grows whenever rows leave the queue for the table or the spool. */
+  private progress(): number {
+    return this.stats.written + this.stats.spooled + this.stats.replayed;
   }
 
   // Read through methods: these flags change while a turn awaits the database.
