@@ -9,9 +9,11 @@ import { register as registerEval } from './eval';
 import { register as registerFmt } from './fmt';
 import { register as registerInit } from './init';
 import { register as registerInspect } from './inspect';
+import { register as registerKeys } from './keys';
 import { register as registerMigrate } from './migrate';
 import { register as registerServe } from './serve';
 import { register as registerSign } from './sign';
+import { register as registerTenants } from './tenants';
 import { register as registerTest } from './test';
 
 type Registrar = (program: Command) => void;
@@ -19,6 +21,8 @@ type Registrar = (program: Command) => void;
 const registrars: readonly Registrar[] = [
   registerServe,
   registerMigrate,
+  registerTenants,
+  registerKeys,
   registerEval,
   registerFmt,
   registerCheck,

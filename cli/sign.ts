@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { generateKeys, signBundle, SignatureError, verifyBundle } from '../policies/bundle/sign';
 import { TarError } from '../policies/bundle/tar';
+import { commandGroup } from './command-group';
 
 export interface SignIO {
   readonly stdout: (text: string) => void;
@@ -94,7 +95,7 @@ const stdio: SignIO = {
 };
 
 export function register(program: Command): void {
-  const keys = program.command('keys').description('Manage bundle signing keys.');
+  const keys = commandGroup(program, 'keys');
   keys
     .command('gen')
     .description('Generate an Ed25519 key pair for signing bundles.')

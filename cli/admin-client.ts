@@ -1,0 +1,180 @@
+/**
+ * The CLI's side of the admin API: where the server is (`--server`, else VERDICT_SERVER,
+ * else http://127.0.0.1:8181), the bootstrap token (`--token`, else VERDICT_ADMIN_TOKEN),
+ * and one JSON request at a time. Every failure becomes an `AdminCommandError` whose
+ * message is one line saying what went wrong and what to do.
+ */
+import { Option, type Command } from 'commander';
+import { messageOf } from '../api/errors';
+
+export const defaultServer = 'http://127.0.0.1:8181';
+
+/** How long one request may take before the command gives up, unless told otherwise. */
+const defaultTimeoutMs = 30_000;
+
+export class AdminCommandError extends Error {
+  override readonly name = 'AdminCommandError';
+}
+
+/** Options every admin command takes. */
+export interface AdminOptions {
+  server?: string;
+  token?: string;
+  json?: boolean;
+}
+
+export interface CliIO {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+export const processIO: CliIO = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Adds `--server`, `--token` and `--json` to an admin command. */
+export function withAdminOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--server <url>', `Verdict server (default: $VERDICT_SERVER or ${defaultServer})`),
+    )
+    .option('--token <token>', 'admin token (default: $VERDICT_ADMIN_TOKEN)')
+    .option('--json', "print the server's JSON answer instead of text");
+}
+
+interface Problem {
+  detail?: unknown;
+  title?: unknown;
+}
+
+function describeProblem(status: number, body: unknown): string {
+  const problem = (typeof body === 'object' && body !== null ? body : {}) as Problem;
+  const text =
+    typeof problem.detail === 'string'
+      ? problem.detail
+      : typeof problem.title === 'string'
+        ? problem.title
+        : `the server answered HTTP ${status}`;
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/** A property of a thrown value; no `instanceof`, which fails for errors from another realm. */
+function propertyOf(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null && name in value
+    ? (value as Record<string, unknown>)[name]
+    : undefined;
+}
+
+/** The cause of a failed fetch, e.g. ECONNREFUSED, when Node gives one. */
+function networkReason(err: unknown): string {
+  const cause = propertyOf(err, 'cause');
+  const code = propertyOf(cause, 'code');
+  if (typeof code === 'string') return code;
+  const message = propertyOf(cause ?? err, 'message');
+  return typeof message === 'string' && message !== '' ? message : messageOf(cause ?? err);
+}
+
+export class AdminClient {
+  readonly server: string;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+
+  constructor(
+    options: AdminOptions,
+    env: NodeJS.ProcessEnv = process.env,
+    timeoutMs = defaultTimeoutMs,
+  ) {
+    const fromEnv = env.VERDICT_SERVER?.trim();
+    const server =
+      options.server ?? (fromEnv === undefined || fromEnv === '' ? defaultServer : fromEnv);
+    let parsed: URL;
+    try {
+      parsed = new URL(server);
+    } catch {
+      throw new AdminCommandError(
+        `--server ${JSON.stringify(server)} is not a URL: expected e.g. ${defaultServer}`,
+      );
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new AdminCommandError(
+        `--server ${JSON.stringify(server)} must be an http:// or https:// URL`,
+      );
+    }
+    const token = options.token ?? env.VERDICT_ADMIN_TOKEN?.trim();
+    if (token === undefined || token === '') {
+      throw new AdminCommandError(
+        'no admin token: pass --token or set VERDICT_ADMIN_TOKEN (the value the server runs with)',
+      );
+    }
+    this.server = server.replace(/\/+$/, '');
+    this.token = token;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** Sends one request; the parsed JSON answer of a 2xx, or an AdminCommandError. */
+  async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const url = `${this.server}${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: {
+          Authorization: `Bearer ${this.token}`,
+          Accept: 'application/json, application/problem+json',
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      if (propertyOf(err, 'name') === 'TimeoutError') {
+        throw new AdminCommandError(
+          `no answer from the Verdict server at ${this.server} within ${this.timeoutMs / 1000} s`,
+        );
+      }
+      throw new AdminCommandError(
+        `cannot reach the Verdict server at ${this.server} (${networkReason(err)}): start it with \`verdict serve\` or pass --server`,
+      );
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) throw new AdminCommandError(describeProblem(response.status, parsed));
+    if (parsed === undefined) {
+      throw new AdminCommandError(
+        `unexpected answer from ${url}: HTTP ${response.status} without a JSON body; is --server a Verdict server?`,
+      );
+    }
+    return parsed;
+  }
+}
+
+/** `segment` escaped for use in a URL path. */
+export function pathSegment(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+/** Rows as left-aligned columns separated by two spaces, headers first. */
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].map((l) => `${l}\n`).join('');
+}
+
+export function printJson(io: CliIO, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}

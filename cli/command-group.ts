@@ -1,0 +1,18 @@
+/**
+ * Command groups that several files add subcommands to (`verdict keys gen` comes from
+ * sign.ts, `verdict keys create` from keys.ts): the first caller creates the group, later
+ * callers get the same one, whatever the registration order.
+ */
+import type { Command } from 'commander';
+
+const groupDescriptions = {
+  keys: 'Manage tenant API keys (create, list, revoke) and bundle signing keys (gen).',
+} as const;
+
+export type CommandGroupName = keyof typeof groupDescriptions;
+
+export function commandGroup(program: Command, name: CommandGroupName): Command {
+  const existing = program.commands.find((command) => command.name() === name);
+  if (existing !== undefined) return existing;
+  return program.command(name).description(groupDescriptions[name]);
+}
