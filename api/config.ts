@@ -26,7 +26,10 @@ export interface Config {
   /** Loopback port of the embedded Postgres; 0 picks a free one. */
   embeddedPgPort: number;
   logLevel: LogLevel;
-  /** Key for signing tokens and peppering API-key hashes; never logged. */
+  /**
+   * Key for signing tokens; never logged. (API keys need no pepper: their secrets are 256
+   * random bits, see api/services/api-keys.ts.)
+   */
   secretKey: string | undefined;
   /** How long shutdown waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: number;
