@@ -1,15 +1,16 @@
 /**
- * `verdict build <paths...> -o bundle.tar.gz -e rbac/allow [-e ...] [--ir]`: compiles Rego to
- * policy.wasm and writes an OPA-layout bundle.
+ * `verdict build <paths...> -o bundle.tar.gz -e rbac/allow [-e ...] [--ir]`: compiles Rego (or a
+ * CASL rule set folder) to policy.wasm and writes an OPA-layout bundle.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../policies/diagnostic';
 import { printPolicy } from '../policies/ir/print';
-import { buildBundle } from '../policies/bundle/build';
+import { buildBundle, buildCaslBundle } from '../policies/bundle/build';
+import { CASL_ENTRYPOINT } from '../policies/casl';
 import { parseManifest, type ManifestSource } from '../policies/bundle/manifest';
-import { EvalInputError, loadSources } from './eval';
+import { loadSources, SourceLoadError } from '../policies/bundle/sources';
 
 export interface BuildOptions {
   readonly output: string;
@@ -34,7 +35,7 @@ export async function runBuild(
   try {
     sources = loadSources(paths);
   } catch (err) {
-    if (err instanceof EvalInputError) {
+    if (err instanceof SourceLoadError) {
       io.stderr(`verdict build: ${err.message}\n`);
       return 1;
     }
@@ -54,14 +55,31 @@ export async function runBuild(
   const [only] = paths;
   const root =
     paths.length === 1 && only !== undefined && fs.statSync(only).isDirectory() ? only : undefined;
+  const [casl, ...moreCasl] = sources.casl;
+  if (casl && (moreCasl.length > 0 || sources.modules.length > 0)) {
+    io.stderr(
+      `verdict build: a bundle is either Rego or one CASL rule set; build ${sources.casl.map((c) => c.dir).join(', ')} on ${sources.casl.length > 1 ? 'their' : 'its'} own\n`,
+    );
+    return 1;
+  }
+  if (casl && options.entrypoint.some((e) => e !== CASL_ENTRYPOINT)) {
+    io.stderr(`verdict build: a CASL bundle has the one entrypoint ${CASL_ENTRYPOINT}; drop -e\n`);
+    return 1;
+  }
   const started = process.hrtime.bigint();
-  const { bundle, diagnostics } = await buildBundle({
-    modules: sources.modules,
-    data: sources.data,
-    entrypoints: options.entrypoint,
-    ...(manifest ? { manifest } : {}),
-    ...(root !== undefined ? { root } : {}),
-  });
+  const { bundle, diagnostics } = casl
+    ? await buildCaslBundle({
+        rules: casl.rules,
+        root: casl.dir,
+        ...(manifest ? { manifest } : {}),
+      })
+    : await buildBundle({
+        modules: sources.modules,
+        data: sources.data,
+        entrypoints: options.entrypoint,
+        ...(manifest ? { manifest } : {}),
+        ...(root !== undefined ? { root } : {}),
+      });
   if (!bundle) {
     for (const d of diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     return 1;
@@ -83,7 +101,9 @@ export async function runBuild(
 export function register(program: Command): void {
   program
     .command('build')
-    .description('Compile Rego policies to WebAssembly and write an OPA-layout bundle (.tar.gz).')
+    .description(
+      'Compile Rego policies or a CASL rule set to WebAssembly and write an OPA-layout bundle (.tar.gz).',
+    )
     .argument('<paths...>', 'policy and data files or directories')
     .requiredOption('-o, --output <file>', 'bundle file to write')
     .option(
@@ -96,7 +116,7 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no summary line on success')
     .addHelpText(
       'after',
-      '\nExample:\n  $ verdict build examples/rbac -o rbac.tar.gz -e rbac/allow -e rbac/reasons\n',
+      '\nExamples:\n  $ verdict build examples/rbac -o rbac.tar.gz -e rbac/allow -e rbac/reasons\n  $ verdict build examples/casl -o casl.tar.gz   # a CASL rule set: entrypoint casl/decision\n',
     )
     .action(async (paths: string[], options: BuildOptions) => {
       process.exitCode = await runBuild(paths, options, {

@@ -12,21 +12,17 @@
  * variables prints one object of bindings per result; an undefined query prints `undefined`.
  * Errors print as `file:line:col: code: message` and end with exit code 1.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Command } from 'commander';
-import { parseDocument } from 'yaml';
 import { formatDiagnostic, type Diagnostic } from '../policies/diagnostic';
-import { JSONParseError, parseJSONValue } from '../policies/ir/json';
-import {
-  fromJS,
-  ObjectValue,
-  SetValue,
-  toJSONText,
-  typeName,
-  type Value,
-} from '../policies/ir/value';
+import { ObjectValue, SetValue, toJSONText, type Value } from '../policies/ir/value';
+import { loadRuleSet } from '../policies/casl/source';
 import { evalQuery, type Bindings, type SourceFile } from '../policies/query';
+import {
+  loadSources,
+  readDocument,
+  SourceLoadError,
+  type LoadedSources,
+} from '../policies/bundle/sources';
 import { parseQuery } from '../policies/rego/parser';
 
 export interface EvalOptions {
@@ -41,171 +37,6 @@ export interface EvalOptions {
 export interface EvalIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
-}
-
-/** An input problem (unreadable file, bad JSON, conflicting data) told as `where: message`. */
-export class EvalInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EvalInputError';
-  }
-}
-
-export interface LoadedSources {
-  readonly modules: readonly SourceFile[];
-  readonly data: ObjectValue;
-}
-
-const DATA_FILE = /\.(json|ya?ml)$/;
-
-/** Reads the policies and data named by `-d` arguments. */
-export function loadSources(paths: readonly string[]): LoadedSources {
-  const modules: SourceFile[] = [];
-  const data = new ObjectValue();
-  for (const arg of paths) {
-    const { prefix, target } = splitPrefix(arg);
-    const stat = statOrFail(target);
-    if (stat.isDirectory()) {
-      for (const file of walk(target)) {
-        const rel = path.relative(target, path.dirname(file));
-        const mount = [...prefix, ...(rel === '' ? [] : rel.split(path.sep))];
-        addFile(file, mount, modules, data);
-      }
-    } else {
-      addFile(target, prefix, modules, data);
-    }
-  }
-  return { modules, data };
-}
-
-/** `users:people.json` → prefix ["users"]; a plain path has none (an existing path wins). */
-function splitPrefix(arg: string): { prefix: string[]; target: string } {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*):(.+)$/.exec(arg);
-  if (m?.[1] === undefined || m[2] === undefined || fs.existsSync(arg)) {
-    return { prefix: [], target: arg };
-  }
-  return { prefix: m[1].split('.'), target: m[2] };
-}
-
-function statOrFail(file: string): fs.Stats {
-  try {
-    return fs.statSync(file);
-  } catch {
-    throw new EvalInputError(`${file}: no such file or directory`);
-  }
-}
-
-/** Files under `dir`, in a stable order, skipping hidden entries (.git, .manifest, ...). */
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  const entries = fs.readdirSync(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
-    const full = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(full));
-    else if (e.name.endsWith('.rego') || DATA_FILE.test(e.name)) out.push(full);
-  }
-  return out;
-}
-
-function addFile(
-  file: string,
-  mount: readonly string[],
-  modules: SourceFile[],
-  data: ObjectValue,
-): void {
-  if (file.endsWith('.rego')) {
-    modules.push({ file, text: readText(file) });
-  } else if (DATA_FILE.test(file)) {
-    mountData(data, mount, readDocument(file), file);
-  } else {
-    throw new EvalInputError(`${file}: not a policy (.rego) or data (.json, .yaml) file`);
-  }
-}
-
-function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new EvalInputError(`${file}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-/** A JSON or YAML document as a Rego value, with big integers kept exact. */
-export function readDocument(file: string): Value {
-  const text = readText(file);
-  if (file.endsWith('.json')) {
-    try {
-      return parseJSONValue(text);
-    } catch (err) {
-      if (err instanceof JSONParseError) {
-        throw new EvalInputError(`${file}:${err.line}:${err.column}: ${err.message}`);
-      }
-      throw err;
-    }
-  }
-  const doc = parseDocument(text, { intAsBigInt: true });
-  const problem = doc.errors[0];
-  if (problem) {
-    const where = problem.linePos?.[0];
-    const at = where ? `:${where.line}:${where.col}` : '';
-    throw new EvalInputError(`${file}${at}: invalid YAML: ${problem.message.split('\n')[0] ?? ''}`);
-  }
-  return fromJS(doc.toJS());
-}
-
-/**
- * Merges `value` into `data` at `mount`: objects merge key by key (the data tree is built here
- * and owned by this loader, so it is filled in place); any other clash is an error.
- */
-function mountData(data: ObjectValue, mount: readonly string[], value: Value, file: string): void {
-  const last = mount[mount.length - 1];
-  if (last === undefined) {
-    if (!(value instanceof ObjectValue)) {
-      throw new EvalInputError(
-        `${file}: data at the root must be an object, not ${typeName(value)} (mount it under a name: -d name:${file})`,
-      );
-    }
-    mergeInto(data, value, file, []);
-    return;
-  }
-  let parent = data;
-  const parentPath = mount.slice(0, -1);
-  for (const [i, key] of parentPath.entries()) {
-    const next = parent.get(key);
-    if (next instanceof ObjectValue) {
-      parent = next;
-    } else if (next === undefined) {
-      const created = new ObjectValue();
-      parent.set(key, created);
-      parent = created;
-    } else {
-      const where = ['data', ...parentPath.slice(0, i + 1)].join('.');
-      throw new EvalInputError(`${file}: ${where} is already defined by data loaded before`);
-    }
-  }
-  mergeInto(parent, new ObjectValue([[last, value]]), file, parentPath);
-}
-
-function mergeInto(
-  target: ObjectValue,
-  source: ObjectValue,
-  file: string,
-  at: readonly string[],
-): void {
-  for (const [key, value] of source) {
-    const name = typeof key === 'string' ? key : toJSONText(key);
-    const existing = target.get(key);
-    if (existing === undefined) {
-      target.set(key, value);
-    } else if (existing instanceof ObjectValue && value instanceof ObjectValue) {
-      mergeInto(existing, value, file, [...at, name]);
-    } else {
-      const where = ['data', ...at, name].join('.');
-      throw new EvalInputError(`${file}: ${where} is already defined by data loaded before`);
-    }
-  }
 }
 
 /** How evalQuery names the query in positions. */
@@ -341,14 +172,30 @@ export function runEval(query: string, options: EvalOptions, io: EvalIO): number
     sources = loadSources(options.data);
     input = options.input === undefined ? undefined : readDocument(options.input);
   } catch (err) {
-    if (!(err instanceof EvalInputError)) throw err;
+    if (!(err instanceof SourceLoadError)) throw err;
     io.stderr(`${err.message}\n`);
+    return 1;
+  }
+  // A CASL bundle evaluates as the Rego it lowers to (package casl, rule decision).
+  const lowered: SourceFile[] = [];
+  for (const bundle of sources.casl) {
+    const loaded = loadRuleSet(bundle.rules);
+    if (!loaded.module) {
+      for (const d of loaded.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+      return 1;
+    }
+    lowered.push({ ...bundle.rules, module: loaded.module });
+  }
+  if (lowered.length > 1) {
+    io.stderr(
+      `verdict eval: ${sources.casl.map((c) => c.dir).join(' and ')} are CASL bundles; evaluate one at a time\n`,
+    );
     return 1;
   }
   const single = isSingleExpression(query);
   const prefix = single ? `${VALUE_VAR} := ` : '';
   const outcome = evalQuery({
-    modules: sources.modules,
+    modules: [...sources.modules, ...lowered],
     query: prefix + query.trim(),
     data: sources.data,
     input,

@@ -1,11 +1,13 @@
 /**
- * `verdict test [paths...]`: runs the `test_*` rules of Rego policies, through the WASM engine
- * by default (`--engine interp` for the reference interpreter). Exit code 1 on any failure.
+ * `verdict test [paths...]`: runs the `test_*` rules of Rego policies and the cases of CASL
+ * bundles (cases.yaml), through the WASM engine by default (`--engine interp` for the reference
+ * interpreter). Exit code 1 on any failure.
  */
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../policies/diagnostic';
+import { mergeCoverage, runCaslCases } from '../policies/testing/casl-cases';
 import { runTests, type TestResult } from '../policies/testing/runner';
-import { EvalInputError, loadSources } from './eval';
+import { loadSources, SourceLoadError } from '../policies/bundle/sources';
 
 export interface TestCommandOptions {
   readonly engine?: string;
@@ -45,7 +47,7 @@ export async function runTestCommand(
   try {
     sources = loadSources(paths.length > 0 ? paths : ['.']);
   } catch (err) {
-    if (err instanceof EvalInputError) {
+    if (err instanceof SourceLoadError) {
       io.stderr(`verdict test: ${err.message}\n`);
       return 1;
     }
@@ -59,21 +61,38 @@ export async function runTestCommand(
     return 1;
   }
   const coverage = (options.coverage ?? false) || threshold !== undefined;
-  const run = await runTests(sources.modules, sources.data, {
-    engine,
-    coverage,
-    ...(options.run !== undefined ? { filter: options.run } : {}),
-  });
-  if (run.diagnostics.length > 0) {
-    for (const d of run.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+  const filter = options.run !== undefined ? { filter: options.run } : {};
+  const rego =
+    sources.modules.length > 0 || sources.casl.length === 0
+      ? await runTests(sources.modules, sources.data, { engine, coverage, ...filter })
+      : { results: [], diagnostics: [] };
+  const caslRuns = [];
+  for (const bundle of sources.casl)
+    caslRuns.push(await runCaslCases(bundle, { engine, coverage, ...filter }));
+  const diagnostics = [...rego.diagnostics, ...caslRuns.flatMap((r) => r.diagnostics)];
+  if (diagnostics.length > 0) {
+    for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
     return 1;
   }
+  const run = {
+    results: [...rego.results, ...caslRuns.flatMap((r) => r.results)],
+    ...(coverage
+      ? {
+          coverage: mergeCoverage([
+            ...(rego.coverage?.files ?? []),
+            ...caslRuns.flatMap((r) => (r.coverage ? [r.coverage] : [])),
+          ]),
+        }
+      : {}),
+  };
   const failed = run.results.filter((r) => r.status !== 'pass');
+  // Rego coverage is measured by the interpreter; CASL cases keep the engine asked for.
+  const ranOn = coverage && rego.results.length > 0 ? 'interp' : engine;
   const below =
     threshold !== undefined && run.coverage !== undefined && run.coverage.percent < threshold;
   if (format === 'json') {
     const report = {
-      engine: coverage ? 'interp' : engine,
+      engine: ranOn,
       passed: run.results.length - failed.length,
       failed: failed.length,
       results: run.results,
@@ -99,10 +118,11 @@ export async function runTestCommand(
         );
       }
     }
-    if (run.results.length === 0) io.stdout('no tests found (rules named test_*)\n');
+    if (run.results.length === 0)
+      io.stdout('no tests found (Rego rules named test_*, CASL cases in cases.yaml)\n');
     else if (!options.quiet)
       io.stdout(
-        `${run.results.length - failed.length} passed, ${failed.length} failed (engine: ${coverage ? 'interp' : engine})\n`,
+        `${run.results.length - failed.length} passed, ${failed.length} failed (engine: ${ranOn})\n`,
       );
   }
   return failed.length > 0 || run.results.length === 0 || below ? 1 : 0;
@@ -124,7 +144,9 @@ function line(r: TestResult, color: boolean): string {
 export function register(program: Command): void {
   program
     .command('test')
-    .description('Run the test_* rules of Rego policies (through the WASM engine by default).')
+    .description(
+      'Run the test_* rules of Rego policies and the cases.yaml of CASL bundles (through the WASM engine by default).',
+    )
     .argument('[paths...]', 'policy and data files or directories (default: the current directory)')
     .option(
       '--engine <engine>',
@@ -139,7 +161,7 @@ export function register(program: Command): void {
     .option('--threshold <percent>', 'fail when line coverage is below this (implies --coverage)')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ verdict test examples/rbac\n  $ verdict test examples/ --engine interp --run tenant -v\n  $ verdict test examples/rbac --coverage --threshold 90\n',
+      '\nExamples:\n  $ verdict test examples/rbac\n  $ verdict test examples/casl --coverage\n  $ verdict test examples/ --engine interp --run tenant -v\n  $ verdict test examples/rbac --coverage --threshold 90\n',
     )
     .action(async (paths: string[], options: TestCommandOptions) => {
       process.exitCode = await runTestCommand(paths, options, {

@@ -14,6 +14,8 @@ import { parseModule, parseQuery } from './rego/parser';
 export interface SourceFile {
   readonly file: string;
   readonly text: string;
+  /** A module already built from the text (a lowered CASL rule set): used instead of parsing. */
+  readonly module?: ast.Module;
 }
 
 export interface QueryRequest {
@@ -49,6 +51,10 @@ export function compileSources(sources: readonly SourceFile[]): {
   const diagnostics: Diagnostic[] = [];
   const modules: ast.Module[] = [];
   for (const src of sources) {
+    if (src.module) {
+      modules.push(src.module);
+      continue;
+    }
     const parsed = parseModule(src.text, src.file);
     diagnostics.push(...parsed.diagnostics);
     if (parsed.module) modules.push(parsed.module);

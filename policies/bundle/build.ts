@@ -1,12 +1,15 @@
 /**
- * Builds an OPA-layout bundle: `/.manifest`, `/data.json`, `/policy.wasm` and the Rego
- * sources, as a reproducible .tar.gz. The revision is a hash of the content.
+ * Builds an OPA-layout bundle: `/.manifest`, `/data.json`, `/policy.wasm` and the sources
+ * (Rego modules, or a CASL rule set), as a reproducible .tar.gz. The revision is a hash of the
+ * content.
  */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostic';
 import { toJSONText, type ObjectValue } from '../ir/value';
 import type { Policy } from '../ir/types';
+import { buildCaslWasm, CASL_ENTRYPOINT } from '../casl';
+import { compileRuleSetSource, type CaslSource } from '../casl/source';
 import { compileSources, type SourceFile } from '../query';
 import { buildWasm } from '../wasm/compile';
 import type { ManifestSource } from './manifest';
@@ -35,7 +38,7 @@ export interface Manifest {
   readonly version?: string;
   readonly revision: string;
   readonly roots: readonly string[];
-  readonly engine: 'rego';
+  readonly engine: 'rego' | 'casl';
   readonly entrypoints: readonly string[];
   readonly wasm: readonly { readonly entrypoint: string; readonly module: string }[];
   readonly metadata?: Readonly<Record<string, unknown>>;
@@ -48,11 +51,9 @@ export async function buildBundle(
   if (source.engine === 'casl') {
     return {
       diagnostics: [
-        {
-          code: 'rego_compile_error',
-          message:
-            'engine "casl": CASL bundles are not built by this version yet; use engine "rego"',
-        },
+        compileError(
+          'the .manifest says engine "casl", but no CASL rule set (rules.json or rules.yaml) was given',
+        ),
       ],
     };
   }
@@ -93,41 +94,133 @@ export async function buildBundle(
   if (!built.wasm || !built.policy) return { diagnostics: built.diagnostics };
 
   const encoder = new TextEncoder();
-  const dataJSON = encoder.encode(toJSONText(request.data));
-  const sources: TarEntry[] = [...request.modules]
-    .sort((a, b) => a.file.localeCompare(b.file))
-    .map((m) => ({
-      path: request.root ? path.relative(request.root, m.file).split(path.sep).join('/') : m.file,
-      data: encoder.encode(m.text),
-    }));
+  const sources: TarEntry[] = request.modules.map((m) => ({
+    path: storedPath(m.file, request.root),
+    data: encoder.encode(m.text),
+  }));
   const roots =
     source.roots ??
     [...new Set(program.modules.map((m) => m.package.path[0] ?? ''))]
       .filter((r) => r !== '')
       .sort();
+  const { tarGz, manifest } = assemble({
+    source,
+    engine: 'rego',
+    roots,
+    entrypoints: entrypoints.map((e) => e.name),
+    data: encoder.encode(toJSONText(request.data)),
+    wasm: built.wasm,
+    sources,
+  });
+  return { bundle: { tarGz, manifest, wasm: built.wasm, policy: built.policy }, diagnostics: [] };
+}
+
+/** Where a source file sits in the bundle: relative to the bundle folder, with `/`. */
+function storedPath(file: string, root: string | undefined): string {
+  return root ? path.relative(root, file).split(path.sep).join('/') : file;
+}
+
+interface Assembly {
+  readonly source: ManifestSource;
+  readonly engine: 'rego' | 'casl';
+  readonly roots: readonly string[];
+  readonly entrypoints: readonly string[];
+  readonly data: Uint8Array;
+  readonly wasm: Uint8Array;
+  readonly sources: readonly TarEntry[];
+}
+
+/** The manifest (with the content revision) and the reproducible .tar.gz of a built bundle. */
+function assemble(a: Assembly): { tarGz: Buffer; manifest: Manifest } {
+  const sources = [...a.sources].sort((x, y) => x.path.localeCompare(y.path));
   const hash = createHash('sha256');
   for (const entry of [
-    { path: 'data.json', data: dataJSON },
-    { path: 'policy.wasm', data: built.wasm },
+    { path: 'data.json', data: a.data },
+    { path: 'policy.wasm', data: a.wasm },
     ...sources,
   ]) {
     hash.update(entry.path).update('\0').update(entry.data);
   }
   const manifest: Manifest = {
-    ...(source.name !== undefined ? { name: source.name } : {}),
-    ...(source.version !== undefined ? { version: source.version } : {}),
+    ...(a.source.name !== undefined ? { name: a.source.name } : {}),
+    ...(a.source.version !== undefined ? { version: a.source.version } : {}),
     revision: hash.digest('hex').slice(0, 16),
-    roots,
-    engine: 'rego',
-    entrypoints: entrypoints.map((e) => e.name),
-    wasm: entrypoints.map((e) => ({ entrypoint: e.name, module: '/policy.wasm' })),
-    ...(source.metadata !== undefined ? { metadata: source.metadata } : {}),
+    roots: a.roots,
+    engine: a.engine,
+    entrypoints: a.entrypoints,
+    wasm: a.entrypoints.map((e) => ({ entrypoint: e, module: '/policy.wasm' })),
+    ...(a.source.metadata !== undefined ? { metadata: a.source.metadata } : {}),
   };
   const tarGz = writeTarGz([
-    { path: '.manifest', data: encoder.encode(JSON.stringify(manifest, null, 2) + '\n') },
-    { path: 'data.json', data: dataJSON },
-    { path: 'policy.wasm', data: built.wasm },
+    {
+      path: '.manifest',
+      data: new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n'),
+    },
+    { path: 'data.json', data: a.data },
+    { path: 'policy.wasm', data: a.wasm },
     ...sources,
   ]);
+  return { tarGz, manifest };
+}
+
+export interface CaslBuildRequest {
+  /** The rule set file (rules.json or rules.yaml). */
+  readonly rules: CaslSource;
+  readonly manifest?: ManifestSource;
+  /** The rule set is stored in the bundle relative to this folder. */
+  readonly root?: string;
+}
+
+/**
+ * Builds a CASL bundle: the rule set compiled to policy.wasm with the entrypoint
+ * `casl/decision`, the rule set file itself (servers read it for per-user packed rules), an
+ * empty data.json and a manifest with `"engine": "casl"`.
+ */
+export async function buildCaslBundle(
+  request: CaslBuildRequest,
+): Promise<{ bundle?: BuiltBundle; diagnostics: Diagnostic[] }> {
+  const source = request.manifest ?? {};
+  const problems: Diagnostic[] = [];
+  if (source.engine === 'rego')
+    problems.push(
+      compileError(
+        'the .manifest says engine "rego", but this folder is a CASL rule set: set "engine": "casl"',
+      ),
+    );
+  const wrong = (source.entrypoints ?? []).filter((e) => e !== CASL_ENTRYPOINT);
+  if (wrong.length > 0)
+    problems.push(
+      compileError(
+        `a CASL bundle has the one entrypoint ${CASL_ENTRYPOINT}; remove ${wrong.join(', ')} from the manifest`,
+      ),
+    );
+  if (source.roots !== undefined && source.roots.join() !== 'casl')
+    problems.push(
+      compileError('a CASL bundle\'s roots are ["casl"]; remove "roots" from the manifest'),
+    );
+  if (problems.length > 0) return { diagnostics: problems };
+  const compiled = compileRuleSetSource(request.rules);
+  if (!compiled.program) return { diagnostics: [...compiled.diagnostics] };
+  const built = await buildCaslWasm(compiled.program);
+  if (!built.wasm || !built.policy) return { diagnostics: built.diagnostics };
+  const encoder = new TextEncoder();
+  const { tarGz, manifest } = assemble({
+    source,
+    engine: 'casl',
+    roots: ['casl'],
+    entrypoints: [CASL_ENTRYPOINT],
+    data: encoder.encode('{}'),
+    wasm: built.wasm,
+    sources: [
+      {
+        path: storedPath(request.rules.file, request.root),
+        data: encoder.encode(request.rules.text),
+      },
+    ],
+  });
   return { bundle: { tarGz, manifest, wasm: built.wasm, policy: built.policy }, diagnostics: [] };
+}
+
+function compileError(message: string): Diagnostic {
+  return { code: 'rego_compile_error', message };
 }

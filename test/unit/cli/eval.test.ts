@@ -6,11 +6,10 @@ import {
   formatResults,
   readsDocument,
   isSingleExpression,
-  loadSources,
   prettyJSON,
-  readDocument,
   runEval,
 } from '../../../cli/eval';
+import { loadSources, readDocument } from '../../../policies/bundle/sources';
 import { ObjectValue, SetValue, type Value } from '../../../policies/ir/value';
 import type { Bindings } from '../../../policies/query';
 

@@ -1,0 +1,356 @@
+/**
+ * CASL bundle folders through the CLI: `verdict build` (a bundle with engine casl whose
+ * policy.wasm the SDK runs), `verdict test` (cases.yaml, coverage by deciding rule),
+ * `verdict eval` (the lowered package `casl`), and the errors each gives on bad input.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runBuild } from '../../../cli/build';
+import { runEval } from '../../../cli/eval';
+import { runTestCommand } from '../../../cli/test';
+import { loadSources, SourceLoadError } from '../../../policies/bundle/sources';
+import { readTarGz } from '../../../policies/bundle/tar';
+import { decisionOf } from '../../../policies/casl';
+import { PolicyEngine } from '../../../policies/engine';
+
+function capture(): {
+  out: () => string;
+  err: () => string;
+  io: { stdout: (t: string) => void; stderr: (t: string) => void };
+} {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out: () => out.join(''),
+    err: () => err.join(''),
+    io: { stdout: (t) => out.push(t), stderr: (t) => err.push(t) },
+  };
+}
+
+const RULES = [
+  { action: 'read', subject: 'Doc', conditions: { public: true } },
+  { action: 'manage', subject: 'Doc', conditions: { owner: '${user.id}' } },
+  {
+    action: 'delete',
+    subject: 'Doc',
+    inverted: true,
+    conditions: { locked: true },
+    reason: 'locked',
+  },
+];
+
+const CASES = `
+- name: anyone reads a public doc
+  input: { user: { id: u1 }, action: read, subject: Doc, resource: { public: true } }
+  want: { allow: true, rule: 0 }
+- name: the owner deletes
+  input: { user: { id: u1 }, action: delete, subject: Doc, resource: { owner: u1 } }
+  allow: true
+`;
+
+let dir: string;
+
+function write(rel: string, text: string): string {
+  const file = path.join(dir, rel);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-casl-'));
+});
+
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('loading CASL bundle folders', () => {
+  it('takes a folder given directly with rules.json and no Rego as a CASL bundle', () => {
+    write('docs/rules.json', JSON.stringify(RULES));
+    write('docs/cases.yaml', CASES);
+    write('docs/more/extra.cases.yaml', '[]');
+    const loaded = loadSources([path.join(dir, 'docs')]);
+    expect(loaded.modules).toEqual([]);
+    expect(loaded.casl).toHaveLength(1);
+    expect(loaded.casl[0]?.rules.file).toBe(path.join(dir, 'docs/rules.json'));
+    expect(loaded.casl[0]?.cases.map((c) => path.basename(c.file))).toEqual([
+      'cases.yaml',
+      'extra.cases.yaml',
+    ]);
+  });
+
+  it('finds CASL bundles below a folder by their manifest, and reads the rest as usual', () => {
+    write('all/app/policy.rego', 'package app\n\nallow := true\n');
+    write('all/app/data.json', '{"x": 1}');
+    write('all/docs/.manifest', '{"engine": "casl"}');
+    write('all/docs/rules.yaml', '- action: read\n  subject: Doc\n');
+    // Without a manifest saying casl, a rules.json below the folder given is data.
+    write('all/other/rules.json', '{"y": 2}');
+    const loaded = loadSources([path.join(dir, 'all')]);
+    expect(loaded.modules.map((m) => path.basename(m.file))).toEqual(['policy.rego']);
+    expect(loaded.casl.map((c) => path.basename(c.rules.file))).toEqual(['rules.yaml']);
+    expect(loaded.data.get('other')).toBeDefined();
+  });
+
+  it('refuses a CASL folder with stray files, two rule set files, or none', () => {
+    write('a/.manifest', '{"engine": "casl"}');
+    write('a/rules.json', '[]');
+    write('a/notes.json', '{}');
+    expect(() => loadSources([path.join(dir, 'a')])).toThrow(
+      /notes\.json: a CASL bundle holds its rule set \(rules\.json\) and case files/,
+    );
+    write('b/rules.json', '[]');
+    write('b/rules.yaml', '[]');
+    expect(() => loadSources([path.join(dir, 'b')])).toThrow(
+      /holds rules\.json and rules\.yaml; keep one rule set file/,
+    );
+    write('c/.manifest', '{"engine": "casl"}');
+    expect(() => loadSources([path.join(dir, 'c')])).toThrow(SourceLoadError);
+    expect(() => loadSources([path.join(dir, 'c')])).toThrow(/needs its rule set in rules\.json/);
+  });
+});
+
+describe('verdict build on a CASL folder', () => {
+  it('writes a bundle with engine casl whose policy.wasm decides as the rules say', async () => {
+    write('docs/.manifest', JSON.stringify({ name: 'docs', version: '1.2.0', engine: 'casl' }));
+    write('docs/rules.json', JSON.stringify(RULES));
+    write('docs/cases.yaml', CASES);
+    const output = path.join(dir, 'docs.tar.gz');
+    const c = capture();
+    expect(await runBuild([path.join(dir, 'docs')], { output, entrypoint: [] }, c.io)).toBe(0);
+    expect(c.err()).toContain('entrypoints casl/decision');
+    const files = new Map(readTarGz(fs.readFileSync(output)).map((e) => [e.path, e.data]));
+    expect([...files.keys()].sort()).toEqual([
+      '.manifest',
+      'data.json',
+      'policy.wasm',
+      'rules.json',
+    ]);
+    const manifest = JSON.parse(Buffer.from(files.get('.manifest') ?? []).toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(manifest).toMatchObject({
+      name: 'docs',
+      version: '1.2.0',
+      engine: 'casl',
+      roots: ['casl'],
+      entrypoints: ['casl/decision'],
+    });
+    const engine = await PolicyEngine.load(files.get('policy.wasm') ?? new Uint8Array());
+    const decide = (input: unknown) => decisionOf(engine.evaluate('casl/decision', input));
+    expect(
+      decide({ user: { id: 'u1' }, action: 'delete', subject: 'Doc', resource: { owner: 'u1' } }),
+    ).toEqual({ allow: true, reason: null, rule: 1 });
+    expect(
+      decide({
+        user: { id: 'u1' },
+        action: 'delete',
+        subject: 'Doc',
+        resource: { owner: 'u1', locked: true },
+      }),
+    ).toEqual({ allow: false, reason: 'locked', rule: 2 });
+
+    // Same sources, same revision.
+    const again = path.join(dir, 'again.tar.gz');
+    expect(await runBuild([path.join(dir, 'docs')], { output: again, entrypoint: [] }, c.io)).toBe(
+      0,
+    );
+    expect(fs.readFileSync(again)).toEqual(fs.readFileSync(output));
+  });
+
+  it('points at the rule and field of an invalid rule set, and writes nothing', async () => {
+    write(
+      'bad/rules.yaml',
+      '- action: read\n  subject: Doc\n  conditions:\n    age: { $gt: [1] }\n',
+    );
+    const output = path.join(dir, 'bad.tar.gz');
+    const c = capture();
+    expect(await runBuild([path.join(dir, 'bad')], { output, entrypoint: [] }, c.io)).toBe(1);
+    expect(c.err()).toBe(
+      `${path.join(dir, 'bad/rules.yaml')}:4:17: casl_rule_error: rule 0: /0/conditions/age/$gt: $gt needs a number or a string\n`,
+    );
+    expect(fs.existsSync(output)).toBe(false);
+  });
+
+  it('refuses manifests and flags that do not fit a CASL bundle', async () => {
+    write('m/rules.json', JSON.stringify(RULES));
+    const output = path.join(dir, 'm.tar.gz');
+    const build = async (manifest: unknown, entrypoint: string[] = []) => {
+      write('m/.manifest', JSON.stringify(manifest));
+      const c = capture();
+      const code = await runBuild([path.join(dir, 'm')], { output, entrypoint }, c.io);
+      return { code, err: c.err() };
+    };
+    expect(await build({ engine: 'casl', entrypoints: ['casl/allow'] })).toEqual({
+      code: 1,
+      err: 'rego_compile_error: a CASL bundle has the one entrypoint casl/decision; remove casl/allow from the manifest\n',
+    });
+    expect(await build({ engine: 'casl', roots: ['docs'] })).toEqual({
+      code: 1,
+      err: 'rego_compile_error: a CASL bundle\'s roots are ["casl"]; remove "roots" from the manifest\n',
+    });
+    expect(await build({ engine: 'casl' }, ['rbac/allow'])).toEqual({
+      code: 1,
+      err: 'verdict build: a CASL bundle has the one entrypoint casl/decision; drop -e\n',
+    });
+    expect(fs.existsSync(output)).toBe(false);
+  });
+
+  it('refuses to mix Rego and a CASL rule set in one bundle', async () => {
+    write('mix/app/policy.rego', 'package app\n\nallow := true\n');
+    write('mix/docs/.manifest', '{"engine": "casl"}');
+    write('mix/docs/rules.json', JSON.stringify(RULES));
+    const c = capture();
+    const code = await runBuild(
+      [path.join(dir, 'mix')],
+      { output: path.join(dir, 'x.tar.gz'), entrypoint: ['app/allow'] },
+      c.io,
+    );
+    expect(code).toBe(1);
+    expect(c.err()).toContain('a bundle is either Rego or one CASL rule set');
+  });
+});
+
+describe('verdict test on CASL cases', () => {
+  it('runs the cases through WASM and the interpreter, with coverage by deciding rule', async () => {
+    write('docs/rules.json', JSON.stringify(RULES, null, 2));
+    write('docs/cases.yaml', CASES);
+    for (const engine of ['wasm', 'interp']) {
+      const c = capture();
+      const code = await runTestCommand(
+        [path.join(dir, 'docs')],
+        { engine, coverage: true, verbose: true },
+        c.io,
+      );
+      expect(code).toBe(0);
+      expect(c.out()).toContain('PASS');
+      expect(c.out()).toContain('cases.yaml:2:3: anyone reads a public doc');
+      // Rule 2 (the inverted one) decided no case: it is named with its line.
+      expect(c.out()).toContain('rules 2/3');
+      expect(c.out()).toMatch(/not covered: .*rules\.json:16: rule 2/);
+      expect(c.out()).toContain(`2 passed, 0 failed (engine: ${engine})`);
+    }
+    const c = capture();
+    expect(
+      await runTestCommand([path.join(dir, 'docs')], { threshold: '90', quiet: true }, c.io),
+    ).toBe(1);
+  });
+
+  it('reports a failing case with both decisions, and a malformed request as an error', async () => {
+    write('docs/rules.json', JSON.stringify(RULES));
+    write(
+      'docs/cases.yaml',
+      `- name: 'case: wrong expectation'
+  input: { user: { id: u1 }, action: read, subject: Doc, resource: { public: false } }
+  want: { allow: true }
+- name: 'case: not a request'
+  input: { action: read }
+  allow: false
+- name: 'other: skipped by --run'
+  input: { action: read, subject: Doc }
+  allow: true
+`,
+    );
+    const c = capture();
+    const code = await runTestCommand(
+      [path.join(dir, 'docs')],
+      { format: 'json', run: 'case:' },
+      c.io,
+    );
+    expect(code).toBe(1);
+    const report = JSON.parse(c.out()) as {
+      failed: number;
+      results: { name: string; status: string; detail?: string }[];
+    };
+    expect(report.results.map((r) => [r.name, r.status, r.detail])).toEqual([
+      [
+        'case: wrong expectation',
+        'fail',
+        'want {"allow":true}, got {"allow":false,"reason":null,"rule":null}',
+      ],
+      [
+        'case: not a request',
+        'error',
+        "input is not a CASL request: /: must have required property 'subject'",
+      ],
+    ]);
+  });
+
+  it('refuses malformed case files with their line', async () => {
+    write('docs/rules.json', JSON.stringify(RULES));
+    const cases = path.join(dir, 'docs/cases.yaml');
+    const run = async (text: string) => {
+      fs.writeFileSync(cases, text);
+      const c = capture();
+      const code = await runTestCommand([path.join(dir, 'docs')], {}, c.io);
+      return { code, err: c.err() };
+    };
+    expect(await run('- name: x\n  input: {}\n  want: { allow: true }\n  allow: true\n')).toEqual({
+      code: 1,
+      err: `${cases}:1:3: casl_rule_error: case file: a case needs either want: { allow, reason, rule } or allow: true|false (not both)\n`,
+    });
+    expect(
+      await run('- name: x\n  input: {}\n- name: y\n  input: {}\n  expect: 1\n'),
+    ).toMatchObject({
+      code: 1,
+      err: expect.stringContaining(
+        `${cases}:1:3: casl_rule_error: case file: a case needs either`,
+      ) as unknown,
+    });
+    expect(
+      (
+        await run(
+          '- name: x\n  input: {}\n  allow: true\n- name: y\n  input: {}\n  allow: true\n  expect: 1\n',
+        )
+      ).err,
+    ).toBe(
+      `${cases}:4:3: casl_rule_error: case file: unknown property expect; a case has name, input and want (or allow)\n`,
+    );
+    expect((await run('name: x\n')).err).toBe(
+      `${cases}:1:1: casl_rule_error: case file: a case file is a list of cases\n`,
+    );
+    expect((await run('- name: [\n')).err).toMatch(
+      /cases\.yaml:\d+:\d+: casl_rule_error: not a valid case file/,
+    );
+    // An empty case file holds no cases.
+    const empty = await run('');
+    expect(empty.code).toBe(1);
+  });
+});
+
+describe('verdict eval on a CASL folder', () => {
+  it('evaluates data.casl.decision on the input', () => {
+    write('docs/rules.json', JSON.stringify(RULES));
+    const input = write(
+      'input.json',
+      JSON.stringify({
+        user: { id: 'u1' },
+        action: 'delete',
+        subject: 'Doc',
+        resource: { owner: 'u1' },
+      }),
+    );
+    const c = capture();
+    expect(
+      runEval('data.casl.decision.rule', { data: [path.join(dir, 'docs')], input }, c.io),
+    ).toBe(0);
+    expect(c.out()).toBe('1\n');
+  });
+
+  it('reports an invalid rule set at its position, and refuses two CASL bundles', () => {
+    write('bad/rules.json', '[{"action": "read", "subject": 3}]');
+    const c = capture();
+    expect(runEval('data.casl.decision', { data: [path.join(dir, 'bad')] }, c.io)).toBe(1);
+    expect(c.err()).toContain('rules.json:1:32: casl_rule_error: rule 0: /0/subject:');
+    write('one/rules.json', JSON.stringify(RULES));
+    write('two/rules.json', JSON.stringify(RULES));
+    const d = capture();
+    expect(
+      runEval('data.casl.decision', { data: [path.join(dir, 'one'), path.join(dir, 'two')] }, d.io),
+    ).toBe(1);
+    expect(d.err()).toContain('are CASL bundles; evaluate one at a time');
+  });
+});
