@@ -1,12 +1,12 @@
 /**
- * `verdict init <dir> --template rbac|abac`: scaffolds a bundle folder (policy, data, tests,
- * .manifest) from the examples that ship with Verdict; it passes `verdict test` at once.
+ * `verdict init <dir> --template rbac|abac|casl`: scaffolds a bundle folder (policy and data, or
+ * a CASL rule set; tests; .manifest) from the examples that ship with Verdict; it passes `verdict test` at once.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 
-export const TEMPLATES = ['rbac', 'abac'] as const;
+export const TEMPLATES = ['rbac', 'abac', 'casl'] as const;
 export type Template = (typeof TEMPLATES)[number];
 
 export interface InitIO {
@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .option('-t, --template <template>', `one of ${TEMPLATES.join(', ')}`, 'rbac')
     .addHelpText(
       'after',
-      '\nExample:\n  $ verdict init demo --template rbac && verdict test demo\n',
+      '\nExamples:\n  $ verdict init demo --template rbac && verdict test demo\n  $ verdict init docs --template casl && verdict test docs --coverage\n',
     )
     .action((dir: string, options: { template: string }) => {
       process.exitCode = runInit(dir, options.template, { stderr: (t) => process.stderr.write(t) });
