@@ -182,8 +182,26 @@ bench('plain JS function (floor)', truth);
 // from input.user); CASL gets the rules with the templates filled in for each user.
 const casl = require(path.join(root, 'dist/policies/casl/index.js'));
 const caslRules = JSON.parse(fs.readFileSync(path.join(root, 'examples/casl/rules.json'), 'utf8'));
+// The rule set in decision order, as docs/casl.md states it: a plain list, or with a role
+// mapping each role's rules (in the order the roles are written) and then the rules for everyone.
+const caslPlaced = Array.isArray(caslRules)
+  ? caslRules.map((rule, index) => ({ rule, index }))
+  : [
+      ...Object.entries(caslRules.roles ?? {}).flatMap(([role, list]) =>
+        list.map((rule) => ({ rule, role })),
+      ),
+      ...(caslRules.rules ?? []).map((rule) => ({ rule })),
+    ].map((p, index) => ({ ...p, index }));
+const caslRoles = [...new Set(caslPlaced.flatMap((p) => (p.role ? [p.role] : [])))];
 const caslUsers = [];
-for (let i = 0; i < 200; i++) caslUsers.push({ id: `u${i}` });
+for (let i = 0; i < 200; i++) {
+  // Every 10th user holds a role of the mapping (when the rule set has one).
+  const role =
+    i % 10 === 9 && caslRoles.length > 0
+      ? caslRoles[Math.floor(i / 10) % caslRoles.length]
+      : undefined;
+  caslUsers.push(role ? { id: `u${i}`, roles: [role] } : { id: `u${i}` });
+}
 const caslDocs = [];
 for (let i = 0; i < 1000; i++)
   caslDocs.push({
@@ -219,9 +237,19 @@ const caslEngine = await PolicyEngine.load(caslBuilt.wasm);
 const caslEntrypoint = caslEngine.entrypoints[casl.CASL_ENTRYPOINT];
 const caslInterpreter = new casl.CaslInterpreter(casl.planRuleSet(caslProgram));
 
-/** The rules as a CASL application builds them for one signed-in user. */
-const rulesFor = (user) => JSON.parse(JSON.stringify(caslRules).replaceAll('${user.id}', user.id));
-const caslRulesByUser = new Map(caslUsers.map((u) => [u.id, rulesFor(u)]));
+/** The rules as a CASL application builds them for one signed-in user: its roles' rules and
+ * the rules for everyone, templates filled in (each with its index in the rule set). */
+const rulesFor = (user) =>
+  caslPlaced
+    .filter((p) => p.role === undefined || user.roles?.includes(p.role))
+    .map((p) => ({
+      index: p.index,
+      rule: JSON.parse(JSON.stringify(p.rule).replaceAll('${user.id}', user.id)),
+    }));
+const caslIndexesByUser = new Map(caslUsers.map((u) => [u.id, rulesFor(u)]));
+const caslRulesByUser = new Map(
+  [...caslIndexesByUser].map(([id, list]) => [id, list.map((p) => p.rule)]),
+);
 const caslAbilities = new Map(
   caslUsers.map((u) => [u.id, createMongoAbility(caslRulesByUser.get(u.id))]),
 );
@@ -235,7 +263,9 @@ for (const r of caslReqs) {
   const ability = caslAbilities.get(r.user.id);
   const target = typed(r);
   const rule = ability.relevantRuleFor(r.action, target, r.field);
-  const index = rule ? caslRulesByUser.get(r.user.id).indexOf(rule.origin) : -1;
+  const index = rule
+    ? (caslIndexesByUser.get(r.user.id).find((p) => p.rule === rule.origin)?.index ?? -1)
+    : -1;
   const want = {
     allow: ability.can(r.action, target, r.field),
     reason: rule?.reason ?? null,
