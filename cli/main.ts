@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { register as registerBuild } from './build';
+import { register as registerCasl } from './casl';
 import { register as registerCheck } from './check';
 import { register as registerEval } from './eval';
 import { register as registerFmt } from './fmt';
@@ -31,6 +32,7 @@ const registrars: readonly Registrar[] = [
   registerSign,
   registerInit,
   registerInspect,
+  registerCasl,
 ];
 
 export function buildProgram(): Command {

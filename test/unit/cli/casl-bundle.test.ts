@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runBuild } from '../../../cli/build';
+import { runCaslRules } from '../../../cli/casl';
 import { runEval } from '../../../cli/eval';
 import { runTestCommand } from '../../../cli/test';
 import { loadSources, SourceLoadError } from '../../../policies/bundle/sources';
@@ -352,5 +353,61 @@ describe('verdict eval on a CASL folder', () => {
       runEval('data.casl.decision', { data: [path.join(dir, 'one'), path.join(dir, 'two')] }, d.io),
     ).toBe(1);
     expect(d.err()).toContain('are CASL bundles; evaluate one at a time');
+  });
+});
+
+describe('verdict casl rules', () => {
+  const ROLE_SET = {
+    roles: { admin: [{ action: 'manage', subject: 'all' }] },
+    rules: [{ action: 'read', subject: 'Doc', conditions: { owner: '${user.id}' } }],
+  };
+
+  it('prints the rules a user gets, raw or packed, from a folder or a built bundle', async () => {
+    write('docs/rules.json', JSON.stringify(ROLE_SET));
+    const c = capture();
+    expect(
+      runCaslRules(path.join(dir, 'docs'), { user: '{"id": "u1", "roles": ["admin"]}' }, c.io),
+    ).toBe(0);
+    expect(JSON.parse(c.out())).toEqual([
+      { action: 'manage', subject: 'all' },
+      { action: 'read', subject: 'Doc', conditions: { owner: 'u1' } },
+    ]);
+    const output = path.join(dir, 'docs.tar.gz');
+    expect(await runBuild([path.join(dir, 'docs')], { output, entrypoint: [] }, capture().io)).toBe(
+      0,
+    );
+    write('alice.yaml', 'id: u2\n');
+    const p = capture();
+    expect(
+      runCaslRules(output, { user: `@${path.join(dir, 'alice.yaml')}`, packed: true }, p.io),
+    ).toBe(0);
+    expect(JSON.parse(p.out())).toEqual([['read', 'Doc', { owner: 'u2' }]]);
+  });
+
+  it('gives one-line errors for what is not a CASL bundle or not a principal', () => {
+    write('docs/rules.json', JSON.stringify(ROLE_SET));
+    write('app/policy.rego', 'package app\n');
+    write('junk.tar.gz', 'not a tarball');
+    const cases: [string, string, RegExp][] = [
+      [path.join(dir, 'docs'), '[1]', /--user: the principal is an object/],
+      [path.join(dir, 'docs'), '{', /--user: not JSON/],
+      [path.join(dir, 'docs'), '@/nonexistent/user.json', /--user: cannot read/],
+      [path.join(dir, 'app'), '{}', /give one CASL bundle/],
+      [path.join(dir, 'junk.tar.gz'), '{}', /junk\.tar\.gz: /],
+      [path.join(dir, 'missing'), '{}', /no such file or directory/],
+    ];
+    for (const [target, user, message] of cases) {
+      const c = capture();
+      expect(runCaslRules(target, { user }, c.io)).toBe(1);
+      expect(c.err()).toMatch(message);
+      expect(c.err().split('\n')).toHaveLength(2);
+    }
+  });
+
+  it('reports an invalid rule set with its position', () => {
+    write('bad/rules.json', '[{"action": []}]');
+    const c = capture();
+    expect(runCaslRules(path.join(dir, 'bad'), { user: '{}' }, c.io)).toBe(1);
+    expect(c.err()).toContain('rules.json:1:13: casl_rule_error: rule 0: /0/action:');
   });
 });
