@@ -19,7 +19,7 @@ function fieldError(error: ErrorObject): FieldError {
   if (error.keyword === 'required' && typeof params.missingProperty === 'string') {
     return { field: `${error.instancePath}/${params.missingProperty}`, message: 'is required' };
   }
-  if (error.keyword === 'additionalProperty' || error.keyword === 'additionalProperties') {
+  if (error.keyword === 'additionalProperties') {
     return {
       field: `${error.instancePath}/${String(params.additionalProperty)}`,
       message: 'is not a known property',
@@ -31,7 +31,8 @@ function fieldError(error: ErrorObject): FieldError {
       message: `must be one of ${params.allowedValues.map(String).join(', ')}`,
     };
   }
-  return { field: error.instancePath, message: error.message ?? 'is not valid' };
+  // ajv gives every error a message unless told not to (`messages: false`).
+  return { field: error.instancePath, message: error.message as string };
 }
 
 function describe(errors: readonly FieldError[]): string {
@@ -53,9 +54,10 @@ export function bodyValidator<T>(schema: JSONSchemaType<T>): (body: unknown) => 
   const validate = ajv.compile(schema);
   return (body) => {
     if (validate(body)) return body;
-    const errors = (validate.errors ?? []).map(fieldError);
+    // A failed validation always leaves at least one error.
+    const errors = (validate.errors as ErrorObject[]).map(fieldError);
     throw new VerdictError('bad_request', `Invalid request body: ${describe(errors)}.`, {
-      extensions: { field: errors[0]?.field ?? '', errors },
+      extensions: { field: (errors[0] as FieldError).field, errors },
     });
   };
 }

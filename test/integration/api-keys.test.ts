@@ -293,6 +293,16 @@ describe('tenants', () => {
     expect((taken as VerdictError).code).toBe('conflict');
     expect((await tenants.list()).map((t) => t.slug)).toEqual(['acme', 'globex']);
   });
+
+  it('passes on database failures other than a taken slug', async () => {
+    const closed = await openDatabase(testConfig({ DATABASE_URL: database.url }), silentLogger);
+    await closed.close();
+    const failure = await new TenantService(closed.knex)
+      .create({ slug: 'later', name: 'Later' })
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(VerdictError);
+  });
 });
 
 describe('registry models', () => {

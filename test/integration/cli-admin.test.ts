@@ -356,6 +356,42 @@ describe('the command definitions', () => {
       expect(help).toMatch(/--server <url>[\s\S]*--token <token>[\s\S]*--json/);
   });
 
+  it('checks --scope and --expires-in while parsing, before any request', async () => {
+    const parseKeysCreate = async (args: string[]): Promise<string> => {
+      const program = buildProgram();
+      const create = program.commands
+        .find((c) => c.name() === 'keys')
+        ?.commands.find((c) => c.name() === 'create');
+      let err = '';
+      create
+        ?.exitOverride()
+        .configureOutput({ writeErr: (t) => (err += t), outputError: (t) => (err += t) });
+      await program
+        .parseAsync(['keys', 'create', '--tenant', 'acme', '--name', 'n', ...args], {
+          from: 'user',
+        })
+        .then(
+          () => {
+            throw new Error('expected the arguments to be refused');
+          },
+          () => undefined,
+        );
+      return err.split('\n')[0] ?? '';
+    };
+    expect(await parseKeysCreate(['--scope', 'decide', '--scope', 'root'])).toBe(
+      "error: option '--scope <scope>' argument 'root' is invalid. expected one of decide, bundles:write, audit:read.",
+    );
+    expect(await parseKeysCreate(['--scope', 'decide', '--expires-in', '3651d'])).toBe(
+      "error: option '--expires-in <duration>' argument '3651d' is invalid. expected a whole number and a unit s, m, h or d, at most 3650d (e.g. 30d, 12h).",
+    );
+  });
+
+  it('falls back to the default server when VERDICT_SERVER is blank', () => {
+    expect(new AdminClient({}, { VERDICT_SERVER: '  ', VERDICT_ADMIN_TOKEN: 't' }).server).toBe(
+      'http://127.0.0.1:8181',
+    );
+  });
+
   it('runs an admin command through the program, writing to standard output', async () => {
     const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const writeErr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
@@ -373,6 +409,13 @@ describe('the command definitions', () => {
       );
       await buildProgram().parseAsync(['tenants', 'list', '--json'], { from: 'user' });
       await buildProgram().parseAsync(['keys', 'list', '--tenant', 'hooli'], { from: 'user' });
+      const created = /"id": "([0-9a-f-]{36})"/.exec(
+        write.mock.calls.map(([c]) => String(c)).join(''),
+      );
+      await buildProgram().parseAsync(
+        ['keys', 'revoke', '--tenant', 'hooli', created?.[1] ?? 'missing'],
+        { from: 'user' },
+      );
       printed = write.mock.calls.map(([chunk]) => String(chunk)).join('');
     } finally {
       write.mockRestore();
@@ -386,6 +429,7 @@ describe('the command definitions', () => {
     expect(printed).toMatch(/^ID\s+PREFIX/m);
     expect(printed).toContain('created tenant hooli');
     expect(printed).toContain('"key": "vdk_');
+    expect(printed).toMatch(/^revoked API key [0-9a-f]{12} \(n\) of tenant hooli$/m);
   });
 });
 
