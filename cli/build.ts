@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../policies/diagnostic';
 import { printPolicy } from '../policies/ir/print';
-import { buildBundle, buildCaslBundle } from '../policies/bundle/build';
+import { BUILD_STAGES, buildBundle, buildCaslBundle } from '../policies/bundle/build';
+import { Progress, type ProgressStream } from './progress';
 import { CASL_ENTRYPOINT } from '../policies/casl';
 import { parseManifest, type ManifestSource } from '../policies/bundle/manifest';
 import { loadSources, SourceLoadError } from '../policies/bundle/sources';
@@ -23,6 +24,8 @@ export interface BuildOptions {
 export interface BuildIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Where a progress bar may be drawn (standard error when it is a terminal). */
+  readonly progress?: ProgressStream;
 }
 
 /** Runs the build; returns the exit code. Nothing is written when anything is wrong. */
@@ -67,19 +70,29 @@ export async function runBuild(
     return 1;
   }
   const started = process.hrtime.bigint();
+  const progress = new Progress(io.progress ?? { write: () => undefined }, BUILD_STAGES, {
+    quiet: options.quiet ?? false,
+  });
+  let stage = 0;
+  const onStage = (label: string): void => {
+    progress.update(label, ++stage);
+  };
   const { bundle, diagnostics } = casl
     ? await buildCaslBundle({
         rules: casl.rules,
         root: casl.dir,
+        onStage,
         ...(manifest ? { manifest } : {}),
       })
     : await buildBundle({
         modules: sources.modules,
         data: sources.data,
         entrypoints: options.entrypoint,
+        onStage,
         ...(manifest ? { manifest } : {}),
         ...(root !== undefined ? { root } : {}),
       });
+  progress.finish();
   if (!bundle) {
     for (const d of diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     return 1;
@@ -122,6 +135,7 @@ export function register(program: Command): void {
       process.exitCode = await runBuild(paths, options, {
         stdout: (t) => process.stdout.write(t),
         stderr: (t) => process.stderr.write(t),
+        progress: process.stderr,
       });
     });
 }

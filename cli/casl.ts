@@ -105,7 +105,13 @@ export function runCaslRules(target: string, options: CaslRulesOptions, io: Casl
 }
 
 export function register(program: Command): void {
-  const casl = program.command('casl').description('Work with CASL rule sets.');
+  const casl = program
+    .command('casl')
+    .description('Work with CASL rule sets.')
+    .addHelpText(
+      'after',
+      `\nExample:\n  $ verdict casl rules examples/casl --user '{"id": "u1"}'\n`,
+    );
   casl
     .command('rules')
     .description(

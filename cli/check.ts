@@ -113,6 +113,10 @@ export function register(program: Command): void {
     .description('parse and compile .rego files, printing errors as file:line:col: message')
     .argument('[paths...]', 'files or folders to check (default: the current folder)')
     .option('--stages', 'print the program after each compiler stage')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ verdict check examples/rbac\n  $ verdict check policy.rego --stages   # the program after each compiler stage\n',
+    )
     .action((paths: string[], options: CheckOptions) => {
       process.exitCode = runCheck(paths, options);
     });

@@ -9,10 +9,17 @@ const groupDescriptions = {
   keys: 'Manage tenant API keys (create, list, revoke) and bundle signing keys (gen).',
 } as const;
 
+const groupExamples: Record<keyof typeof groupDescriptions, string> = {
+  keys: '\nExamples:\n  $ verdict keys create --tenant acme --name backend --scope decide\n  $ verdict keys gen -o keys/release.pem\n',
+};
+
 export type CommandGroupName = keyof typeof groupDescriptions;
 
 export function commandGroup(program: Command, name: CommandGroupName): Command {
   const existing = program.commands.find((command) => command.name() === name);
   if (existing !== undefined) return existing;
-  return program.command(name).description(groupDescriptions[name]);
+  return program
+    .command(name)
+    .description(groupDescriptions[name])
+    .addHelpText('after', groupExamples[name]);
 }

@@ -236,6 +236,10 @@ export function register(program: Command): void {
     .option('-i, --input <file>', 'input document (JSON or YAML)')
     .option('--strict', 'builtin errors end the query instead of making the expression undefined')
     .option('--strict-builtin-errors', 'same as --strict (the name `opa eval` uses)')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ verdict eval -d examples/rbac -i input.json data.rbac.allow\n  $ verdict eval -d examples/rbac 'x := data.rbac.roles[_]'\n  $ verdict eval -d examples/casl -i request.json data.casl.decision\n`,
+    )
     .action((query: string, flags: EvalFlags) => {
       const io: EvalIO = {
         stdout: (text) => process.stdout.write(text),

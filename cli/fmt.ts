@@ -72,6 +72,10 @@ export function register(program: Command): void {
     .argument('[paths...]', 'files or folders to format (default: the current folder)')
     .option('--check', 'list files whose formatting would change; exit code 1 if any')
     .option('--write', 'rewrite files in place')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ verdict fmt examples/rbac          # print the formatted policies\n  $ verdict fmt --write examples/      # rewrite files in place\n  $ verdict fmt --check examples/      # exit 1 when a file is not formatted (for CI)\n',
+    )
     .action((paths: string[], options: FmtOptions) => {
       process.exitCode = runFmt(paths, options);
     });

@@ -72,10 +72,12 @@ export function register(program: Command): void {
     .command('migrate')
     .description(
       'apply, revert or list database migrations (DATABASE_URL or the embedded database)',
-    );
+    )
+    .addHelpText('after', '\nExamples:\n  $ verdict migrate status\n  $ verdict migrate up\n');
   migrate
     .command('up')
     .description('apply every pending migration')
+    .addHelpText('after', '\nExample:\n  $ verdict migrate up\n')
     .action(async () => {
       await runMigrate('up');
     });
@@ -83,18 +85,27 @@ export function register(program: Command): void {
     .command('down')
     .description('revert the last batch of migrations')
     .option('--all', 'revert every applied migration')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ verdict migrate down          # the last batch\n  $ verdict migrate down --all\n',
+    )
     .action(async (opts: { all?: boolean }) => {
       await runMigrate('down', { all: opts.all === true });
     });
   migrate
     .command('status')
     .description('list every migration as applied or pending')
+    .addHelpText('after', '\nExample:\n  $ verdict migrate status\n')
     .action(async () => {
       await runMigrate('status');
     });
   migrate
     .command('unlock')
     .description('release a migration lock left behind by a process that died')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ verdict migrate unlock        # after a migrating process was killed\n',
+    )
     .action(async () => {
       await runMigrate('unlock');
     });

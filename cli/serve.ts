@@ -34,6 +34,10 @@ export function register(program: Command): void {
       'run the decision and admin HTTP API (embedded database unless DATABASE_URL is set)',
     )
     .option('-p, --port <port>', 'port to listen on (overrides PORT)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ verdict serve                                   # embedded Postgres, in-process cache, port 8181\n  $ DATABASE_URL=postgres://... REDIS_URL=redis://... verdict serve\n',
+    )
     .action(async (opts: ServeOptions) => {
       await serve(opts);
     });

@@ -64,7 +64,11 @@ export async function runTenantsList(
 export function register(program: Command): void {
   const tenants = program
     .command('tenants')
-    .description('Manage tenants through the admin API (needs the admin token).');
+    .description('Manage tenants through the admin API (needs the admin token).')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ verdict tenants create acme --name "Acme Corp"\n  $ verdict tenants list --json\n',
+    );
   withAdminOptions(
     tenants
       .command('create')

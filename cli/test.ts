@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { formatDiagnostic } from '../policies/diagnostic';
 import { mergeCoverage, runCaslCases } from '../policies/testing/casl-cases';
 import { runTests, type TestResult } from '../policies/testing/runner';
+import { Progress, type ProgressStream } from './progress';
 import { loadSources, SourceLoadError } from '../policies/bundle/sources';
 
 export interface TestCommandOptions {
@@ -26,6 +27,8 @@ export interface TestIO {
   readonly stderr: (text: string) => void;
   /** Colour PASS/FAIL (a terminal that does not set NO_COLOR). */
   readonly color?: boolean;
+  /** Where a progress bar may be drawn (standard error when it is a terminal). */
+  readonly progress?: ProgressStream;
 }
 
 export async function runTestCommand(
@@ -62,13 +65,20 @@ export async function runTestCommand(
   }
   const coverage = (options.coverage ?? false) || threshold !== undefined;
   const filter = options.run !== undefined ? { filter: options.run } : {};
+  const progress = new Progress(io.progress ?? { write: () => undefined }, 0, {
+    quiet: (options.quiet ?? false) || format === 'json',
+  });
+  const onProgress = (done: number, total: number, label: string): void => {
+    progress.update(label, done, total);
+  };
   const rego =
     sources.modules.length > 0 || sources.casl.length === 0
-      ? await runTests(sources.modules, sources.data, { engine, coverage, ...filter })
+      ? await runTests(sources.modules, sources.data, { engine, coverage, onProgress, ...filter })
       : { results: [], diagnostics: [] };
   const caslRuns = [];
   for (const bundle of sources.casl)
-    caslRuns.push(await runCaslCases(bundle, { engine, coverage, ...filter }));
+    caslRuns.push(await runCaslCases(bundle, { engine, coverage, onProgress, ...filter }));
+  progress.finish();
   const diagnostics = [...rego.diagnostics, ...caslRuns.flatMap((r) => r.diagnostics)];
   if (diagnostics.length > 0) {
     for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
@@ -168,6 +178,7 @@ export function register(program: Command): void {
         stdout: (t) => process.stdout.write(t),
         stderr: (t) => process.stderr.write(t),
         color: process.stdout.isTTY && process.env.NO_COLOR === undefined,
+        progress: process.stderr,
       });
     });
 }

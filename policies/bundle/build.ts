@@ -24,7 +24,12 @@ export interface BuildRequest {
   readonly manifest?: ManifestSource;
   /** Sources are stored in the bundle relative to this folder. */
   readonly root?: string;
+  /** Told each stage as it starts (compiling, planning, generating WebAssembly, writing). */
+  readonly onStage?: (stage: string) => void;
 }
+
+/** How many stages `onStage` reports. */
+export const BUILD_STAGES = 4;
 
 export interface BuiltBundle {
   readonly tarGz: Buffer;
@@ -68,6 +73,8 @@ export async function buildBundle(
       ],
     };
   }
+  const onStage = request.onStage ?? (() => undefined);
+  onStage('compiling');
   const compiled = compileSources(request.modules);
   if (!compiled.program) return { diagnostics: compiled.diagnostics };
   const program = compiled.program;
@@ -90,8 +97,9 @@ export async function buildBundle(
     return { name: path.join('/'), path };
   });
   if (missing.length > 0) return { diagnostics: missing };
-  const built = await buildWasm(program, entrypoints);
+  const built = await buildWasm(program, entrypoints, [], onStage);
   if (!built.wasm || !built.policy) return { diagnostics: built.diagnostics };
+  onStage('writing the bundle');
 
   const encoder = new TextEncoder();
   const sources: TarEntry[] = request.modules.map((m) => ({
@@ -169,6 +177,7 @@ export interface CaslBuildRequest {
   readonly manifest?: ManifestSource;
   /** The rule set is stored in the bundle relative to this folder. */
   readonly root?: string;
+  readonly onStage?: (stage: string) => void;
 }
 
 /**
@@ -199,10 +208,13 @@ export async function buildCaslBundle(
       compileError('a CASL bundle\'s roots are ["casl"]; remove "roots" from the manifest'),
     );
   if (problems.length > 0) return { diagnostics: problems };
+  const onStage = request.onStage ?? (() => undefined);
+  onStage('compiling');
   const compiled = compileRuleSetSource(request.rules);
   if (!compiled.program) return { diagnostics: [...compiled.diagnostics] };
-  const built = await buildCaslWasm(compiled.program);
+  const built = await buildCaslWasm(compiled.program, onStage);
   if (!built.wasm || !built.policy) return { diagnostics: built.diagnostics };
+  onStage('writing the bundle');
   const encoder = new TextEncoder();
   const { tarGz, manifest } = assemble({
     source,

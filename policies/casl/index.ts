@@ -9,7 +9,7 @@ import { Planner } from '../ir/plan';
 import type { Policy } from '../ir/types';
 import { fromJS, ObjectValue, toJS } from '../ir/value';
 import { compileModules, type CompiledProgram } from '../rego/compile';
-import { buildWasm, type WasmBuild } from '../wasm/compile';
+import { buildWasm, type BuildStage, type WasmBuild } from '../wasm/compile';
 import { CASL_ENTRYPOINT, CASL_PACKAGE, lowerRuleSet } from './lower';
 import { parseRuleSet } from './validate';
 
@@ -56,8 +56,11 @@ export function planRuleSet(program: CompiledProgram): Policy {
   return new Planner(program.tree).plan({ entrypoints: [ENTRY_PATH] });
 }
 
-export async function buildCaslWasm(program: CompiledProgram): Promise<WasmBuild> {
-  return buildWasm(program, [{ name: CASL_ENTRYPOINT, path: ENTRY_PATH }]);
+export async function buildCaslWasm(
+  program: CompiledProgram,
+  onStage?: (stage: BuildStage) => void,
+): Promise<WasmBuild> {
+  return buildWasm(program, [{ name: CASL_ENTRYPOINT, path: ENTRY_PATH }], [], onStage);
 }
 
 /** Reads a decision out of an entrypoint's result set (`[{"result": {...}}]`). */

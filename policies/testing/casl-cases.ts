@@ -139,7 +139,12 @@ export function readCases(source: CaslSource): { cases: CaseSpec[]; diagnostics:
 /** Runs the case files of one CASL bundle. */
 export async function runCaslCases(
   bundle: CaslBundleCases,
-  options: { engine?: TestEngine; filter?: string; coverage?: boolean } = {},
+  options: {
+    engine?: TestEngine;
+    filter?: string;
+    coverage?: boolean;
+    onProgress?: (done: number, total: number, label: string) => void;
+  } = {},
 ): Promise<CaslCaseRun> {
   const compiled = compileRuleSetSource(bundle.rules);
   if (!compiled.program || !compiled.rules)
@@ -162,6 +167,7 @@ export async function runCaslCases(
     const interpreter = new CaslInterpreter(planRuleSet(compiled.program));
     decide = (r) => interpreter.decide(r);
   } else {
+    options.onProgress?.(0, selected.length, 'building WebAssembly');
     const built = await buildCaslWasm(compiled.program);
     if (!built.wasm) return { results: [], diagnostics: built.diagnostics };
     const engine = await PolicyEngine.load(built.wasm);
@@ -169,7 +175,8 @@ export async function runCaslCases(
   }
 
   const decidedBy = new Set<number>();
-  const results = selected.map((c): TestResult => {
+  const results = selected.map((c, i): TestResult => {
+    options.onProgress?.(i + 1, selected.length, c.name);
     const started = performance.now();
     const base = { name: c.name, path: [c.position.file, c.name], position: c.position };
     const problems = requestProblems(c.input);

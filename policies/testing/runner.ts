@@ -63,6 +63,8 @@ export interface TestOptions {
   readonly stepBudget?: number;
   /** Measure which rule definitions the tests make hold (runs through the interpreter). */
   readonly coverage?: boolean;
+  /** Told before the WASM build (done 0) and after each test. */
+  readonly onProgress?: (done: number, total: number, label: string) => void;
 }
 
 /** The tests of a program: rules (not functions) whose name starts with `test_`. */
@@ -114,8 +116,8 @@ function runInterpreted(
   });
   const interpreter = new Interpreter(policy);
   const reached = new Set<number>();
-  const results = tests.map((t) =>
-    runOne(t, () => {
+  const results = tests.map((t, i) =>
+    runOne(t, i, tests.length, options, () => {
       const rows = interpreter.run(t.path.join('/'), undefined, data, {
         ...(options.stepBudget !== undefined ? { stepBudget: options.stepBudget } : {}),
         print: () => undefined,
@@ -209,6 +211,7 @@ async function runWasm(
   data: ObjectValue,
   options: TestOptions,
 ): Promise<TestRun> {
+  options.onProgress?.(0, tests.length, 'building WebAssembly');
   const built = await buildWasm(
     program,
     tests.map((t) => ({ name: t.path.join('/'), path: t.path })),
@@ -219,8 +222,8 @@ async function runWasm(
     options.stepBudget !== undefined ? { stepBudget: options.stepBudget } : {},
   );
   engine.setData(JSON.parse(toJSONText(data)));
-  const results = tests.map((t) =>
-    runOne(t, () => {
+  const results = tests.map((t, i) =>
+    runOne(t, i, tests.length, options, () => {
       const rows = parseJSONValue(engine.evaluateJSON(t.path.join('/'), undefined));
       const first = Array.isArray(rows) ? (rows as readonly ObjectValue[])[0] : undefined;
       return first?.get('result');
@@ -229,8 +232,23 @@ async function runWasm(
   return { results, diagnostics: [] };
 }
 
-/** Runs one test: `evaluate` gives the test rule's value; an evaluation error is an error result. */
-function runOne(t: TestCase, evaluate: () => Value | undefined): TestResult {
+/**
+ * Runs test `index` of `total`: `evaluate` gives the test rule's value; an evaluation error is
+ * an error result.
+ */
+function runOne(
+  t: TestCase,
+  index: number,
+  total: number,
+  options: TestOptions,
+  evaluate: () => Value | undefined,
+): TestResult {
+  const result = judgeOne(t, evaluate);
+  options.onProgress?.(index + 1, total, t.name);
+  return result;
+}
+
+function judgeOne(t: TestCase, evaluate: () => Value | undefined): TestResult {
   const started = performance.now();
   try {
     const value = evaluate();

@@ -50,12 +50,17 @@ export interface WasmBuild {
 }
 
 /** Plans the entrypoints (and named queries) of a compiled program and generates policy.wasm. */
+/** The stages of a build, for progress reports. */
+export type BuildStage = 'planning' | 'generating WebAssembly';
+
 export async function buildWasm(
   program: CompiledProgram,
   entrypoints: readonly WasmEntrypoint[],
   queries: PlanOptions['queries'] = [],
+  onStage: (stage: BuildStage) => void = () => undefined,
 ): Promise<WasmBuild> {
   let policy: Policy;
+  onStage('planning');
   try {
     policy = new Planner(program.tree).plan({
       entrypoints: entrypoints.map((e) => e.path),
@@ -66,6 +71,7 @@ export async function buildWasm(
     throw err;
   }
   const names = [...queries.map((q) => q.name), ...entrypoints.map((e) => e.path.join('/'))];
+  onStage('generating WebAssembly');
   try {
     const wasm = await generateWasm(policy, { runtime: runtimeWasm(), entrypoints: names });
     return { wasm, policy, diagnostics: [] };
