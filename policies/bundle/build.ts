@@ -47,6 +47,8 @@ export interface Manifest {
   readonly entrypoints: readonly string[];
   readonly wasm: readonly { readonly entrypoint: string; readonly module: string }[];
   readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly mask?: readonly string[];
+  readonly cache?: 'auto' | 'on' | 'off';
 }
 
 export async function buildBundle(
@@ -158,6 +160,8 @@ function assemble(a: Assembly): { tarGz: Buffer; manifest: Manifest } {
     entrypoints: a.entrypoints,
     wasm: a.entrypoints.map((e) => ({ entrypoint: e, module: '/policy.wasm' })),
     ...(a.source.metadata !== undefined ? { metadata: a.source.metadata } : {}),
+    ...(a.source.mask !== undefined ? { mask: a.source.mask } : {}),
+    ...(a.source.cache !== undefined ? { cache: a.source.cache } : {}),
   };
   const tarGz = writeTarGz([
     {

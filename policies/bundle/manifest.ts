@@ -12,6 +12,13 @@ export interface ManifestSource {
   readonly engine?: 'rego' | 'casl';
   readonly entrypoints?: readonly string[];
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * Decision-log masking: JSON pointers under `/input` (`/input/password`) removed from the
+   * input before a decision is written to the audit log, as OPA's decision-log masks do.
+   */
+  readonly mask?: readonly string[];
+  /** Decision cache for this bundle: `auto` (measured per bundle), `on` or `off`. */
+  readonly cache?: 'auto' | 'on' | 'off';
 }
 
 /** Semantic Versioning 2.0.0 (https://semver.org), without a leading `v`. */
@@ -32,6 +39,8 @@ const schema = {
       items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$' },
     },
     metadata: { type: 'object' },
+    mask: { type: 'array', items: { type: 'string', pattern: '^/input(/.*)?$' } },
+    cache: { enum: ['auto', 'on', 'off'] },
     wasm: { type: 'array' },
   },
 } as const;
@@ -46,7 +55,7 @@ export function checkManifest(value: unknown): { manifest?: ManifestSource; prob
     const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'the manifest';
     if (e.keyword === 'additionalProperties') {
       const extra = (e.params as { additionalProperty?: string }).additionalProperty ?? '?';
-      return `${extra}: unknown manifest field (known: name, version, roots, engine, entrypoints, metadata)`;
+      return `${extra}: unknown manifest field (known: name, version, roots, engine, entrypoints, metadata, mask, cache)`;
     }
     if (e.keyword === 'pattern' && field === 'version')
       return 'version: not a semantic version (like 1.2.3 or 2.0.0-rc.1)';
@@ -55,6 +64,9 @@ export function checkManifest(value: unknown): { manifest?: ManifestSource; prob
     if (e.keyword === 'pattern' && field.startsWith('entrypoints')) {
       return `${field}: an entrypoint is a rule path written pkg/rule (like rbac/allow)`;
     }
+    if (e.keyword === 'pattern' && field.startsWith('mask'))
+      return `${field}: a mask is a JSON pointer into the input, like /input/password`;
+    if (e.keyword === 'enum' && field === 'cache') return 'cache: must be "auto", "on" or "off"';
     if (e.keyword === 'enum') return `${field}: must be "rego" or "casl"`;
     return `${field}: ${e.message ?? 'is invalid'}`;
   });
