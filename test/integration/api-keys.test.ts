@@ -8,9 +8,6 @@ import { createHash } from 'node:crypto';
 import { openDatabase, type Database } from '../../api/db/database';
 import { migrateUp } from '../../api/db/migrator';
 import { ApiKey } from '../../api/models/api-key';
-import { Bundle } from '../../api/models/bundle';
-import { BundleVersion } from '../../api/models/bundle-version';
-import { TenantBundle } from '../../api/models/tenant-bundle';
 import { ApiKeyService, looksLikeApiKey } from '../../api/services/api-keys';
 import { TenantService } from '../../api/services/tenants';
 import { VerdictError } from '../../api/errors';
@@ -302,42 +299,5 @@ describe('tenants', () => {
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(Error);
     expect(failure).not.toBeInstanceOf(VerdictError);
-  });
-});
-
-describe('registry models', () => {
-  it('store and read bundles, immutable versions and tenant state', async () => {
-    const bundle = await Bundle.query(db.knex).insertAndFetch({ tenant_id: acmeId, name: 'rbac' });
-    const version = await BundleVersion.query(db.knex).insertAndFetch({
-      bundle_id: bundle.id,
-      version: '1.2.3',
-      revision: 'abc',
-      engine: 'rego',
-      manifest: { revision: 'abc', roots: ['rbac'] },
-      tar: Buffer.from('tar bytes'),
-      signature_status: 'unsigned',
-      uploaded_by: 'admin',
-    });
-    expect(version.toJSON()).not.toHaveProperty('tar');
-    await TenantBundle.query(db.knex).insert({
-      tenant_id: acmeId,
-      bundle_id: bundle.id,
-      stable_version_id: version.id,
-    });
-    const state = await TenantBundle.query(db.knex)
-      .findById([acmeId, bundle.id])
-      .withGraphFetched('[bundle.versions, stableVersion]');
-    expect(state?.bundle?.name).toBe('rbac');
-    expect(state?.bundle?.versions?.map((v) => v.version)).toEqual(['1.2.3']);
-    expect(state?.stableVersion?.manifest).toEqual({ revision: 'abc', roots: ['rbac'] });
-    expect(state?.stableVersion?.tar).toEqual(Buffer.from('tar bytes'));
-    await expect(
-      BundleVersion.query(db.knex).findById(version.id).patch({ revision: 'changed' }),
-    ).rejects.toThrow(/immutable/);
-    const withTenant = await Bundle.query(db.knex).findById(bundle.id).withGraphFetched('tenant');
-    expect(withTenant?.tenant?.slug).toBe('acme');
-    const key = await ApiKey.query(db.knex).first().withGraphFetched('tenant');
-    expect(key?.tenant?.id).toBeDefined();
-    expect(key?.toJSON()).not.toHaveProperty('secret_hash');
   });
 });
