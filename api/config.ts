@@ -38,6 +38,18 @@ export interface Config {
    * API is disabled while it is unset. Never logged.
    */
   adminToken: string | undefined;
+  /** Most compiled policy engines (bundle versions) kept in memory; LRU beyond. */
+  enginePoolMax: number;
+  /** Memory cap of each engine's WebAssembly instance, in MiB. */
+  engineMemoryMb: number;
+  /** Evaluation steps (loop iterations and calls) one decision may take. */
+  engineStepBudget: number;
+  /** Entries of the in-process decision cache (L1). */
+  decisionCacheMax: number;
+  /** How long a cached decision lives, in L1 and in Redis (L2). */
+  decisionCacheTtlMs: number;
+  /** Deepest nesting of arrays and objects accepted in a decision input. */
+  maxInputDepth: number;
 }
 
 /** The environment as the schema sees it: one property per variable, already coerced. */
@@ -54,6 +66,12 @@ interface EnvSettings {
   VERDICT_SECRET_KEY?: string;
   VERDICT_SHUTDOWN_TIMEOUT_MS: number;
   VERDICT_ADMIN_TOKEN?: string;
+  VERDICT_ENGINE_POOL_MAX: number;
+  VERDICT_ENGINE_MEMORY_MB: number;
+  VERDICT_ENGINE_STEP_BUDGET: number;
+  VERDICT_DECISION_CACHE_MAX: number;
+  VERDICT_DECISION_CACHE_TTL_MS: number;
+  VERDICT_MAX_INPUT_DEPTH: number;
 }
 
 type SettingName = keyof EnvSettings;
@@ -73,6 +91,18 @@ const expectations: Record<SettingName, string> = {
   VERDICT_SHUTDOWN_TIMEOUT_MS: 'an integer from 0 to 600000 milliseconds (default 10000)',
   VERDICT_ADMIN_TOKEN:
     'at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`)',
+  VERDICT_ENGINE_POOL_MAX:
+    'an integer from 1 to 100000 (compiled policy engines kept in memory; default 1000)',
+  VERDICT_ENGINE_MEMORY_MB:
+    'an integer from 2 to 4096 (MiB of memory per policy engine; default 128)',
+  VERDICT_ENGINE_STEP_BUDGET:
+    'an integer from 1000 to 1000000000 (evaluation steps per decision; default 10000000)',
+  VERDICT_DECISION_CACHE_MAX:
+    'an integer from 1 to 10000000 (decisions kept in the in-process cache; default 100000)',
+  VERDICT_DECISION_CACHE_TTL_MS:
+    'an integer from 1000 to 86400000 milliseconds (life of a cached decision; default 300000)',
+  VERDICT_MAX_INPUT_DEPTH:
+    'an integer from 1 to 1000 (deepest nesting of a decision input; default 64)',
 };
 
 /** Settings whose values must never be echoed back, not even in an error line. */
@@ -107,6 +137,22 @@ const schema: JSONSchemaType<EnvSettings> = {
     VERDICT_SECRET_KEY: { type: 'string', nullable: true, minLength: 32 },
     VERDICT_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
     VERDICT_ADMIN_TOKEN: { type: 'string', nullable: true, minLength: 24, pattern: '^\\S+$' },
+    VERDICT_ENGINE_POOL_MAX: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+    VERDICT_ENGINE_MEMORY_MB: { type: 'integer', minimum: 2, maximum: 4096, default: 128 },
+    VERDICT_ENGINE_STEP_BUDGET: {
+      type: 'integer',
+      minimum: 1000,
+      maximum: 1000000000,
+      default: 10000000,
+    },
+    VERDICT_DECISION_CACHE_MAX: { type: 'integer', minimum: 1, maximum: 10000000, default: 100000 },
+    VERDICT_DECISION_CACHE_TTL_MS: {
+      type: 'integer',
+      minimum: 1000,
+      maximum: 86400000,
+      default: 300000,
+    },
+    VERDICT_MAX_INPUT_DEPTH: { type: 'integer', minimum: 1, maximum: 1000, default: 64 },
   },
   required: [
     'PORT',
@@ -117,6 +163,12 @@ const schema: JSONSchemaType<EnvSettings> = {
     'VERDICT_EMBEDDED_PG_PORT',
     'LOG_LEVEL',
     'VERDICT_SHUTDOWN_TIMEOUT_MS',
+    'VERDICT_ENGINE_POOL_MAX',
+    'VERDICT_ENGINE_MEMORY_MB',
+    'VERDICT_ENGINE_STEP_BUDGET',
+    'VERDICT_DECISION_CACHE_MAX',
+    'VERDICT_DECISION_CACHE_TTL_MS',
+    'VERDICT_MAX_INPUT_DEPTH',
   ],
   additionalProperties: false,
 };
@@ -184,6 +236,12 @@ export function loadConfig(
     secretKey: settings.VERDICT_SECRET_KEY,
     shutdownTimeoutMs: settings.VERDICT_SHUTDOWN_TIMEOUT_MS,
     adminToken: settings.VERDICT_ADMIN_TOKEN,
+    enginePoolMax: settings.VERDICT_ENGINE_POOL_MAX,
+    engineMemoryMb: settings.VERDICT_ENGINE_MEMORY_MB,
+    engineStepBudget: settings.VERDICT_ENGINE_STEP_BUDGET,
+    decisionCacheMax: settings.VERDICT_DECISION_CACHE_MAX,
+    decisionCacheTtlMs: settings.VERDICT_DECISION_CACHE_TTL_MS,
+    maxInputDepth: settings.VERDICT_MAX_INPUT_DEPTH,
   };
 }
 

@@ -33,6 +33,12 @@ describe('loadConfig', () => {
       secretKey: undefined,
       shutdownTimeoutMs: 10000,
       adminToken: undefined,
+      enginePoolMax: 1000,
+      engineMemoryMb: 128,
+      engineStepBudget: 10000000,
+      decisionCacheMax: 100000,
+      decisionCacheTtlMs: 300000,
+      maxInputDepth: 64,
     });
   });
 
@@ -51,6 +57,12 @@ describe('loadConfig', () => {
         VERDICT_SECRET_KEY: 'k'.repeat(32),
         VERDICT_SHUTDOWN_TIMEOUT_MS: '2500',
         VERDICT_ADMIN_TOKEN: 'a'.repeat(24),
+        VERDICT_ENGINE_POOL_MAX: '50',
+        VERDICT_ENGINE_MEMORY_MB: '32',
+        VERDICT_ENGINE_STEP_BUDGET: '200000',
+        VERDICT_DECISION_CACHE_MAX: '5000',
+        VERDICT_DECISION_CACHE_TTL_MS: '60000',
+        VERDICT_MAX_INPUT_DEPTH: '16',
       },
       '/srv/verdict',
     );
@@ -67,6 +79,12 @@ describe('loadConfig', () => {
       secretKey: 'k'.repeat(32),
       shutdownTimeoutMs: 2500,
       adminToken: 'a'.repeat(24),
+      enginePoolMax: 50,
+      engineMemoryMb: 32,
+      engineStepBudget: 200000,
+      decisionCacheMax: 5000,
+      decisionCacheTtlMs: 60000,
+      maxInputDepth: 16,
     });
   });
 
@@ -151,6 +169,36 @@ describe('loadConfig', () => {
       'VERDICT_ADMIN_TOKEN',
       'twenty four chars with spaces',
       'VERDICT_ADMIN_TOKEN=(value hidden): expected at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`)',
+    ],
+    [
+      'VERDICT_ENGINE_POOL_MAX',
+      '0',
+      'VERDICT_ENGINE_POOL_MAX="0": expected an integer from 1 to 100000 (compiled policy engines kept in memory; default 1000)',
+    ],
+    [
+      'VERDICT_ENGINE_MEMORY_MB',
+      '1',
+      'VERDICT_ENGINE_MEMORY_MB="1": expected an integer from 2 to 4096 (MiB of memory per policy engine; default 128)',
+    ],
+    [
+      'VERDICT_ENGINE_STEP_BUDGET',
+      'lots',
+      'VERDICT_ENGINE_STEP_BUDGET="lots": expected an integer from 1000 to 1000000000 (evaluation steps per decision; default 10000000)',
+    ],
+    [
+      'VERDICT_DECISION_CACHE_MAX',
+      '-5',
+      'VERDICT_DECISION_CACHE_MAX="-5": expected an integer from 1 to 10000000 (decisions kept in the in-process cache; default 100000)',
+    ],
+    [
+      'VERDICT_DECISION_CACHE_TTL_MS',
+      '10',
+      'VERDICT_DECISION_CACHE_TTL_MS="10": expected an integer from 1000 to 86400000 milliseconds (life of a cached decision; default 300000)',
+    ],
+    [
+      'VERDICT_MAX_INPUT_DEPTH',
+      '0',
+      'VERDICT_MAX_INPUT_DEPTH="0": expected an integer from 1 to 1000 (deepest nesting of a decision input; default 64)',
     ],
   ])('rejects %s=%j with one clear line', (name, value, line) => {
     expect(problemsOf({ [name]: value })).toEqual([line]);

@@ -1,0 +1,210 @@
+/**
+ * The decision API, shaped like OPA's data API so OPA clients work unchanged:
+ *
+ *   POST /v1/data/{path}        {"input": ...}            -> {"result": ..., "decision_id": "..."}
+ *   GET  /v1/data/{path}                                   -> the same, without input
+ *   POST /v1/batch/data/{path}  {"inputs": {"id": ...}}   -> {"responses": {"id": {...}}}
+ *
+ * An undefined decision (unknown path included) answers 200 without a `result` key, as OPA
+ * does. The tenant is the API key's (scope `decide`). `?metrics=true` adds timings,
+ * `?pretty=true` indents; `?explain=` other than `off` is refused (no trace is kept).
+ */
+import { Router, type Request, type Response } from 'express';
+import { VerdictError } from '../errors';
+import { requireApiKey } from '../middleware/api-key';
+import type { ApiKeyService } from '../services/api-keys';
+import { defaultMaxInputDepth, exceedsDepth } from '../services/decisions/input';
+import type { Decision, DecisionService } from '../services/decisions/service';
+
+export interface DataRouterOptions {
+  readonly apiKeys: ApiKeyService;
+  readonly decisions: DecisionService;
+  /** Deepest nesting accepted in an input (default 64). */
+  readonly maxInputDepth?: number;
+  /** Most inputs in one batch (default 1000). */
+  readonly maxBatchInputs?: number;
+}
+
+interface Flags {
+  readonly metrics: boolean;
+  readonly pretty: boolean;
+}
+
+/** `?name`, `?name=true` and `?name=1` turn a flag on, as OPA reads them. */
+function flag(req: Request, name: string): boolean {
+  const value = req.query[name];
+  const text = Array.isArray(value) ? value[value.length - 1] : value;
+  return text === '' || text === 'true' || text === '1';
+}
+
+function flagsOf(req: Request): Flags {
+  const explain = req.query.explain;
+  if (explain !== undefined && explain !== 'off') {
+    throw new VerdictError(
+      'bad_request',
+      `explain=${JSON.stringify(explain)} is not supported: Verdict evaluates compiled WebAssembly and keeps no trace; drop the explain parameter (or use \`verdict eval\` locally).`,
+      { extensions: { parameter: 'explain' } },
+    );
+  }
+  return { metrics: flag(req, 'metrics'), pretty: flag(req, 'pretty') };
+}
+
+/** The data path as segments (`rbac/allow` -> ["rbac", "allow"]), empty ones dropped. */
+function pathOf(req: Request): string[] {
+  const raw = (req.params as { path?: string[] | string }).path;
+  const parts = raw === undefined ? [] : Array.isArray(raw) ? raw : raw.split('/');
+  return parts.filter((segment) => segment !== '');
+}
+
+/**
+ * The JSON object body, or undefined when the request has none (OPA accepts a POST with no
+ * body: no input). Other content types are a 415, and a body that is not an object a 400.
+ */
+function objectBody(req: Request, example: string): Record<string, unknown> | undefined {
+  const matched = req.is('application/json');
+  if (matched === null) return undefined;
+  if (matched === false) {
+    const given = req.headers['content-type'];
+    throw new VerdictError(
+      'unsupported_media_type',
+      `The request body must be JSON: send it with \`Content-Type: application/json\` (got ${given === undefined ? 'no Content-Type' : `Content-Type ${given}`}).`,
+    );
+  }
+  const body: unknown = req.body;
+  if (body === undefined) return undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new VerdictError(
+      'bad_request',
+      `The request body must be a JSON object like ${example}.`,
+    );
+  }
+  return body as Record<string, unknown>;
+}
+
+function checkDepth(input: unknown, max: number, where: string): void {
+  if (exceedsDepth(input, max)) {
+    throw new VerdictError(
+      'bad_request',
+      `${where} nests arrays and objects deeper than ${max} levels; flatten it.`,
+      { extensions: { maxInputDepth: max } },
+    );
+  }
+}
+
+function decisionMetrics(decision: Decision, handlerNs: number): Record<string, number> {
+  return {
+    timer_server_handler_ns: handlerNs,
+    timer_rego_query_eval_ns: decision.evalNs,
+    timer_verdict_decision_ns: decision.totalNs,
+    counter_server_query_cache_hit: decision.cache === 'hit' ? 1 : 0,
+  };
+}
+
+function decisionBody(
+  decision: Decision,
+  metrics?: Record<string, number>,
+): Record<string, unknown> {
+  return {
+    ...(decision.defined ? { result: decision.result } : {}),
+    decision_id: decision.decisionId,
+    ...(metrics === undefined ? {} : { metrics }),
+  };
+}
+
+function send(res: Response, status: number, body: unknown, flags: Flags): void {
+  res.status(status);
+  if (flags.pretty) res.type('application/json').send(JSON.stringify(body, null, 2));
+  else res.json(body);
+}
+
+function callerOf(req: Request): { tenantId: string; caller: string } {
+  // requireApiKey ran first, so the key is there.
+  const key = req.apiKey as NonNullable<Request['apiKey']>;
+  return { tenantId: key.tenantId, caller: key.keyId };
+}
+
+export function dataRouter(options: DataRouterOptions): Router {
+  const router = Router();
+  const { decisions } = options;
+  const maxDepth = options.maxInputDepth ?? defaultMaxInputDepth;
+  const maxBatch = options.maxBatchInputs ?? 1000;
+  const authenticate = requireApiKey(options.apiKeys, 'decide');
+
+  const decideOne = async (req: Request, res: Response, readInput: boolean): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const flags = flagsOf(req);
+    const body = readInput ? objectBody(req, '{"input": {...}}') : undefined;
+    const hasInput = body !== undefined && Object.hasOwn(body, 'input');
+    const input = hasInput ? body.input : undefined;
+    if (hasInput) checkDepth(input, maxDepth, 'The input');
+    const decision = await decisions.decide({
+      ...callerOf(req),
+      path: pathOf(req),
+      hasInput,
+      input,
+    });
+    const handlerNs = Number(process.hrtime.bigint() - started);
+    send(
+      res,
+      200,
+      decisionBody(decision, flags.metrics ? decisionMetrics(decision, handlerNs) : undefined),
+      flags,
+    );
+  };
+
+  router.post('/v1/data{/*path}', authenticate, (req, res) => decideOne(req, res, true));
+  router.get('/v1/data{/*path}', authenticate, (req, res) => decideOne(req, res, false));
+
+  router.post('/v1/batch/data{/*path}', authenticate, async (req, res) => {
+    const started = process.hrtime.bigint();
+    const flags = flagsOf(req);
+    const example = '{"inputs": {"id-1": {...}, "id-2": {...}}}';
+    const body = objectBody(req, example);
+    const inputs: unknown = body?.inputs;
+    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
+      throw new VerdictError(
+        'bad_request',
+        `A batch needs an object of inputs by id: ${example}.`,
+        { extensions: { field: '/inputs' } },
+      );
+    }
+    const entries = Object.entries(inputs as Record<string, unknown>);
+    if (entries.length > maxBatch) {
+      throw new VerdictError(
+        'bad_request',
+        `A batch holds at most ${maxBatch} inputs (got ${entries.length}); split it.`,
+        { extensions: { maxBatchInputs: maxBatch } },
+      );
+    }
+    for (const [id, input] of entries) checkDepth(input, maxDepth, `The input "${id}"`);
+    const outcomes = await decisions.decideBatch(
+      { ...callerOf(req), path: pathOf(req) },
+      new Map(entries),
+    );
+    const responses: Record<string, unknown> = {};
+    let failed = false;
+    for (const [id, outcome] of outcomes) {
+      if (outcome.ok) {
+        const handlerNs = Number(process.hrtime.bigint() - started);
+        responses[id] = decisionBody(
+          outcome.decision,
+          flags.metrics ? decisionMetrics(outcome.decision, handlerNs) : undefined,
+        );
+      } else {
+        failed = true;
+        responses[id] = {
+          code: outcome.error.code,
+          message: outcome.error.detail,
+          http_status_code: String(outcome.error.status),
+        };
+      }
+    }
+    const metrics = flags.metrics
+      ? { metrics: { timer_server_handler_ns: Number(process.hrtime.bigint() - started) } }
+      : {};
+    // 207 Multi-Status when some inputs failed: each response says its own status.
+    send(res, failed ? 207 : 200, { responses, ...metrics }, flags);
+  });
+
+  return router;
+}

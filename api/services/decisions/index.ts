@@ -1,0 +1,87 @@
+/** The decision service: engine pool, decision cache, tenant settings, and their wiring. */
+import type { Knex } from 'knex';
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
+import type { CacheStore, Unsubscribe } from '../cache';
+import { DecisionCache } from './cache';
+import { EnginePool, type ActiveBundle } from './engine-pool';
+import { DecisionService, type DecisionAudit } from './service';
+import { TenantSettings } from './tenant-settings';
+
+export {
+  DecisionCache,
+  cachePlan,
+  canonicalInputJson,
+  type CachedAnswer,
+  type CachePlan,
+  type CostStats,
+} from './cache';
+export {
+  EnginePool,
+  activationChannel,
+  parseActivation,
+  routePath,
+  type ActiveBundle,
+  type ActiveBundleLoader,
+  type LoadedBundle,
+  type TenantEngines,
+} from './engine-pool';
+export { DecisionService, type Decision, type DecideRequest, type DecisionAudit } from './service';
+export { TenantSettings } from './tenant-settings';
+
+/** 64 KiB WebAssembly pages per MiB. */
+const pagesPerMb = 16;
+
+export interface DecisionServiceSetup {
+  knex: Knex;
+  cache: CacheStore;
+  audit: DecisionAudit;
+  logger: Logger;
+  /** The tenant's active bundle versions (the bundle registry's `loadActiveBundles`). */
+  loadActiveBundles: (knex: Knex, tenantId: string) => Promise<readonly ActiveBundle[]>;
+  config: Pick<
+    Config,
+    | 'enginePoolMax'
+    | 'engineMemoryMb'
+    | 'engineStepBudget'
+    | 'decisionCacheMax'
+    | 'decisionCacheTtlMs'
+  >;
+}
+
+export interface DecisionStack {
+  readonly service: DecisionService;
+  readonly pool: EnginePool;
+  readonly cache: DecisionCache;
+  /** Stops listening for activations. */
+  readonly stop: Unsubscribe;
+}
+
+/** Builds the decision service and subscribes its pool to bundle activations. */
+export async function openDecisions(setup: DecisionServiceSetup): Promise<DecisionStack> {
+  const { knex, config, logger } = setup;
+  const pool = new EnginePool({
+    load: (tenantId) => setup.loadActiveBundles(knex, tenantId),
+    logger,
+    maxEngines: config.enginePoolMax,
+    engine: {
+      maxMemoryPages: config.engineMemoryMb * pagesPerMb,
+      stepBudget: config.engineStepBudget,
+    },
+  });
+  const cache = new DecisionCache({
+    maxEntries: config.decisionCacheMax,
+    ttlMs: config.decisionCacheTtlMs,
+    store: setup.cache,
+    logger,
+  });
+  const service = new DecisionService({
+    pool,
+    cache,
+    audit: setup.audit,
+    settings: new TenantSettings({ knex }),
+    logger,
+  });
+  const stop = await pool.listen(setup.cache);
+  return { service, pool, cache, stop };
+}

@@ -1,0 +1,274 @@
+/**
+ * Deciding: a tenant, a data path and an input in, an OPA-shaped answer out. The path is
+ * routed to one of the tenant's active bundles; the answer comes from the decision cache or
+ * from the bundle's engine; every answer (cache hits too) is recorded in the audit log,
+ * with the input masked as the bundle says. Plain values in and out: routes do the HTTP.
+ */
+import { randomUUID } from 'node:crypto';
+import { EngineError } from '../../../policies/engine';
+import { VerdictError, messageOf } from '../../errors';
+import type { Logger } from '../../logger';
+import { maskInput, type AuditEntry, type AuditRow, type CacheOutcome } from '../audit';
+import { DecisionCache, canonicalInputJson, type CachedAnswer, type CostStats } from './cache';
+import { routePath, type EnginePool, type Route, type TenantEngines } from './engine-pool';
+import type { TenantDecisionSettings } from './tenant-settings';
+
+/** The audit writer as the decision path uses it. */
+export interface DecisionAudit {
+  record(entry: AuditEntry): AuditRow;
+  recordStrict(entry: AuditEntry): Promise<AuditRow>;
+}
+
+export interface DecisionServiceOptions {
+  pool: EnginePool;
+  cache: DecisionCache;
+  audit: DecisionAudit;
+  settings: { get(tenantId: string): Promise<TenantDecisionSettings> };
+  logger: Logger;
+}
+
+export interface DecideRequest {
+  readonly tenantId: string;
+  /** API key id of the caller, for the audit row. */
+  readonly caller: string;
+  /** The data path as segments: `["rbac", "allow"]`. */
+  readonly path: readonly string[];
+  /** Whether the request carried an `input` (OPA tells no input apart from `null`). */
+  readonly hasInput: boolean;
+  readonly input?: unknown;
+}
+
+export interface Decision {
+  readonly decisionId: string;
+  /** False when the decision is undefined: the answer then has no `result`. */
+  readonly defined: boolean;
+  readonly result?: unknown;
+  readonly cache: CacheOutcome;
+  /** Time spent in the engine (zero for a cache hit). */
+  readonly evalNs: number;
+  /** Time from the start of the decision to its answer, the audit row included. */
+  readonly totalNs: number;
+  readonly bundle?: { readonly name: string; readonly version: string; readonly revision: string };
+}
+
+/** One input of a batch, by the caller's id. */
+export type BatchOutcome =
+  | { readonly ok: true; readonly decision: Decision }
+  | { readonly ok: false; readonly error: VerdictError };
+
+function elapsedNs(started: bigint): number {
+  return Number(process.hrtime.bigint() - started);
+}
+
+/** The value at `below` inside `value` (object members only); undefined when absent. */
+function descend(value: unknown, below: readonly string[]): CachedAnswer {
+  let current = value;
+  for (const key of below) {
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) {
+      return { defined: false };
+    }
+    if (!Object.hasOwn(current, key)) return { defined: false };
+    current = (current as Record<string, unknown>)[key];
+  }
+  return { defined: true, result: current };
+}
+
+/** The first result of an entrypoint's result set (JSON text, `[]` when undefined). */
+function firstResult(text: string): CachedAnswer {
+  const sets = JSON.parse(text) as unknown;
+  if (!Array.isArray(sets) || sets.length === 0) return { defined: false };
+  const first = sets[0] as unknown;
+  if (typeof first !== 'object' || first === null || !Object.hasOwn(first, 'result')) {
+    return { defined: false };
+  }
+  return { defined: true, result: (first as { result: unknown }).result };
+}
+
+export class DecisionService {
+  private readonly pool: EnginePool;
+  private readonly cache: DecisionCache;
+  private readonly audit: DecisionAudit;
+  private readonly settings: DecisionServiceOptions['settings'];
+  private readonly logger: Logger;
+
+  constructor(options: DecisionServiceOptions) {
+    this.pool = options.pool;
+    this.cache = options.cache;
+    this.audit = options.audit;
+    this.settings = options.settings;
+    this.logger = options.logger;
+  }
+
+  async decide(request: DecideRequest): Promise<Decision> {
+    const started = process.hrtime.bigint();
+    const decisionId = randomUUID();
+    const { auditStrict } = await this.settings.get(request.tenantId);
+    const engines = await this.pool.get(request.tenantId);
+    const route = routePath(engines, request.path);
+    const path = request.path.join('/');
+    let answer: CachedAnswer = { defined: false };
+    let cache: CacheOutcome = 'bypass';
+    let evalNs = 0;
+    if (route !== undefined) {
+      ({ answer, cache, evalNs } = await this.answer(engines, route, path, request));
+    }
+    const durationNs = elapsedNs(started);
+    const bundle =
+      route === undefined
+        ? undefined
+        : {
+            name: route.bundle.name,
+            version: route.bundle.version,
+            revision: route.bundle.revision,
+          };
+    const entry: AuditEntry = {
+      tenantId: request.tenantId,
+      decisionId,
+      path,
+      bundleName: bundle?.name ?? null,
+      bundleVersion: bundle?.version ?? null,
+      bundleRevision: bundle?.revision ?? null,
+      input: request.hasInput ? maskInput(request.input, route?.bundle.mask ?? []) : undefined,
+      result: answer.defined ? answer.result : undefined,
+      caller: request.caller,
+      cache,
+      durationUs: Math.round(durationNs / 1000),
+    };
+    await this.recordAudit(entry, auditStrict);
+    return {
+      decisionId,
+      defined: answer.defined,
+      ...(answer.defined ? { result: answer.result } : {}),
+      cache,
+      evalNs,
+      totalNs: elapsedNs(started),
+      ...(bundle === undefined ? {} : { bundle }),
+    };
+  }
+
+  /** Decides every input of a batch; one failing input fails only its own entry. */
+  async decideBatch(
+    base: Omit<DecideRequest, 'input' | 'hasInput'>,
+    inputs: ReadonlyMap<string, unknown>,
+  ): Promise<Map<string, BatchOutcome>> {
+    const ids = [...inputs.keys()];
+    const outcomes = await Promise.all(
+      ids.map(async (id): Promise<BatchOutcome> => {
+        try {
+          const decision = await this.decide({ ...base, hasInput: true, input: inputs.get(id) });
+          return { ok: true, decision };
+        } catch (err) {
+          if (err instanceof VerdictError) return { ok: false, error: err };
+          this.logger.error({ err }, 'batch decision failed');
+          return {
+            ok: false,
+            error: new VerdictError(
+              'internal',
+              'An internal error occurred; the server log has details.',
+            ),
+          };
+        }
+      }),
+    );
+    return new Map(ids.map((id, i) => [id, outcomes[i] as BatchOutcome]));
+  }
+
+  private async answer(
+    engines: TenantEngines,
+    route: Route,
+    path: string,
+    request: DecideRequest,
+  ): Promise<{ answer: CachedAnswer; cache: CacheOutcome; evalNs: number }> {
+    const stats = this.cache.costs(request.tenantId, route.bundle.revision);
+    const plan = this.cache.plan(route.bundle.cache, stats);
+    if (!plan.l1) {
+      const inputJson = request.hasInput ? JSON.stringify(request.input) : undefined;
+      const { answer, evalNs } = this.evaluate(engines, route, inputJson, stats);
+      return { answer, cache: 'bypass', evalNs };
+    }
+    const lookupStarted = process.hrtime.bigint();
+    const canonical = request.hasInput ? canonicalInputJson(request.input) : undefined;
+    const key = this.cache.key(request.tenantId, route.bundle.revision, path, canonical);
+    let hit = this.cache.getL1(key);
+    this.cache.recordLookup(stats, elapsedNs(lookupStarted));
+    if (hit === undefined && plan.l2) hit = await this.cache.getL2(key);
+    if (hit !== undefined) return { answer: hit, cache: 'hit', evalNs: 0 };
+    this.cache.miss();
+    const { answer, evalNs } = this.evaluate(engines, route, canonical, stats);
+    this.cache.put(key, answer, plan.l2);
+    return { answer, cache: 'miss', evalNs };
+  }
+
+  /**
+   * Runs the entrypoint. Synchronous from the input to the parsed result: nothing else can
+   * use the instance meanwhile (see engine-pool.ts).
+   */
+  private evaluate(
+    engines: TenantEngines,
+    route: Route,
+    inputJson: string | undefined,
+    stats: CostStats,
+  ): { answer: CachedAnswer; evalNs: number } {
+    const started = process.hrtime.bigint();
+    let answer: CachedAnswer;
+    try {
+      const text = route.bundle.engine.evaluateJSON(route.entrypoint, inputJson);
+      answer = firstResult(text);
+    } catch (err) {
+      throw this.evaluationFailure(engines, route, err);
+    }
+    const evalNs = elapsedNs(started);
+    this.cache.recordEval(stats, evalNs);
+    return {
+      answer: route.below.length === 0 ? answer : descend(answer.result, route.below),
+      evalNs,
+    };
+  }
+
+  private evaluationFailure(engines: TenantEngines, route: Route, err: unknown): VerdictError {
+    const { bundle } = route;
+    const where = `${route.entrypoint} (bundle ${bundle.name} ${bundle.version}, revision ${bundle.revision})`;
+    const code = err instanceof EngineError ? err.code : 'eval_internal_error';
+    const location = err instanceof EngineError ? err.location : undefined;
+    const extensions = {
+      policyError: code,
+      bundle: bundle.name,
+      version: bundle.version,
+      revision: bundle.revision,
+      ...(location === undefined ? {} : { location }),
+    };
+    this.logger.warn(
+      { err: messageOf(err), policyError: code, tenantId: engines.tenantId },
+      'policy evaluation failed',
+    );
+    if (code === 'eval_budget_error' || code === 'eval_memory_error') {
+      // A memory cap reached leaves the instance at its largest: load a fresh one next time.
+      if (code === 'eval_memory_error') this.pool.discard(engines);
+      const limit = code === 'eval_budget_error' ? 'its step budget' : 'its memory cap';
+      return new VerdictError(
+        'policy_limit_exceeded',
+        `Evaluating ${where} reached ${limit} and was stopped: ${messageOf(err)}. Simplify the policy or the input; other requests are not affected.`,
+        { cause: err, extensions },
+      );
+    }
+    return new VerdictError('policy_error', `Evaluating ${where} failed: ${messageOf(err)}.`, {
+      cause: err,
+      extensions,
+    });
+  }
+
+  private async recordAudit(entry: AuditEntry, strict: boolean): Promise<void> {
+    try {
+      if (strict) await this.audit.recordStrict(entry);
+      else this.audit.record(entry);
+    } catch (err) {
+      throw new VerdictError(
+        'database_unavailable',
+        strict
+          ? 'This tenant answers only decisions whose audit record is written, and the audit log could not write it in time; retry shortly.'
+          : 'The decision could not be recorded in the audit log; retry shortly.',
+        { cause: err },
+      );
+    }
+  }
+}
