@@ -18,6 +18,7 @@ import { runTenantsCreate, runTenantsList } from '../../cli/tenants';
 import {
   createTestDatabase,
   silentLogger,
+  tempDir,
   testConfig,
   type TestDatabase,
 } from './helpers/services';
@@ -31,15 +32,32 @@ const adminToken = 'cli-admin-token-0123456789abcdef';
 let database: TestDatabase;
 let server: RunningServer;
 
+/** A server on `databaseUrl` with a data folder of its own, removed when it stops. */
+async function startServer(databaseUrl: string): Promise<RunningServer> {
+  const dataDir = tempDir('cli-admin');
+  const running = await start({
+    config: testConfig({
+      DATABASE_URL: databaseUrl,
+      VERDICT_ADMIN_TOKEN: adminToken,
+      VERDICT_DATA_DIR: dataDir.path,
+    }),
+    logger: silentLogger,
+  });
+  return {
+    ...running,
+    stop: async () => {
+      await running.stop();
+      dataDir.remove();
+    },
+  };
+}
+
 beforeAll(async () => {
   if (!fs.existsSync(path.join(repoRoot, 'dist', 'cli', 'keys.js'))) {
     throw new Error('dist/ is missing or stale: run `npm run build` (npm test does it first)');
   }
   database = await createTestDatabase('cli_admin');
-  server = await start({
-    config: testConfig({ DATABASE_URL: database.url, VERDICT_ADMIN_TOKEN: adminToken }),
-    logger: silentLogger,
-  });
+  server = await startServer(database.url);
 });
 afterAll(async () => {
   await server.stop();
@@ -184,10 +202,7 @@ describe('verdict tenants and keys in-process', () => {
 
   it('says when there are no tenants yet', async () => {
     const fresh = await createTestDatabase('cli_admin_empty');
-    const empty = await start({
-      config: testConfig({ DATABASE_URL: fresh.url, VERDICT_ADMIN_TOKEN: adminToken }),
-      logger: silentLogger,
-    });
+    const empty = await startServer(fresh.url);
     try {
       const io = capture();
       await runTenantsList({ server: empty.url }, io, env());
@@ -310,10 +325,7 @@ describe('verdict tenants and keys in-process', () => {
   });
 
   it('names the server it cannot reach, and a server that is not Verdict', async () => {
-    const stopped = await start({
-      config: testConfig({ DATABASE_URL: database.url, VERDICT_ADMIN_TOKEN: adminToken }),
-      logger: silentLogger,
-    });
+    const stopped = await startServer(database.url);
     await stopped.stop();
     await expect(runTenantsList({ server: stopped.url }, capture(), env())).rejects.toThrow(
       `cannot reach the Verdict server at ${stopped.url} (ECONNREFUSED): start it with \`verdict serve\` or pass --server`,
