@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import * as createTenantsAndUsers from './20261127000000_create_tenants_and_users';
 import * as createApiKeysAndBundles from './20261127100000_create_api_keys_and_bundles';
 import * as createDecisions from './20261127100100_create_decisions';
+import * as bundleRuntime from './20261127110000_bundle_runtime';
 
 export interface MigrationModule {
   readonly name: string;
@@ -19,4 +20,5 @@ export const migrations: readonly MigrationModule[] = [
   { name: '20261127000000_create_tenants_and_users', ...createTenantsAndUsers },
   { name: '20261127100000_create_api_keys_and_bundles', ...createApiKeysAndBundles },
   { name: '20261127100100_create_decisions', ...createDecisions },
+  { name: '20261127110000_bundle_runtime', ...bundleRuntime },
 ];

@@ -1,6 +1,8 @@
 /**
  * One published version of a bundle: semver, content revision, the manifest and the tar.gz
- * bytes as uploaded. Immutable: the database refuses updates (a fix is a new version).
+ * bytes as uploaded, plus what the server runs: the policy.wasm (carried by the bundle or
+ * compiled from its sources) and its data. Immutable: the database refuses updates (a fix is
+ * a new version).
  */
 import { Model, type JSONSchema, type Pojo } from 'objection';
 
@@ -13,7 +15,7 @@ export type SignatureStatus = (typeof signatureStatuses)[number];
 export class BundleVersion extends Model {
   static override tableName = 'bundle_versions';
 
-  static override jsonAttributes: string[] = ['manifest'];
+  static override jsonAttributes: string[] = ['manifest', 'data'];
 
   static override jsonSchema: JSONSchema = {
     type: 'object',
@@ -34,6 +36,7 @@ export class BundleVersion extends Model {
       manifest: { type: 'object' },
       signature_status: { type: 'string', enum: [...signatureStatuses] },
       uploaded_by: { type: 'string', minLength: 1, maxLength: 256 },
+      size_bytes: { type: ['integer', 'null'], minimum: 0 },
     },
   };
 
@@ -44,14 +47,22 @@ export class BundleVersion extends Model {
   declare engine: BundleEngine;
   declare manifest: Record<string, unknown>;
   declare tar: Buffer;
+  /** The policy.wasm the engine loads. */
+  declare wasm: Buffer;
+  /** The bundle's data (its data.json files merged), the engine's `data`. */
+  declare data: unknown;
+  /** Size of the uploaded .tar.gz in bytes. */
+  declare size_bytes: number | null;
   declare signature_status: SignatureStatus;
   declare uploaded_by: string;
   declare created_at: Date;
 
-  /** The tar bytes are downloaded on their own route, never inlined into JSON. */
+  /** Tar, wasm and data are bulky: never inlined into JSON (the tar downloads on its own route). */
   override $formatJson(json: Pojo): Pojo {
     const formatted = super.$formatJson(json);
     delete formatted.tar;
+    delete formatted.wasm;
+    delete formatted.data;
     return formatted;
   }
 }

@@ -12,6 +12,7 @@ export class Tenant extends Model {
       name: { type: 'string', minLength: 1, maxLength: 200 },
       require_signed_bundles: { type: 'boolean' },
       audit_strict: { type: 'boolean' },
+      signing_public_key: { type: ['string', 'null'] },
     },
   };
 
@@ -22,6 +23,8 @@ export class Tenant extends Model {
   declare require_signed_bundles: boolean;
   /** Decisions are answered only once their audit row is written. */
   declare audit_strict: boolean;
+  /** PEM Ed25519 public key that signed bundles are verified against; null when none is set. */
+  declare signing_public_key: string | null;
   declare created_at: Date;
   declare updated_at: Date;
 }

@@ -1,0 +1,2 @@
+/** The bundle registry: upload, list, download and activate bundle versions, per tenant. */
+export { loadActiveBundles, type ActiveBundle, type ActiveManifest } from './active';
