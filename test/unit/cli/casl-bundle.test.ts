@@ -4,8 +4,8 @@
  * `verdict eval` (the lowered package `casl`), and the errors each gives on bad input.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { capture, fixtureFolder } from '../../helpers/cli-io';
 import { runBuild } from '../../../cli/build';
 import { runCaslRules } from '../../../cli/casl';
 import { runEval } from '../../../cli/eval';
@@ -14,20 +14,6 @@ import { loadSources, SourceLoadError } from '../../../policies/bundle/sources';
 import { readTarGz } from '../../../policies/bundle/tar';
 import { decisionOf } from '../../../policies/casl';
 import { PolicyEngine } from '../../../policies/engine';
-
-function capture(): {
-  out: () => string;
-  err: () => string;
-  io: { stdout: (t: string) => void; stderr: (t: string) => void };
-} {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out: () => out.join(''),
-    err: () => err.join(''),
-    io: { stdout: (t) => out.push(t), stderr: (t) => err.push(t) },
-  };
-}
 
 const RULES = [
   { action: 'read', subject: 'Doc', conditions: { public: true } },
@@ -50,32 +36,18 @@ const CASES = `
   allow: true
 `;
 
-let dir: string;
-
-function write(rel: string, text: string): string {
-  const file = path.join(dir, rel);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, text);
-  return file;
-}
-
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-casl-'));
-});
-
-afterEach(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const fixtures = fixtureFolder('casl');
+const write = fixtures.write;
 
 describe('loading CASL bundle folders', () => {
   it('takes a folder given directly with rules.json and no Rego as a CASL bundle', () => {
     write('docs/rules.json', JSON.stringify(RULES));
     write('docs/cases.yaml', CASES);
     write('docs/more/extra.cases.yaml', '[]');
-    const loaded = loadSources([path.join(dir, 'docs')]);
+    const loaded = loadSources([path.join(fixtures.dir(), 'docs')]);
     expect(loaded.modules).toEqual([]);
     expect(loaded.casl).toHaveLength(1);
-    expect(loaded.casl[0]?.rules.file).toBe(path.join(dir, 'docs/rules.json'));
+    expect(loaded.casl[0]?.rules.file).toBe(path.join(fixtures.dir(), 'docs/rules.json'));
     expect(loaded.casl[0]?.cases.map((c) => path.basename(c.file))).toEqual([
       'cases.yaml',
       'extra.cases.yaml',
@@ -89,7 +61,7 @@ describe('loading CASL bundle folders', () => {
     write('all/docs/rules.yaml', '- action: read\n  subject: Doc\n');
     // Without a manifest saying casl, a rules.json below the folder given is data.
     write('all/other/rules.json', '{"y": 2}');
-    const loaded = loadSources([path.join(dir, 'all')]);
+    const loaded = loadSources([path.join(fixtures.dir(), 'all')]);
     expect(loaded.modules.map((m) => path.basename(m.file))).toEqual(['policy.rego']);
     expect(loaded.casl.map((c) => path.basename(c.rules.file))).toEqual(['rules.yaml']);
     expect(loaded.data.get('other')).toBeDefined();
@@ -99,17 +71,19 @@ describe('loading CASL bundle folders', () => {
     write('a/.manifest', '{"engine": "casl"}');
     write('a/rules.json', '[]');
     write('a/notes.json', '{}');
-    expect(() => loadSources([path.join(dir, 'a')])).toThrow(
+    expect(() => loadSources([path.join(fixtures.dir(), 'a')])).toThrow(
       /notes\.json: a CASL bundle holds its rule set \(rules\.json\) and case files/,
     );
     write('b/rules.json', '[]');
     write('b/rules.yaml', '[]');
-    expect(() => loadSources([path.join(dir, 'b')])).toThrow(
+    expect(() => loadSources([path.join(fixtures.dir(), 'b')])).toThrow(
       /holds rules\.json and rules\.yaml; keep one rule set file/,
     );
     write('c/.manifest', '{"engine": "casl"}');
-    expect(() => loadSources([path.join(dir, 'c')])).toThrow(SourceLoadError);
-    expect(() => loadSources([path.join(dir, 'c')])).toThrow(/needs its rule set in rules\.json/);
+    expect(() => loadSources([path.join(fixtures.dir(), 'c')])).toThrow(SourceLoadError);
+    expect(() => loadSources([path.join(fixtures.dir(), 'c')])).toThrow(
+      /needs its rule set in rules\.json/,
+    );
   });
 });
 
@@ -118,9 +92,11 @@ describe('verdict build on a CASL folder', () => {
     write('docs/.manifest', JSON.stringify({ name: 'docs', version: '1.2.0', engine: 'casl' }));
     write('docs/rules.json', JSON.stringify(RULES));
     write('docs/cases.yaml', CASES);
-    const output = path.join(dir, 'docs.tar.gz');
+    const output = path.join(fixtures.dir(), 'docs.tar.gz');
     const c = capture();
-    expect(await runBuild([path.join(dir, 'docs')], { output, entrypoint: [] }, c.io)).toBe(0);
+    expect(
+      await runBuild([path.join(fixtures.dir(), 'docs')], { output, entrypoint: [] }, c.io),
+    ).toBe(0);
     expect(c.err()).toContain('entrypoints casl/decision');
     const files = new Map(readTarGz(fs.readFileSync(output)).map((e) => [e.path, e.data]));
     expect([...files.keys()].sort()).toEqual([
@@ -155,10 +131,10 @@ describe('verdict build on a CASL folder', () => {
     ).toEqual({ allow: false, reason: 'locked', rule: 2 });
 
     // Same sources, same revision.
-    const again = path.join(dir, 'again.tar.gz');
-    expect(await runBuild([path.join(dir, 'docs')], { output: again, entrypoint: [] }, c.io)).toBe(
-      0,
-    );
+    const again = path.join(fixtures.dir(), 'again.tar.gz');
+    expect(
+      await runBuild([path.join(fixtures.dir(), 'docs')], { output: again, entrypoint: [] }, c.io),
+    ).toBe(0);
     expect(fs.readFileSync(again)).toEqual(fs.readFileSync(output));
   });
 
@@ -167,22 +143,24 @@ describe('verdict build on a CASL folder', () => {
       'bad/rules.yaml',
       '- action: read\n  subject: Doc\n  conditions:\n    age: { $gt: [1] }\n',
     );
-    const output = path.join(dir, 'bad.tar.gz');
+    const output = path.join(fixtures.dir(), 'bad.tar.gz');
     const c = capture();
-    expect(await runBuild([path.join(dir, 'bad')], { output, entrypoint: [] }, c.io)).toBe(1);
+    expect(
+      await runBuild([path.join(fixtures.dir(), 'bad')], { output, entrypoint: [] }, c.io),
+    ).toBe(1);
     expect(c.err()).toBe(
-      `${path.join(dir, 'bad/rules.yaml')}:4:17: casl_rule_error: rule 0: /0/conditions/age/$gt: $gt needs a number or a string\n`,
+      `${path.join(fixtures.dir(), 'bad/rules.yaml')}:4:17: casl_rule_error: rule 0: /0/conditions/age/$gt: $gt needs a number or a string\n`,
     );
     expect(fs.existsSync(output)).toBe(false);
   });
 
   it('refuses manifests and flags that do not fit a CASL bundle', async () => {
     write('m/rules.json', JSON.stringify(RULES));
-    const output = path.join(dir, 'm.tar.gz');
+    const output = path.join(fixtures.dir(), 'm.tar.gz');
     const build = async (manifest: unknown, entrypoint: string[] = []) => {
       write('m/.manifest', JSON.stringify(manifest));
       const c = capture();
-      const code = await runBuild([path.join(dir, 'm')], { output, entrypoint }, c.io);
+      const code = await runBuild([path.join(fixtures.dir(), 'm')], { output, entrypoint }, c.io);
       return { code, err: c.err() };
     };
     expect(await build({ engine: 'casl', entrypoints: ['casl/allow'] })).toEqual({
@@ -206,8 +184,8 @@ describe('verdict build on a CASL folder', () => {
     write('mix/docs/rules.json', JSON.stringify(RULES));
     const c = capture();
     const code = await runBuild(
-      [path.join(dir, 'mix')],
-      { output: path.join(dir, 'x.tar.gz'), entrypoint: ['app/allow'] },
+      [path.join(fixtures.dir(), 'mix')],
+      { output: path.join(fixtures.dir(), 'x.tar.gz'), entrypoint: ['app/allow'] },
       c.io,
     );
     expect(code).toBe(1);
@@ -222,7 +200,7 @@ describe('verdict test on CASL cases', () => {
     for (const engine of ['wasm', 'interp']) {
       const c = capture();
       const code = await runTestCommand(
-        [path.join(dir, 'docs')],
+        [path.join(fixtures.dir(), 'docs')],
         { engine, coverage: true, verbose: true },
         c.io,
       );
@@ -236,7 +214,11 @@ describe('verdict test on CASL cases', () => {
     }
     const c = capture();
     expect(
-      await runTestCommand([path.join(dir, 'docs')], { threshold: '90', quiet: true }, c.io),
+      await runTestCommand(
+        [path.join(fixtures.dir(), 'docs')],
+        { threshold: '90', quiet: true },
+        c.io,
+      ),
     ).toBe(1);
   });
 
@@ -257,7 +239,7 @@ describe('verdict test on CASL cases', () => {
     );
     const c = capture();
     const code = await runTestCommand(
-      [path.join(dir, 'docs')],
+      [path.join(fixtures.dir(), 'docs')],
       { format: 'json', run: 'case:' },
       c.io,
     );
@@ -282,11 +264,11 @@ describe('verdict test on CASL cases', () => {
 
   it('refuses malformed case files with their line', async () => {
     write('docs/rules.json', JSON.stringify(RULES));
-    const cases = path.join(dir, 'docs/cases.yaml');
+    const cases = path.join(fixtures.dir(), 'docs/cases.yaml');
     const run = async (text: string) => {
       fs.writeFileSync(cases, text);
       const c = capture();
-      const code = await runTestCommand([path.join(dir, 'docs')], {}, c.io);
+      const code = await runTestCommand([path.join(fixtures.dir(), 'docs')], {}, c.io);
       return { code, err: c.err() };
     };
     expect(await run('- name: x\n  input: {}\n  want: { allow: true }\n  allow: true\n')).toEqual({
@@ -336,7 +318,11 @@ describe('verdict eval on a CASL folder', () => {
     );
     const c = capture();
     expect(
-      runEval('data.casl.decision.rule', { data: [path.join(dir, 'docs')], input }, c.io),
+      runEval(
+        'data.casl.decision.rule',
+        { data: [path.join(fixtures.dir(), 'docs')], input },
+        c.io,
+      ),
     ).toBe(0);
     expect(c.out()).toBe('1\n');
   });
@@ -344,13 +330,19 @@ describe('verdict eval on a CASL folder', () => {
   it('reports an invalid rule set at its position, and refuses two CASL bundles', () => {
     write('bad/rules.json', '[{"action": "read", "subject": 3}]');
     const c = capture();
-    expect(runEval('data.casl.decision', { data: [path.join(dir, 'bad')] }, c.io)).toBe(1);
+    expect(runEval('data.casl.decision', { data: [path.join(fixtures.dir(), 'bad')] }, c.io)).toBe(
+      1,
+    );
     expect(c.err()).toContain('rules.json:1:32: casl_rule_error: rule 0: /0/subject:');
     write('one/rules.json', JSON.stringify(RULES));
     write('two/rules.json', JSON.stringify(RULES));
     const d = capture();
     expect(
-      runEval('data.casl.decision', { data: [path.join(dir, 'one'), path.join(dir, 'two')] }, d.io),
+      runEval(
+        'data.casl.decision',
+        { data: [path.join(fixtures.dir(), 'one'), path.join(fixtures.dir(), 'two')] },
+        d.io,
+      ),
     ).toBe(1);
     expect(d.err()).toContain('are CASL bundles; evaluate one at a time');
   });
@@ -366,20 +358,28 @@ describe('verdict casl rules', () => {
     write('docs/rules.json', JSON.stringify(ROLE_SET));
     const c = capture();
     expect(
-      runCaslRules(path.join(dir, 'docs'), { user: '{"id": "u1", "roles": ["admin"]}' }, c.io),
+      runCaslRules(
+        path.join(fixtures.dir(), 'docs'),
+        { user: '{"id": "u1", "roles": ["admin"]}' },
+        c.io,
+      ),
     ).toBe(0);
     expect(JSON.parse(c.out())).toEqual([
       { action: 'manage', subject: 'all' },
       { action: 'read', subject: 'Doc', conditions: { owner: 'u1' } },
     ]);
-    const output = path.join(dir, 'docs.tar.gz');
-    expect(await runBuild([path.join(dir, 'docs')], { output, entrypoint: [] }, capture().io)).toBe(
-      0,
-    );
+    const output = path.join(fixtures.dir(), 'docs.tar.gz');
+    expect(
+      await runBuild([path.join(fixtures.dir(), 'docs')], { output, entrypoint: [] }, capture().io),
+    ).toBe(0);
     write('alice.yaml', 'id: u2\n');
     const p = capture();
     expect(
-      runCaslRules(output, { user: `@${path.join(dir, 'alice.yaml')}`, packed: true }, p.io),
+      runCaslRules(
+        output,
+        { user: `@${path.join(fixtures.dir(), 'alice.yaml')}`, packed: true },
+        p.io,
+      ),
     ).toBe(0);
     expect(JSON.parse(p.out())).toEqual([['read', 'Doc', { owner: 'u2' }]]);
   });
@@ -389,12 +389,12 @@ describe('verdict casl rules', () => {
     write('app/policy.rego', 'package app\n');
     write('junk.tar.gz', 'not a tarball');
     const cases: [string, string, RegExp][] = [
-      [path.join(dir, 'docs'), '[1]', /--user: the principal is an object/],
-      [path.join(dir, 'docs'), '{', /--user: not JSON/],
-      [path.join(dir, 'docs'), '@/nonexistent/user.json', /--user: cannot read/],
-      [path.join(dir, 'app'), '{}', /give one CASL bundle/],
-      [path.join(dir, 'junk.tar.gz'), '{}', /junk\.tar\.gz: /],
-      [path.join(dir, 'missing'), '{}', /no such file or directory/],
+      [path.join(fixtures.dir(), 'docs'), '[1]', /--user: the principal is an object/],
+      [path.join(fixtures.dir(), 'docs'), '{', /--user: not JSON/],
+      [path.join(fixtures.dir(), 'docs'), '@/nonexistent/user.json', /--user: cannot read/],
+      [path.join(fixtures.dir(), 'app'), '{}', /give one CASL bundle/],
+      [path.join(fixtures.dir(), 'junk.tar.gz'), '{}', /junk\.tar\.gz: /],
+      [path.join(fixtures.dir(), 'missing'), '{}', /no such file or directory/],
     ];
     for (const [target, user, message] of cases) {
       const c = capture();
@@ -407,7 +407,7 @@ describe('verdict casl rules', () => {
   it('reports an invalid rule set with its position', () => {
     write('bad/rules.json', '[{"action": []}]');
     const c = capture();
-    expect(runCaslRules(path.join(dir, 'bad'), { user: '{}' }, c.io)).toBe(1);
+    expect(runCaslRules(path.join(fixtures.dir(), 'bad'), { user: '{}' }, c.io)).toBe(1);
     expect(c.err()).toContain('rules.json:1:13: casl_rule_error: rule 0: /0/action:');
   });
 });

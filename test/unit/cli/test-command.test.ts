@@ -2,22 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runTestCommand } from '../../../cli/test';
+import { capture } from '../../helpers/cli-io';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-
-function capture(): {
-  out: () => string;
-  err: () => string;
-  io: { stdout: (t: string) => void; stderr: (t: string) => void };
-} {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out: () => out.join(''),
-    err: () => err.join(''),
-    io: { stdout: (t) => out.push(t), stderr: (t) => err.push(t) },
-  };
-}
 
 describe('verdict test', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-test-'));
