@@ -13,6 +13,8 @@ import type { Logger } from './logger';
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestLogger } from './middleware/request-log';
 import { adminRouter } from './routes/admin';
+import { dataRouter } from './routes/data';
+import type { DecisionService } from './services/decisions';
 import { healthRouter, type ReadinessCheck } from './routes/health';
 
 export interface AppDependencies {
@@ -25,6 +27,8 @@ export interface AppDependencies {
   adminToken?: string | undefined;
   /** Tenant API keys; one over `db` is made when not given. */
   apiKeys?: ApiKeyService;
+  /** The decision API (`/v1/data/...`); mounted only when given. */
+  decisions?: { service: DecisionService; maxInputDepth?: number };
 }
 
 /** Largest JSON body accepted; decision inputs are small documents. */
@@ -54,13 +58,25 @@ export function createApp(deps: AppDependencies): Express {
   app.use(closeConnectionsWhenShuttingDown(deps.isShuttingDown));
   app.use(express.json({ limit: jsonBodyLimit }));
   app.use(healthRouter({ checks: readinessChecks(deps), isShuttingDown: deps.isShuttingDown }));
+  const apiKeys = deps.apiKeys ?? new ApiKeyService({ knex: deps.db.knex, logger: deps.logger });
   app.use(
     adminRouter({
       adminToken: deps.adminToken,
       tenants: new TenantService(deps.db.knex),
-      apiKeys: deps.apiKeys ?? new ApiKeyService({ knex: deps.db.knex, logger: deps.logger }),
+      apiKeys,
     }),
   );
+  if (deps.decisions !== undefined) {
+    app.use(
+      dataRouter({
+        apiKeys,
+        decisions: deps.decisions.service,
+        ...(deps.decisions.maxInputDepth === undefined
+          ? {}
+          : { maxInputDepth: deps.decisions.maxInputDepth }),
+      }),
+    );
+  }
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

@@ -5,6 +5,7 @@
  * in-flight requests finish (up to the shutdown timeout), then closes the pools. The CLI's
  * `serve` command calls `stop` on SIGTERM and SIGINT; tests call both directly.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
@@ -15,7 +16,10 @@ import { migrateUp } from './db/migrator';
 import { VerdictError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { ApiKeyService } from './services/api-keys';
+import { createAuditWriter, type AuditWriter } from './services/audit';
+import { loadActiveBundles } from './services/bundles';
 import { openCache, type CacheStore } from './services/cache';
+import { openDecisions, type DecisionStack } from './services/decisions';
 
 export interface StartOptions {
   /** Used as is when given; otherwise read from `env`. */
@@ -31,6 +35,10 @@ export interface RunningServer {
   readonly cache: CacheStore;
   /** Tenant API keys, with the cache of verified keys the request path uses. */
   readonly apiKeys: ApiKeyService;
+  /** The decision log writer. */
+  readonly audit: AuditWriter;
+  /** Engine pool, decision cache and decision service. */
+  readonly decisions: DecisionStack;
   readonly httpServer: http.Server;
   /** Base URL on the loopback interface, e.g. `http://127.0.0.1:8181`. */
   readonly url: string;
@@ -79,6 +87,19 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
     const cache = await openCache(config, logger);
     cleanups.push(() => cache.close());
+    // The audit spool lives in the data folder, which an external database does not create.
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const audit = await createAuditWriter({ knex: db.knex, dataDir: config.dataDir, logger });
+    cleanups.push(() => audit.close());
+    const decisions = await openDecisions({
+      knex: db.knex,
+      cache,
+      audit,
+      logger,
+      loadActiveBundles,
+      config,
+    });
+    cleanups.push(() => decisions.stop());
 
     let shuttingDown = false;
     const apiKeys = new ApiKeyService({ knex: db.knex, logger });
@@ -89,6 +110,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       isShuttingDown: () => shuttingDown,
       adminToken: config.adminToken,
       apiKeys,
+      decisions: { service: decisions.service, maxInputDepth: config.maxInputDepth },
     });
     const httpServer = http.createServer(app);
     const address = await listen(httpServer, config.port, config.host);
@@ -115,6 +137,12 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
         }, config.shutdownTimeoutMs);
         await closed;
         clearTimeout(force);
+        // No request is left: stop taking activations, then write every audit row (to the
+        // table, or to the spool) while the database is still open.
+        await decisions.stop().catch((err: unknown) => {
+          logger.warn({ err }, 'unsubscribing from bundle activations failed');
+        });
+        await audit.close();
         await apiKeys.flush();
         await cache.close();
         await db.close();
@@ -123,7 +151,19 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       return stopping;
     };
 
-    return { config, logger, db, cache, apiKeys, httpServer, url, port: address.port, stop };
+    return {
+      config,
+      logger,
+      db,
+      cache,
+      apiKeys,
+      audit,
+      decisions,
+      httpServer,
+      url,
+      port: address.port,
+      stop,
+    };
   } catch (err) {
     await cleanUp();
     throw err;

@@ -62,7 +62,8 @@ function pathOf(req: Request): string[] {
  */
 function objectBody(req: Request, example: string): Record<string, unknown> | undefined {
   const matched = req.is('application/json');
-  if (matched === null) return undefined;
+  // An empty body (no body, or Content-Length: 0) is no input, whatever its declared type.
+  if (matched === null || req.headers['content-length'] === '0') return undefined;
   if (matched === false) {
     const given = req.headers['content-type'];
     throw new VerdictError(

@@ -190,6 +190,17 @@ export class EnginePool {
     if (this.resident.peek(entry.tenantId) === entry) this.resident.delete(entry.tenantId);
   }
 
+  /** Resolves once the tenant's load under way (if any) has finished, failed or not. */
+  async settled(tenantId: string): Promise<void> {
+    for (
+      let load = this.loading.get(tenantId);
+      load !== undefined;
+      load = this.loading.get(tenantId)
+    ) {
+      await load.promise.catch(() => undefined);
+    }
+  }
+
   /** Subscribes to activation messages; returns the unsubscribe function. */
   listen(cache: CacheStore): Promise<Unsubscribe> {
     return cache.subscribe(activationChannel, (text) => {

@@ -79,9 +79,32 @@ export function tempDir(label: string): { path: string; remove: () => void } {
   };
 }
 
-/** Configuration for a test: loopback, a free port, silent logs, plus the given settings. */
+/** Data folders made by testConfig, under one folder removed when the process exits. */
+let dataDirRoot: string | undefined;
+
+function freshDataDir(): string {
+  if (dataDirRoot === undefined) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-data-'));
+    dataDirRoot = root;
+    process.once('exit', () => {
+      fs.rmSync(root, { recursive: true, force: true });
+    });
+  }
+  return fs.mkdtempSync(path.join(dataDirRoot, 'd-'));
+}
+
+/**
+ * Configuration for a test: loopback, a free port, silent logs, a data folder of its own
+ * (the audit spool takes a lock there), plus the given settings.
+ */
 export function testConfig(env: Record<string, string | undefined>): Config {
-  return loadConfig({ PORT: '0', VERDICT_HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
+  return loadConfig({
+    PORT: '0',
+    VERDICT_HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    ...(Object.hasOwn(env, 'VERDICT_DATA_DIR') ? {} : { VERDICT_DATA_DIR: freshDataDir() }),
+    ...env,
+  });
 }
 
 /** A logger whose JSON lines are kept in memory, for asserting on what was logged. */
