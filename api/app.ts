@@ -13,6 +13,8 @@ import type { Logger } from './logger';
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestLogger } from './middleware/request-log';
 import { adminRouter } from './routes/admin';
+import { bundlesRouter } from './routes/bundles';
+import { BundleRegistry } from './services/bundles/registry';
 import { dataRouter } from './routes/data';
 import type { DecisionService } from './services/decisions';
 import { healthRouter, type ReadinessCheck } from './routes/health';
@@ -64,6 +66,14 @@ export function createApp(deps: AppDependencies): Express {
       adminToken: deps.adminToken,
       tenants: new TenantService(deps.db.knex),
       apiKeys,
+    }),
+  );
+  app.use(
+    bundlesRouter({
+      adminToken: deps.adminToken,
+      apiKeys,
+      tenants: new TenantService(deps.db.knex),
+      registry: new BundleRegistry({ knex: deps.db.knex, cache: deps.cache }),
     }),
   );
   if (deps.decisions !== undefined) {

@@ -15,6 +15,7 @@ export const errorCatalogue = {
   conflict: { status: 409, title: 'Conflict' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  invalid_bundle: { status: 422, title: 'Invalid bundle' },
   internal: { status: 500, title: 'Internal error' },
   policy_error: { status: 500, title: 'Policy evaluation failed' },
   policy_limit_exceeded: { status: 503, title: 'Policy evaluation limit exceeded' },
