@@ -2,7 +2,11 @@
 // Usage: npm run build && node bench/decisions/run.mjs [--redis] [--n 5000]
 // Needs Postgres at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; a scratch
 // database is created and dropped) and, with --redis, Redis at REDIS_URL.
+import console from 'node:console';
+import { Buffer } from 'node:buffer';
 import http from 'node:http';
+import process from 'node:process';
+import { URL } from 'node:url';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,7 +43,15 @@ const manifest = parseManifest(fs.readFileSync(path.join(example, '.manifest'), 
 const sources = loadSources([example]);
 const data = JSON.parse(toJSONText(sources.data));
 const build = async (cache) =>
-  (await buildBundle({ modules: sources.modules, data: sources.data, entrypoints: [], manifest: { ...manifest, cache }, root: example })).bundle;
+  (
+    await buildBundle({
+      modules: sources.modules,
+      data: sources.data,
+      entrypoints: [],
+      manifest: { ...manifest, cache },
+      root: example,
+    })
+  ).bundle;
 
 const input = (i) => ({
   subject: { id: 'bob', tenant: 'acme' },
@@ -66,7 +78,12 @@ for (let i = 0; i < 20000; i++) {
   JSON.parse(engine.evaluateJSON('rbac/allow', JSON.stringify(value)));
   inProcess.eval.push(Number(process.hrtime.bigint() - t));
   t = process.hrtime.bigint();
-  const key = cache.key('tenant', bundle.manifest.revision, 'rbac/allow', canonicalInputJson(value));
+  const key = cache.key(
+    'tenant',
+    bundle.manifest.revision,
+    'rbac/allow',
+    canonicalInputJson(value),
+  );
   const hit = cache.getL1(key);
   const ns = Number(process.hrtime.bigint() - t);
   (hit ? inProcess.lookupHit : inProcess.lookupMiss).push(ns);
@@ -75,8 +92,10 @@ for (let i = 0; i < 20000; i++) {
 const skip = (a) => a.slice(Math.floor(a.length / 4));
 console.log('in-process (rbac/allow, 20000 runs, ns -> µs)');
 for (const [name, samples] of Object.entries(inProcess)) {
-  const q = quantiles(skip(samples.length > 100 ? samples : samples));
-  console.log(`  ${name.padEnd(11)} p50 ${us(q.p50)} µs  p90 ${us(q.p90)} µs  p99 ${us(q.p99)} µs  (n=${samples.length})`);
+  const q = quantiles(samples);
+  console.log(
+    `  ${name.padEnd(11)} p50 ${us(q.p50)} µs  p90 ${us(q.p90)} µs  p99 ${us(q.p99)} µs  (n=${samples.length})`,
+  );
 }
 
 // --- over HTTP ------------------------------------------------------------------------
@@ -91,7 +110,12 @@ const server = await start({
     LOG_LEVEL: 'silent',
     DATABASE_URL: url.toString(),
     VERDICT_DATA_DIR: dataDir,
-    ...(useRedis ? { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', VERDICT_REDIS_PREFIX: `bench${process.pid}:` } : {}),
+    ...(useRedis
+      ? {
+          REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+          VERDICT_REDIS_PREFIX: `bench${process.pid}:`,
+        }
+      : {}),
   }),
 });
 try {
@@ -104,12 +128,23 @@ try {
     const [row] = await knex('bundles').insert({ tenant_id: tenant.id, name }).returning('id');
     const [version] = await knex('bundle_versions')
       .insert({
-        bundle_id: row.id, version: '1.0.0', revision: b.manifest.revision, engine: 'rego',
-        manifest: JSON.stringify({ ...b.manifest, roots: [name] }), tar: b.tarGz, wasm: Buffer.from(b.wasm),
-        data: JSON.stringify(data), signature_status: 'unsigned', uploaded_by: 'bench',
+        bundle_id: row.id,
+        version: '1.0.0',
+        revision: b.manifest.revision,
+        engine: 'rego',
+        manifest: JSON.stringify({ ...b.manifest, roots: [name] }),
+        tar: b.tarGz,
+        wasm: Buffer.from(b.wasm),
+        data: JSON.stringify(data),
+        signature_status: 'unsigned',
+        uploaded_by: 'bench',
       })
       .returning('id');
-    await knex('tenant_bundles').insert({ tenant_id: tenant.id, bundle_id: row.id, stable_version_id: version.id });
+    await knex('tenant_bundles').insert({
+      tenant_id: tenant.id,
+      bundle_id: row.id,
+      stable_version_id: version.id,
+    });
   };
   // The same policy under three roots, one per cache mode (the Rego package stays `rbac`, so
   // only the `rbac` root routes to an entrypoint: the three bundles are measured one at a time).
@@ -117,14 +152,27 @@ try {
   const post = (p, body) =>
     new Promise((resolve, reject) => {
       const text = JSON.stringify(body);
-      const req = http.request(`${server.url}/v1/data/${p}`, {
-        method: 'POST', agent,
-        headers: { Authorization: `Bearer ${plainKey}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) },
-      }, (res) => {
-        let out = '';
-        res.on('data', (c) => (out += c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(out)) : reject(new Error(`${res.statusCode} ${out}`))));
-      });
+      const req = http.request(
+        `${server.url}/v1/data/${p}`,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            Authorization: `Bearer ${plainKey}`,
+            'Content-Type': 'application/json',
+            'Content-Length': Buffer.byteLength(text),
+          },
+        },
+        (res) => {
+          let out = '';
+          res.on('data', (c) => (out += c));
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve(JSON.parse(out))
+              : reject(new Error(`${res.statusCode} ${out}`)),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(text);
     });
@@ -136,34 +184,46 @@ try {
       samples.push(Number(process.hrtime.bigint() - t));
     }
     const q = quantiles(skip(samples));
-    console.log(`  ${label.padEnd(28)} p50 ${us(q.p50)} µs  p90 ${us(q.p90)} µs  p99 ${us(q.p99)} µs`);
+    console.log(
+      `  ${label.padEnd(28)} p50 ${us(q.p50)} µs  p90 ${us(q.p90)} µs  p99 ${us(q.p99)} µs`,
+    );
   };
   const concurrent = async (label, makeInput, concurrency = 32, ms = 3000) => {
     let done = 0;
     const end = Date.now() + ms;
-    await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
-      while (Date.now() < end) {
-        await post('rbac/allow', { input: makeInput(w * 1e6 + done) });
-        done++;
-      }
-    }));
-    console.log(`  ${label.padEnd(28)} ${Math.round(done / (ms / 1000))} decisions/s (${concurrency} clients, ${ms} ms)`);
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, w) => {
+        while (Date.now() < end) {
+          await post('rbac/allow', { input: makeInput(w * 1e6 + done) });
+          done++;
+        }
+      }),
+    );
+    console.log(
+      `  ${label.padEnd(28)} ${Math.round(done / (ms / 1000))} decisions/s (${concurrency} clients, ${ms} ms)`,
+    );
   };
   // Baseline: the same server's liveness route (Express, helmet, request log; no decision).
   const live = [];
   for (let i = 0; i < n; i++) {
     const t = process.hrtime.bigint();
     await new Promise((resolve, reject) => {
-      http.get(`${server.url}/health/live`, { agent }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      }).on('error', reject);
+      http
+        .get(`${server.url}/health/live`, { agent }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        })
+        .on('error', reject);
     });
     live.push(Number(process.hrtime.bigint() - t));
   }
   const lq = quantiles(skip(live));
-  console.log(`HTTP baseline GET /health/live     p50 ${us(lq.p50)} µs  p90 ${us(lq.p90)} µs  p99 ${us(lq.p99)} µs`);
-  console.log(`HTTP on loopback, sequential, ${n} decisions each (${useRedis ? 'Redis L2' : 'no Redis'}; audit on)`);
+  console.log(
+    `HTTP baseline GET /health/live     p50 ${us(lq.p50)} µs  p90 ${us(lq.p90)} µs  p99 ${us(lq.p99)} µs`,
+  );
+  console.log(
+    `HTTP on loopback, sequential, ${n} decisions each (${useRedis ? 'Redis L2' : 'no Redis'}; audit on)`,
+  );
   for (const mode of ['off', 'on']) {
     await knex('tenant_bundles').where({ tenant_id: tenant.id }).delete();
     await knex('bundle_versions').delete();
