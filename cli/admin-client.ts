@@ -114,6 +114,30 @@ export class AdminClient {
 
   /** Sends one request; the parsed JSON answer of a 2xx, or an AdminCommandError. */
   async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    return this.send(
+      method,
+      path,
+      body === undefined
+        ? undefined
+        : { contentType: 'application/json', data: JSON.stringify(body) },
+    );
+  }
+
+  /** Sends `data` as the body (a bundle, say) with its content type; the JSON answer. */
+  async upload(
+    method: string,
+    path: string,
+    data: Uint8Array,
+    contentType: string,
+  ): Promise<unknown> {
+    return this.send(method, path, { contentType, data });
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: { contentType: string; data: string | Uint8Array } | undefined,
+  ): Promise<unknown> {
     const url = `${this.server}${path}`;
     let response: Response;
     try {
@@ -122,9 +146,9 @@ export class AdminClient {
         headers: {
           Authorization: `Bearer ${this.token}`,
           Accept: 'application/json, application/problem+json',
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...(body === undefined ? {} : { 'Content-Type': body.contentType }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined ? {} : { body: body.data }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {

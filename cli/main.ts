@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { register as registerBuild } from './build';
+import { register as registerBundles } from './bundles';
 import { register as registerCasl } from './casl';
 import { register as registerCheck } from './check';
 import { register as registerEval } from './eval';
@@ -24,6 +25,7 @@ const registrars: readonly Registrar[] = [
   registerMigrate,
   registerTenants,
   registerKeys,
+  registerBundles,
   registerEval,
   registerFmt,
   registerCheck,
@@ -41,6 +43,9 @@ export function buildProgram(): Command {
       'Policy-as-code authorization: author, test, build and serve Rego and CASL policies.',
     )
     .version('0.1.0')
+    // Program options only before the command: `verdict activate --version 1.2.0` is the
+    // command's --version, not the program's.
+    .enablePositionalOptions()
     .showHelpAfterError();
   for (const register of registrars) register(program);
   return program;
