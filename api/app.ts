@@ -14,6 +14,8 @@ import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestLogger } from './middleware/request-log';
 import { adminRouter } from './routes/admin';
 import { bundlesRouter } from './routes/bundles';
+import { caslRouter } from './routes/casl';
+import { CaslRulesService } from './services/casl/user-rules';
 import { BundleRegistry } from './services/bundles/registry';
 import { dataRouter } from './routes/data';
 import type { DecisionService } from './services/decisions';
@@ -76,6 +78,7 @@ export function createApp(deps: AppDependencies): Express {
       registry: new BundleRegistry({ knex: deps.db.knex, cache: deps.cache }),
     }),
   );
+  app.use(caslRouter({ apiKeys, rules: new CaslRulesService(deps.db.knex) }));
   if (deps.decisions !== undefined) {
     app.use(
       dataRouter({
