@@ -518,6 +518,22 @@ describe('activation', () => {
     expect(list.body).toMatchObject({ bundles: [{ name: 'rbac', stable_version: '1.0.0' }] });
   });
 
+  it('answers 503 when the activation cannot be announced, with the database change kept', async () => {
+    class DownCache extends MemoryCache {
+      override publish(): Promise<void> {
+        return Promise.reject(new Error('connection refused'));
+      }
+    }
+    const down = new DownCache({ logger: silentLogger });
+    const registry = new BundleRegistry({ knex: db.knex, cache: down });
+    await expect(registry.activate(tenantId, 'rbac', '2.0.0')).rejects.toMatchObject({
+      code: 'cache_unavailable',
+      detail: expect.stringContaining('activate it again') as unknown,
+    });
+    expect((await loadActiveBundles(db.knex, tenantId)).map((b) => b.version)).toEqual(['2.0.0']);
+    await down.close();
+  });
+
   it('refuses unknown versions and bad bodies', async () => {
     expectProblem(
       await request(app)
