@@ -21,6 +21,7 @@ import {
   type TestDatabase,
 } from '../integration/helpers/services';
 import { ObjectValue } from '../../policies/ir/value';
+import { call as callAt, type Answer, type CallOptions } from './http';
 
 const ADMIN = 'e2e-admin-token-0123456789abcdef';
 
@@ -34,27 +35,8 @@ const carolDeletes = { ...bobDeletes, subject: { id: 'carol', tenant: 'acme' } }
 let db: TestDatabase;
 let server: RunningServer;
 
-async function call(
-  method: string,
-  path: string,
-  options: { token?: string; json?: unknown; body?: Uint8Array; type?: string } = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const headers: Record<string, string> = {};
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  let body: string | Uint8Array | undefined;
-  if (options.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.json);
-  } else if (options.body !== undefined) {
-    headers['content-type'] = options.type ?? 'application/gzip';
-    body = options.body;
-  }
-  const res = await fetch(`${server.url}${path}`, { method, headers, ...(body ? { body } : {}) });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
-  };
+function call(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+  return callAt(server.url, method, path, options);
 }
 
 async function decide(key: string, path: string, input: unknown): Promise<Record<string, unknown>> {

@@ -38,6 +38,20 @@ async function adminQuery(sql: string, params: unknown[] = []): Promise<pg.Query
   }
 }
 
+/**
+ * Makes a test database refuse (or accept again) new connections, ending the open ones: what
+ * the service sees when Postgres goes down and comes back.
+ */
+export async function setDatabaseReachable(name: string, reachable: boolean): Promise<void> {
+  await adminQuery(`alter database "${name}" with allow_connections ${String(reachable)}`);
+  if (!reachable) {
+    await adminQuery(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      [name],
+    );
+  }
+}
+
 export interface TestDatabase {
   readonly name: string;
   readonly url: string;

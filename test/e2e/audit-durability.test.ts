@@ -1,0 +1,211 @@
+/**
+ * The audit log loses nothing, seen from the decision API: (1) Postgres refuses connections in
+ * the middle of a stream of decisions and comes back; (2) `verdict serve` gets SIGTERM under
+ * load. In both, every decision_id the API answered is in the decisions table exactly once,
+ * in the order it was answered, and the tenant's hash chain verifies.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import path from 'node:path';
+import { start, type RunningServer } from '../../api/server';
+import { verifyChain } from '../../api/services/audit';
+import { rbacBundle } from '../integration/bundles/fixtures';
+import {
+  createTestDatabase,
+  setDatabaseReachable,
+  tempDir,
+  testConfig,
+  type TestDatabase,
+} from '../integration/helpers/services';
+import { call } from './http';
+
+const ADMIN = 'durability-admin-token-0123456789';
+const root = path.resolve(__dirname, '..', '..');
+const carolDeletes = {
+  subject: { id: 'carol', tenant: 'acme' },
+  action: 'delete',
+  resource: { type: 'document', id: 'd1', tenant: 'acme', owner: 'bob' },
+};
+
+let db: TestDatabase;
+let server: RunningServer | undefined;
+let key = '';
+let tenantId = '';
+
+/** Decides until `stop()` says so; the ids of the decisions answered, in answer order. */
+function streamDecisions(baseUrl: string): { stop: () => Promise<string[]>; answered: string[] } {
+  const answered: string[] = [];
+  const flow = { on: true };
+  const loop = (async () => {
+    while (flow.on) {
+      try {
+        const res = await call(baseUrl, 'POST', '/v1/data/rbac/allow', {
+          token: key,
+          json: { input: carolDeletes },
+        });
+        if (res.status === 200) answered.push(res.body.decision_id as string);
+      } catch {
+        // The server is going away (SIGTERM): a refused connection was never answered.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  })();
+  return {
+    answered,
+    stop: async () => {
+      flow.on = false;
+      await loop;
+      return answered;
+    },
+  };
+}
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Every answered id is in the table once, in the order answered, and the chain verifies. */
+async function expectAllRecorded(knex: RunningServer['db']['knex'], ids: string[]): Promise<void> {
+  const rows = await knex('decisions')
+    .where('tenant_id', tenantId)
+    .orderBy('seq')
+    .select<{ decision_id: string }[]>('decision_id');
+  const inTable = rows.map((r) => r.decision_id);
+  expect(new Set(inTable).size).toBe(inTable.length);
+  const answered = new Set(ids);
+  expect(inTable.filter((id) => answered.has(id))).toEqual(ids);
+  const chain = await verifyChain(knex, tenantId);
+  expect(chain).toMatchObject({ ok: true, rows: inTable.length });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('durability');
+  server = await start({
+    config: testConfig({ DATABASE_URL: db.url, VERDICT_ADMIN_TOKEN: ADMIN }),
+  });
+  const base = server.url;
+  const tenant = await call(base, 'POST', '/v1/tenants', {
+    token: ADMIN,
+    json: { slug: 'acme', name: 'Acme' },
+  });
+  tenantId = tenant.body.id as string;
+  key = (
+    await call(base, 'POST', '/v1/tenants/acme/keys', {
+      token: ADMIN,
+      json: { name: 'backend', scopes: ['decide'] },
+    })
+  ).body.key as string;
+  const bundle = await rbacBundle();
+  expect(
+    (await call(base, 'POST', '/v1/tenants/acme/bundles', { token: ADMIN, body: bundle.tarGz }))
+      .status,
+  ).toBe(201);
+  expect(
+    (
+      await call(base, 'POST', '/v1/tenants/acme/bundles/rbac/activate', {
+        token: ADMIN,
+        json: { version: '1.0.0' },
+      })
+    ).status,
+  ).toBe(200);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await setDatabaseReachable(db.name, true);
+  await db.drop();
+});
+
+describe('audit durability', () => {
+  it('loses no decision while Postgres is away during a stream of decisions', async () => {
+    const running = server as RunningServer;
+    const stream = streamDecisions(running.url);
+    await until(() => Promise.resolve(stream.answered.length >= 50), '50 decisions');
+    await setDatabaseReachable(db.name, false);
+    const duringOutage = stream.answered.length;
+    await until(() => Promise.resolve(running.audit.isSpooling), 'the writer to spool');
+    await until(
+      () => Promise.resolve(stream.answered.length >= duringOutage + 100),
+      '100 decisions during the outage',
+    );
+    await setDatabaseReachable(db.name, true);
+    await until(
+      () => Promise.resolve(stream.answered.length >= duringOutage + 200),
+      'decisions after the outage',
+    );
+    const ids = await stream.stop();
+    await until(async () => {
+      await running.audit.flush();
+      return !running.audit.isSpooling && running.audit.queueLength === 0;
+    }, 'the spool replay');
+    expect(running.audit.counters.replayed).toBeGreaterThan(0);
+    expect(running.audit.counters.dropped).toBe(0);
+    await expectAllRecorded(running.db.knex, ids);
+  }, 120_000);
+
+  it('loses no decision when verdict serve gets SIGTERM under load', async () => {
+    await (server as RunningServer).stop();
+    server = undefined;
+    const port = await freePort();
+    const dataDir = tempDir('durability-serve');
+    const child = spawn(process.execPath, [path.join(root, 'bin/verdict.js'), 'serve'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        PORT: String(port),
+        VERDICT_HOST: '127.0.0.1',
+        VERDICT_DATA_DIR: dataDir.path,
+        VERDICT_ADMIN_TOKEN: ADMIN,
+        LOG_LEVEL: 'silent',
+        REDIS_URL: '',
+      },
+      stdio: 'ignore',
+    });
+    try {
+      const base = `http://127.0.0.1:${String(port)}`;
+      await until(async () => {
+        try {
+          return (await fetch(`${base}/health/ready`)).status === 200;
+        } catch {
+          return false;
+        }
+      }, 'verdict serve to be ready');
+      const streams = [streamDecisions(base), streamDecisions(base), streamDecisions(base)];
+      await until(() => Promise.resolve(streams.every((s) => s.answered.length >= 30)), 'load');
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+      const answered = (await Promise.all(streams.map((s) => s.stop()))).flat();
+      expect(answered.length).toBeGreaterThanOrEqual(90);
+      // Three clients interleave, so only the set is checked here, then the chain.
+      const audit = await start({
+        config: testConfig({ DATABASE_URL: db.url, VERDICT_ADMIN_TOKEN: ADMIN }),
+      });
+      server = audit;
+      const rows = await audit.db
+        .knex('decisions')
+        .whereIn('decision_id', answered)
+        .select<{ decision_id: string }[]>('decision_id');
+      expect(rows.map((r) => r.decision_id).sort()).toEqual([...answered].sort());
+      expect(await verifyChain(audit.db.knex, tenantId)).toMatchObject({ ok: true });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      dataDir.remove();
+    }
+  }, 120_000);
+});
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as net.AddressInfo;
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
