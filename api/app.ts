@@ -18,6 +18,7 @@ import { caslRouter } from './routes/casl';
 import { CaslRulesService } from './services/casl/user-rules';
 import { BundleRegistry } from './services/bundles/registry';
 import { dataRouter } from './routes/data';
+import { decisionsRouter } from './routes/decisions';
 import type { DecisionService } from './services/decisions';
 import { healthRouter, type ReadinessCheck } from './routes/health';
 
@@ -76,6 +77,15 @@ export function createApp(deps: AppDependencies): Express {
       apiKeys,
       tenants: new TenantService(deps.db.knex),
       registry: new BundleRegistry({ knex: deps.db.knex, cache: deps.cache }),
+    }),
+  );
+  app.use(
+    decisionsRouter({
+      adminToken: deps.adminToken,
+      apiKeys,
+      tenants: new TenantService(deps.db.knex),
+      knex: deps.db.knex,
+      logger: deps.logger,
     }),
   );
   app.use(caslRouter({ apiKeys, rules: new CaslRulesService(deps.db.knex) }));

@@ -61,7 +61,7 @@ export async function loadChainHeads(knex: Knex): Promise<Map<string, ChainHead>
   return heads;
 }
 
-interface StoredRecord {
+export interface StoredRecord {
   decision_id: string;
   tenant_id: string;
   seq: string;
@@ -82,7 +82,7 @@ interface StoredRecord {
 
 // jsonb columns are read as text and parsed here, so SQL NULL (undefined) and JSON null
 // stay apart.
-const storedColumns = [
+export const storedColumns = [
   'decision_id',
   'tenant_id',
   'seq',
@@ -105,7 +105,7 @@ function parseJsonColumn(text: string | null): JsonValue | undefined {
   return text === null ? undefined : (JSON.parse(text) as JsonValue);
 }
 
-function fromRecord(record: StoredRecord): AuditRow {
+export function fromRecord(record: StoredRecord): AuditRow {
   return {
     decisionId: record.decision_id,
     tenantId: record.tenant_id,

@@ -1,0 +1,94 @@
+/**
+ * How a decision-log row leaves the service: the JSON record the API answers with (the same
+ * object on each NDJSON export line), and the CSV form. CSV fields follow RFC 4180: a field
+ * holding a comma, a quote, CR or LF is quoted, quotes doubled; input and result are JSON
+ * text in their cells.
+ */
+import type { JsonValue } from './canonical';
+import type { AuditRow } from './chain';
+
+export interface DecisionView {
+  decision_id: string;
+  seq: number;
+  ts: string;
+  path: string;
+  bundle_name: string | null;
+  bundle_version: string | null;
+  bundle_revision: string | null;
+  /** Absent when the request had no input (or it was masked whole). */
+  input?: JsonValue;
+  /** Absent when the decision was undefined. */
+  result?: JsonValue;
+  allowed: boolean | null;
+  caller: string | null;
+  cache: string;
+  duration_us: number;
+  prev_hash: string;
+  hash: string;
+}
+
+export function decisionView(row: AuditRow): DecisionView {
+  const view: DecisionView = {
+    decision_id: row.decisionId,
+    seq: row.seq,
+    ts: row.ts.toISOString(),
+    path: row.path,
+    bundle_name: row.bundleName,
+    bundle_version: row.bundleVersion,
+    bundle_revision: row.bundleRevision,
+    allowed: row.allowed,
+    caller: row.caller,
+    cache: row.cache,
+    duration_us: row.durationUs,
+    prev_hash: row.prevHash,
+    hash: row.hash,
+  };
+  if (row.input !== undefined) view.input = row.input;
+  if (row.result !== undefined) view.result = row.result;
+  return view;
+}
+
+export const csvColumns = [
+  'decision_id',
+  'seq',
+  'ts',
+  'path',
+  'bundle_name',
+  'bundle_version',
+  'bundle_revision',
+  'allowed',
+  'caller',
+  'cache',
+  'duration_us',
+  'input',
+  'result',
+  'prev_hash',
+  'hash',
+] as const;
+
+export function csvField(text: string): string {
+  return /[",\r\n]/u.test(text) ? `"${text.replace(/"/gu, '""')}"` : text;
+}
+
+function cell(view: DecisionView, column: (typeof csvColumns)[number]): string {
+  const value = view[column];
+  // A JSON null input stays `null`; only an absent one is an empty cell.
+  if (column === 'input' || column === 'result') {
+    return value === undefined ? '' : JSON.stringify(value);
+  }
+  if (value === undefined || value === null) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+export function csvHeader(): string {
+  return `${csvColumns.join(',')}\r\n`;
+}
+
+export function csvLine(row: AuditRow): string {
+  const view = decisionView(row);
+  return `${csvColumns.map((column) => csvField(cell(view, column))).join(',')}\r\n`;
+}
+
+export function ndjsonLine(row: AuditRow): string {
+  return `${JSON.stringify(decisionView(row))}\n`;
+}
