@@ -18,6 +18,8 @@ import { caslRouter } from './routes/casl';
 import { CaslRulesService } from './services/casl/user-rules';
 import { BundleRegistry } from './services/bundles/registry';
 import { dataRouter } from './routes/data';
+import { replayRouter } from './routes/replay';
+import { ReplayService } from './services/replay';
 import { decisionsRouter } from './routes/decisions';
 import type { DecisionService } from './services/decisions';
 import { healthRouter, type ReadinessCheck } from './routes/health';
@@ -77,6 +79,14 @@ export function createApp(deps: AppDependencies): Express {
       apiKeys,
       tenants: new TenantService(deps.db.knex),
       registry: new BundleRegistry({ knex: deps.db.knex, cache: deps.cache }),
+    }),
+  );
+  app.use(
+    replayRouter({
+      adminToken: deps.adminToken,
+      apiKeys,
+      tenants: new TenantService(deps.db.knex),
+      replay: new ReplayService({ knex: deps.db.knex }),
     }),
   );
   app.use(

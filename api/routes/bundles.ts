@@ -47,7 +47,7 @@ function param(req: Request, name: string): string {
   return req.params[name] as string;
 }
 
-async function findTenant(tenants: TenantService, ref: string): Promise<TenantSummary> {
+export async function findTenant(tenants: TenantService, ref: string): Promise<TenantSummary> {
   const tenant = await tenants.find(ref);
   if (tenant === undefined) {
     throw new VerdictError(
@@ -59,7 +59,7 @@ async function findTenant(tenants: TenantService, ref: string): Promise<TenantSu
 }
 
 /** A bundle body must be declared as one, and not be empty. Runs after authentication. */
-const requireBundleBody: RequestHandler = (req, _res, next) => {
+export const requireBundleBody: RequestHandler = (req, _res, next) => {
   const contentType = req.headers['content-type'];
   if (contentType === undefined || req.is(bundleContentTypes) === false) {
     const given = contentType === undefined ? 'no Content-Type' : `Content-Type ${contentType}`;
@@ -75,7 +75,7 @@ const requireBundleBody: RequestHandler = (req, _res, next) => {
 };
 
 /** A query parameter given at most once, as text; undefined when absent. */
-function queryText(req: Request, name: string): string | undefined {
+export function queryText(req: Request, name: string): string | undefined {
   const value = req.query[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') {
@@ -105,14 +105,12 @@ function checkPublicKey(pem: string): string {
   return pem.trim() + '\n';
 }
 
-export function bundlesRouter(options: BundlesRouterOptions): Router {
-  const router = Router();
-  const { tenants, registry } = options;
-  const bundleAccess = requireTenantAccess(options, 'bundles:write');
-  const adminOnly = requireAdminToken(options);
-  const limit = options.maxBundleBytes ?? defaultMaxBundleBytes;
+/**
+ * Reads a bundle body of at most `limit` bytes into `req.body` (a Buffer), and says what the
+ * limit is when the body is over it.
+ */
+export function bundleBodyReader(limit: number): [RequestHandler, ErrorRequestHandler] {
   const readBundle = express.raw({ type: bundleContentTypes, limit });
-  /** Says what the limit is when the bundle body is over it. */
   const explainTooLarge: ErrorRequestHandler = (err: unknown, _req, _res, next) => {
     if ((err as { type?: unknown } | null)?.type !== 'entity.too.large') {
       next(err);
@@ -126,6 +124,17 @@ export function bundlesRouter(options: BundlesRouterOptions): Router {
       ),
     );
   };
+  return [readBundle, explainTooLarge];
+}
+
+export function bundlesRouter(options: BundlesRouterOptions): Router {
+  const router = Router();
+  const { tenants, registry } = options;
+  const bundleAccess = requireTenantAccess(options, 'bundles:write');
+  const adminOnly = requireAdminToken(options);
+  const [readBundle, explainTooLarge] = bundleBodyReader(
+    options.maxBundleBytes ?? defaultMaxBundleBytes,
+  );
   const base = '/v1/tenants/:tenant';
 
   const pushBundle: RequestHandler = async (req, res) => {

@@ -61,7 +61,7 @@ function elapsedNs(started: bigint): number {
 }
 
 /** The value at `below` inside `value` (object members only); undefined when absent. */
-function descend(value: unknown, below: readonly string[]): CachedAnswer {
+export function descend(value: unknown, below: readonly string[]): CachedAnswer {
   let current = value;
   for (const key of below) {
     if (typeof current !== 'object' || current === null || Array.isArray(current)) {
@@ -74,7 +74,7 @@ function descend(value: unknown, below: readonly string[]): CachedAnswer {
 }
 
 /** The first result of an entrypoint's result set (JSON text, `[]` when undefined). */
-function firstResult(text: string): CachedAnswer {
+export function firstResult(text: string): CachedAnswer {
   const sets = JSON.parse(text) as unknown;
   if (!Array.isArray(sets) || sets.length === 0) return { defined: false };
   const first = sets[0] as unknown;
