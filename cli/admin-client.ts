@@ -4,6 +4,8 @@
  * and one JSON request at a time. Every failure becomes an `AdminCommandError` whose
  * message is one line saying what went wrong and what to do.
  */
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Option, type Command } from 'commander';
 import { messageOf } from '../api/errors';
 
@@ -133,15 +135,36 @@ export class AdminClient {
     return this.send(method, path, { contentType, data });
   }
 
-  private async send(
+  /**
+   * GETs a body too long to hold (an export): a stream of it once the server answered 2xx.
+   * The timeout covers waiting for the answer to begin, not reading the body.
+   */
+  async stream(path: string): Promise<Readable> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(new DOMException('timed out', 'TimeoutError'));
+    }, this.timeoutMs);
+    let response: Response;
+    try {
+      response = await this.fetch('GET', path, undefined, controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok || response.body === null) {
+      await this.parse(response, `${this.server}${path}`);
+      throw new AdminCommandError(`the server sent no body for ${path}`);
+    }
+    return Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
+  }
+
+  private async fetch(
     method: string,
     path: string,
     body: { contentType: string; data: string | Uint8Array } | undefined,
-  ): Promise<unknown> {
-    const url = `${this.server}${path}`;
-    let response: Response;
+    signal: AbortSignal,
+  ): Promise<Response> {
     try {
-      response = await fetch(url, {
+      return await fetch(`${this.server}${path}`, {
         method,
         headers: {
           Authorization: `Bearer ${this.token}`,
@@ -149,7 +172,7 @@ export class AdminClient {
           ...(body === undefined ? {} : { 'Content-Type': body.contentType }),
         },
         ...(body === undefined ? {} : { body: body.data }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
     } catch (err) {
       if (propertyOf(err, 'name') === 'TimeoutError') {
@@ -161,6 +184,19 @@ export class AdminClient {
         `cannot reach the Verdict server at ${this.server} (${networkReason(err)}): start it with \`verdict serve\` or pass --server`,
       );
     }
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: { contentType: string; data: string | Uint8Array } | undefined,
+  ): Promise<unknown> {
+    const response = await this.fetch(method, path, body, AbortSignal.timeout(this.timeoutMs));
+    return this.parse(response, `${this.server}${path}`);
+  }
+
+  /** The JSON answer of a 2xx; an AdminCommandError with the problem's detail otherwise. */
+  private async parse(response: Response, url: string): Promise<unknown> {
     const text = await response.text();
     let parsed: unknown;
     try {

@@ -7,12 +7,14 @@ import { register as registerBuild } from './build';
 import { register as registerBundles } from './bundles';
 import { register as registerCasl } from './casl';
 import { register as registerCheck } from './check';
+import { register as registerDecisions } from './decisions';
 import { register as registerEval } from './eval';
 import { register as registerFmt } from './fmt';
 import { register as registerInit } from './init';
 import { register as registerInspect } from './inspect';
 import { register as registerKeys } from './keys';
 import { register as registerMigrate } from './migrate';
+import { register as registerReplay } from './replay';
 import { register as registerServe } from './serve';
 import { register as registerSign } from './sign';
 import { register as registerTenants } from './tenants';
@@ -26,6 +28,8 @@ const registrars: readonly Registrar[] = [
   registerTenants,
   registerKeys,
   registerBundles,
+  registerReplay,
+  registerDecisions,
   registerEval,
   registerFmt,
   registerCheck,
