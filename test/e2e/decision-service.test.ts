@@ -45,24 +45,44 @@ async function decide(key: string, path: string, input: unknown): Promise<Record
   return res.body;
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase('e2e');
-  server = await start({
-    config: testConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL: redisUrl,
-      VERDICT_ADMIN_TOKEN: ADMIN,
-      VERDICT_REDIS_PREFIX: `${uniqueName('e2e')}:`,
-    }),
+// Creating an embedded database takes several seconds, more on a busy machine.
+jest.setTimeout(120_000);
+
+interface Setup {
+  /** Settings beyond the test defaults; the database is created per run when `external`. */
+  readonly env: () => Record<string, string>;
+  readonly external: boolean;
+}
+
+const setups: [string, Setup][] = [
+  [
+    'on the real Postgres and Redis',
+    {
+      external: true,
+      env: () => ({
+        DATABASE_URL: db.url,
+        REDIS_URL: redisUrl,
+        VERDICT_REDIS_PREFIX: `${uniqueName('e2e')}:`,
+      }),
+    },
+  ],
+  // No DATABASE_URL or REDIS_URL: embedded PGlite and the in-process cache and pub/sub.
+  ['on the embedded defaults', { external: false, env: () => ({}) }],
+];
+
+describe.each(setups)('decision service end to end %s', (_name, setup) => {
+  beforeAll(async () => {
+    if (setup.external) db = await createTestDatabase('e2e');
+    server = await start({
+      config: testConfig({ ...setup.env(), VERDICT_ADMIN_TOKEN: ADMIN }),
+    });
   });
-});
 
-afterAll(async () => {
-  await server.stop();
-  await db.drop();
-});
+  afterAll(async () => {
+    await server.stop();
+    if (setup.external) await db.drop();
+  });
 
-describe('decision service end to end', () => {
   let decideKey = '';
   let pushKey = '';
   let tenantId = '';
