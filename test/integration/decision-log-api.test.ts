@@ -12,6 +12,10 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { openDatabase, type Database } from '../../api/db/database';
 import { migrateUp } from '../../api/db/migrator';
+import { problemHandler } from '../../api/middleware/problem';
+import { decisionsRouter } from '../../api/routes/decisions';
+import { ApiKeyService } from '../../api/services/api-keys';
+import { TenantService } from '../../api/services/tenants';
 import { createAuditWriter, type AuditEntry, type AuditWriter } from '../../api/services/audit';
 import { MemoryCache } from '../../api/services/cache/memory';
 import {
@@ -469,6 +473,67 @@ describe('export', () => {
       expect(ns[0]).toBe(bulkCount - 1);
       expect(ns[bulkCount - 1]).toBe(0);
     } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('export failures', () => {
+  /** An app over a database handle of its own, to take away from it mid-export. */
+  async function appOverOwnDatabase(): Promise<{ app: express.Express; own: Database }> {
+    const own = await openDatabase(testConfig({ DATABASE_URL: database.url }), silentLogger);
+    const ownApp = express();
+    ownApp.use(
+      decisionsRouter({
+        adminToken,
+        apiKeys: new ApiKeyService({ knex: own.knex, logger: silentLogger }),
+        tenants: new TenantService(db.knex),
+        knex: own.knex,
+        logger: silentLogger,
+        exportBatchSize: 1,
+      }),
+    );
+    ownApp.use(problemHandler(silentLogger));
+    return { app: ownApp, own };
+  }
+
+  it('answers a problem when the first read fails', async () => {
+    const { app: ownApp, own } = await appOverOwnDatabase();
+    await own.close();
+    const res = await request(ownApp).get('/v1/tenants/acme/decisions/export').set(admin);
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('cuts the stream short when a later read fails, never ending it cleanly', async () => {
+    const { app: ownApp, own } = await appOverOwnDatabase();
+    const server = http.createServer(ownApp).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const outcome = await new Promise<string>((resolve) => {
+        http.get(
+          `http://127.0.0.1:${port}/v1/tenants/bulk/decisions/export`,
+          { headers: admin },
+          (res) => {
+            let closing = false;
+            res.on('data', () => {
+              if (closing) return;
+              closing = true;
+              void own.close();
+            });
+            res.on('end', () => {
+              resolve(res.complete ? 'complete' : 'incomplete');
+            });
+            res.on('error', () => {
+              resolve('aborted');
+            });
+          },
+        );
+      });
+      expect(outcome).not.toBe('complete');
+    } finally {
+      server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
   });
