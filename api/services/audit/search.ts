@@ -88,6 +88,8 @@ export async function searchDecisions(
 ): Promise<DecisionPage> {
   const builder = filtered(knex, tenantId, filters);
   if (page.after !== undefined) {
+    // Postgres bounds the (tenant_id, ts) index scan by the row comparison's first column,
+    // so a page deep in the log starts at the cursor (checked with EXPLAIN on 200k rows).
     void builder.andWhereRaw('(ts, seq) < (?::timestamptz, ?)', [page.after.ts, page.after.seq]);
   }
   // One row more than asked tells whether another page follows.
