@@ -199,6 +199,17 @@ describe('in-process', () => {
     expect(tty.at(-1)).toBe('\r\u001b[2K');
   });
 
+  it('says in one line when the candidate file cannot be read', async () => {
+    await expect(
+      runReplay({ tenant: 'acme', candidate: files.path }, capture().io, env()),
+    ).rejects.toThrow(
+      /^cannot read .* \(a folder\): pass a bundle file built with `verdict build`$/,
+    );
+    await expect(
+      runReplay({ tenant: 'acme', candidate: path.join(files.path, 'none') }, capture().io, env()),
+    ).rejects.toThrow(/\(no such file\)/);
+  });
+
   it('explains an empty replay and a truncated one', () => {
     const base: ReplayReportView = {
       tenant: 'acme',

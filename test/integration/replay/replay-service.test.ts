@@ -36,7 +36,7 @@ let tenantId: string;
 let otherTenantId: string;
 
 /** What was recorded for each user, and what the candidate is expected to make of it. */
-const recorded: { user: string; result: unknown; flip: string | undefined }[] = [
+const recorded: { user: string; result: unknown; flip: string | undefined; path?: string }[] = [
   { user: 'dave', result: false, flip: 'deny_to_allow' },
   { user: 'dave', result: true, flip: undefined },
   { user: 'erin', result: true, flip: 'allow_to_deny' },
@@ -46,6 +46,10 @@ const recorded: { user: string; result: unknown; flip: string | undefined }[] = 
   { user: 'carol', result: false, flip: 'now_undefined' },
   { user: 'carol', result: undefined, flip: undefined },
   { user: 'frank', result: undefined, flip: undefined },
+  // No entrypoint of the candidate covers this path any more.
+  { user: 'dave', result: true, flip: 'now_undefined', path: 'app/gone' },
+  // Below an entrypoint: the candidate's `true` has no member `why`.
+  { user: 'dave', result: 'admin', flip: 'now_undefined', path: 'app/allow/why' },
 ];
 const copies = 4;
 
@@ -65,11 +69,11 @@ beforeAll(async () => {
   tenantId = (ids[0] as { id: string }).id;
   otherTenantId = (ids[1] as { id: string }).id;
   for (let i = 0; i < copies; i++) {
-    for (const { user, result } of recorded) {
+    for (const { user, result, path } of recorded) {
       for (const tenant of [tenantId, otherTenantId]) {
         audit.record({
           tenantId: tenant,
-          path: 'app/allow',
+          path: path ?? 'app/allow',
           bundleName: 'app',
           bundleVersion: '1.0.0',
           input: { user },
@@ -126,8 +130,14 @@ describe('ReplayService', () => {
     };
     for (const r of expected) byFlip[r.flip as string] = (byFlip[r.flip as string] ?? 0) + copies;
     expect(report.by_flip).toEqual(byFlip);
+    const atAllow = recorded.filter((r) => r.path === undefined);
     expect(report.by_path).toEqual({
-      'app/allow': { replayed: total, changed: expected.length * copies },
+      'app/allow': {
+        replayed: atAllow.length * copies,
+        changed: atAllow.filter((r) => r.flip !== undefined).length * copies,
+      },
+      'app/gone': { replayed: copies, changed: copies },
+      'app/allow/why': { replayed: copies, changed: copies },
     });
     expect(report.masked_inputs).toBe(false);
     const error = report.samples.find((s) => s.flip === 'now_error');
