@@ -4,6 +4,7 @@
  * be the admin token or a tenant API key with the `audit:read` scope. Filters are passed to
  * the server as they are; it checks them and names the one that is wrong.
  */
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -180,6 +181,29 @@ export async function runDecisionsShow(
   io.stdout(`${lines.join('\n')}\n`);
 }
 
+/** A short reason: the error's code, its cause's (a broken socket under fetch), or its message. */
+function errorCode(err: unknown): string {
+  const record = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown;
+    cause?: { code?: unknown } | null;
+    message?: unknown;
+  };
+  if (typeof record.code === 'string') return record.code;
+  if (typeof record.cause?.code === 'string') return record.cause.code;
+  return typeof record.message === 'string' ? record.message : String(err);
+}
+
+/** A failed export: the destination refused a write, or the transfer broke off. */
+function cutShort(err: unknown, destination: string): AdminCommandError {
+  if ((err as { syscall?: unknown } | null)?.syscall === 'write') {
+    return new AdminCommandError(`cannot write ${destination} (${errorCode(err)})`);
+  }
+  const removed = destination === 'stdout' ? '' : `; ${destination} removed`;
+  return new AdminCommandError(
+    `the export was cut short (${errorCode(err)})${removed}: run the command again`,
+  );
+}
+
 /**
  * Streams the export to `-o file` (written whole or removed) or to `stdout`, holding one
  * chunk at a time whatever the size.
@@ -197,22 +221,35 @@ export async function runDecisionsExport(
   const client = new AdminClient(options, env);
   const query = filterQuery(options);
   query.set('format', format);
-  const body = await client.stream(decisionsPath(options.tenant, '/export', query));
+  const exportPath = decisionsPath(options.tenant, '/export', query);
   if (options.output === undefined) {
-    await pipeline(body, stdout, { end: false });
+    const body = await client.stream(exportPath);
+    try {
+      await pipeline(body, stdout, { end: false });
+    } catch (err) {
+      throw cutShort(err, 'stdout');
+    }
     return;
   }
   const file = options.output;
+  // The file is opened first, so a path that cannot be written costs no export.
+  const out = fs.createWriteStream(file);
   try {
-    await pipeline(body, fs.createWriteStream(file));
+    await once(out, 'open');
+  } catch (err) {
+    throw new AdminCommandError(`cannot write ${file} (${errorCode(err)})`);
+  }
+  try {
+    const body = await client.stream(exportPath).catch((err: unknown) => {
+      out.destroy();
+      throw err;
+    });
+    await pipeline(body, out).catch((err: unknown) => {
+      throw cutShort(err, file);
+    });
   } catch (err) {
     fs.rmSync(file, { force: true });
-    const code = (err as { code?: unknown }).code;
-    throw new AdminCommandError(
-      typeof code === 'string' && !code.startsWith('ERR_')
-        ? `cannot write ${file} (${code})`
-        : `the export was cut short; ${file} removed: run the command again`,
-    );
+    throw err;
   }
   io.stderr(`exported to ${file}\n`);
 }

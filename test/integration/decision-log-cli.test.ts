@@ -4,7 +4,10 @@
  * errors, and through the compiled executable for the exit code of a broken chain.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { openDatabase, type Database } from '../../api/db/database';
@@ -254,6 +257,47 @@ describe('export', () => {
     await expect(
       runDecisionsExport({ tenant: 'nobody' }, capture().io, env(), new PassThrough()),
     ).rejects.toThrow(/No tenant "nobody"/);
+    const out = tempDir('cli-decisions-refused');
+    try {
+      const file = path.join(out.path, 'nobody.ndjson');
+      await expect(
+        runDecisionsExport({ tenant: 'nobody', output: file }, capture().io, env()),
+      ).rejects.toThrow(/No tenant "nobody"/);
+      expect(fs.existsSync(file)).toBe(false);
+    } finally {
+      out.remove();
+    }
+  });
+});
+
+describe('export cut short', () => {
+  it('says so, and removes the partial file', async () => {
+    // A server that starts an export and breaks the connection off in the middle.
+    const broken = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+      res.write('{"decision_id":"a"}\n', () => {
+        res.socket?.destroy();
+      });
+    });
+    broken.listen(0, '127.0.0.1');
+    await once(broken, 'listening');
+    const url = `http://127.0.0.1:${(broken.address() as AddressInfo).port}`;
+    const out = tempDir('cli-decisions-cut');
+    try {
+      const file = path.join(out.path, 'partial.ndjson');
+      const brokenEnv = { VERDICT_SERVER: url, VERDICT_ADMIN_TOKEN: adminToken };
+      await expect(
+        runDecisionsExport({ tenant: 'acme', output: file }, capture().io, brokenEnv),
+      ).rejects.toThrow(/the export was cut short .*partial\.ndjson removed/);
+      expect(fs.existsSync(file)).toBe(false);
+      await expect(
+        runDecisionsExport({ tenant: 'acme' }, capture().io, brokenEnv, new PassThrough()),
+      ).rejects.toThrow(/the export was cut short \(\S+\): run the command again/);
+    } finally {
+      out.remove();
+      broken.closeAllConnections();
+      await new Promise((resolve) => broken.close(resolve));
+    }
   });
 });
 
