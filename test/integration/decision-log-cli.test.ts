@@ -20,6 +20,7 @@ import {
   runDecisionsShow,
   runDecisionsVerify,
 } from '../../cli/decisions';
+import { buildProgram } from '../../cli/main';
 import { runTenantsCreate } from '../../cli/tenants';
 import { capture } from '../helpers/cli-io';
 import {
@@ -265,6 +266,36 @@ describe('export', () => {
       ).rejects.toThrow(/No tenant "nobody"/);
       expect(fs.existsSync(file)).toBe(false);
     } finally {
+      out.remove();
+    }
+  });
+});
+
+describe('as commands', () => {
+  it('runs each subcommand through the program', async () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const out = tempDir('cli-decisions-program');
+    const auth = ['--server', server.url, '--token', adminToken];
+    const verdict = (...args: string[]): Promise<unknown> =>
+      buildProgram().parseAsync(['node', 'verdict', 'decisions', ...args, ...auth]);
+    try {
+      await verdict('search', '--tenant', 'acme', '--limit', '1', '--json');
+      await verdict('show', ids[0] as string, '--tenant', 'acme', '--json');
+      const file = path.join(out.path, 'all.csv');
+      await verdict('export', '--tenant', 'acme', '--format', 'csv', '-o', file);
+      await verdict('verify', '--tenant', 'acme', '--to', new Date(base + 3000).toISOString());
+      spy.mockRestore();
+      const text = written.join('');
+      expect(text).toContain(`"decision_id": "${ids[count - 1] as string}"`);
+      expect(text).toContain(`"decision_id": "${ids[0] as string}"`);
+      expect(text).toContain('chain intact: 3 rows verified up to seq 3\n');
+      expect(fs.readFileSync(file, 'utf8').split('\r\n')).toHaveLength(count + 2);
+    } finally {
+      spy.mockRestore();
       out.remove();
     }
   });
