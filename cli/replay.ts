@@ -173,8 +173,9 @@ export async function runReplay(
 ): Promise<number> {
   const client = new AdminClient(options, env, replayTimeoutMs);
   const bytes = readCandidate(options.candidate);
-  const progress = new Progress(io.progress ?? { write: () => undefined }, 1, {
-    quiet: options.json === true,
+  // No progress stream given: nothing is drawn (the stream below is never written).
+  const progress = new Progress(io.progress ?? process.stderr, 1, {
+    quiet: options.json === true || io.progress === undefined,
   });
   const started = Date.now();
   const tick = (): void => {

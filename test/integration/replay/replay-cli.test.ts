@@ -11,6 +11,7 @@ import pg from 'pg';
 import { start, type RunningServer } from '../../../api/server';
 import { runActivate, runPush } from '../../../cli/bundles';
 import { runKeysCreate } from '../../../cli/keys';
+import { buildProgram } from '../../../cli/main';
 import { formatReport, runReplay, type ReplayReportView } from '../../../cli/replay';
 import { runTenantsCreate } from '../../../cli/tenants';
 import { capture } from '../../helpers/cli-io';
@@ -232,7 +233,10 @@ describe('in-process', () => {
       replayed: 5,
       changed: 1,
       truncated: true,
-      by_path: { 'rbac/allow': { replayed: 5, changed: 1 } },
+      by_path: {
+        'rbac/reasons': { replayed: 2, changed: 0 },
+        'rbac/allow': { replayed: 3, changed: 1 },
+      },
       by_flip: { now_error: 1 },
       samples: [
         {
@@ -247,6 +251,37 @@ describe('in-process', () => {
     expect(errored).toContain('stopped at the limit of 5 decisions');
     expect(errored).toContain('candidate: error eval_conflict_error: two values');
     expect(errored).toContain('input:     (undefined)');
+    // Paths in order, whatever order the server sent them in.
+    expect(errored.indexOf('rbac/allow    3')).toBeLessThan(errored.indexOf('rbac/reasons  2'));
+    expect(errored).toMatch(/now an error\s+1\n/);
+  });
+});
+
+describe('the program', () => {
+  it('sets the exit code of `verdict replay --fail-on-change`', async () => {
+    const saved = { server: process.env.VERDICT_SERVER, token: process.env.VERDICT_ADMIN_TOKEN };
+    process.env.VERDICT_SERVER = server.url;
+    process.env.VERDICT_ADMIN_TOKEN = adminToken;
+    const printed: string[] = [];
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    try {
+      await buildProgram().parseAsync(
+        ['replay', '--tenant', 'acme', '--candidate', candidateFile, '--fail-on-change', '--json'],
+        { from: 'user' },
+      );
+      expect(process.exitCode).toBe(1);
+      expect((JSON.parse(printed.join('')) as ReplayReportView).changed).toBe(carolReads);
+    } finally {
+      stdout.mockRestore();
+      process.exitCode = undefined;
+      process.env.VERDICT_SERVER = saved.server;
+      process.env.VERDICT_ADMIN_TOKEN = saved.token;
+      if (saved.server === undefined) delete process.env.VERDICT_SERVER;
+      if (saved.token === undefined) delete process.env.VERDICT_ADMIN_TOKEN;
+    }
   });
 });
 
