@@ -181,6 +181,18 @@ class Lowering {
           value: r.v('out'),
         },
       ),
+      // @ucast/js's getter on a one-segment path reads the value itself: `"10"[0]` is "1" (used
+      // by comparisons, $regex and $in inside $elemMatch on strings; equality does not read it).
+      r.rule('casl_get_index', [r.assign('out', at)], { ...cargs, value: r.v('out') }),
+      r.rule(
+        'casl_get_index',
+        [
+          r.lit(r.call('is_string', c)),
+          r.op('lt', n, r.call('count', c)),
+          r.assign('out', r.call('substring', c, n, r.n(1))),
+        ],
+        { ...cargs, value: r.v('out') },
+      ),
       // Object.hasOwn: array and string indexes below the length, object keys.
       r.rule(
         'casl_has_index',
@@ -278,21 +290,31 @@ class Lowering {
     return o.kind === 'const' ? this.r.scalar(o.value) : this.r.ref('input', 'user', ...o.path);
   }
 
-  /** Wrapped value at a path below `x`: `[value]`, undefined when the path reaches nothing. */
-  private pathFunction(path: readonly string[]): string {
+  /**
+   * Wrapped value at a path below `x`: `[value]`, undefined when the path reaches nothing.
+   * `getter`: the path is read as @ucast/js's `get` reads it (comparisons, $regex, $in), which
+   * on a one-segment index path also indexes a string `x`.
+   */
+  private pathFunction(path: readonly string[], getter = false): string {
     const r = this.r;
-    const key = `path:${JSON.stringify(path)}`;
+    const [only] = path;
+    const indexesStrings = getter && path.length === 1 && only !== undefined && isIndex(only);
+    const key = `path:${indexesStrings ? 'get:' : ''}${JSON.stringify(path)}`;
     const known = this.memo.get(key);
     if (known !== undefined) return known;
     const name = this.fresh('casl_path_');
     this.memo.set(key, name);
     const body: ast.Literal[] = [];
     let current: ast.Term = r.v('x');
-    path.forEach((seg, i) => {
-      const next = `p${String(i)}`;
-      body.push(r.assign(next, this.keyed('casl_field', current, seg)));
-      current = r.v(next);
-    });
+    if (indexesStrings)
+      body.push(r.assign('p0', r.call('casl_get_index', current, r.s(only), r.n(Number(only)))));
+    else
+      path.forEach((seg, i) => {
+        const next = `p${String(i)}`;
+        body.push(r.assign(next, this.keyed('casl_field', current, seg)));
+        current = r.v(next);
+      });
+    if (indexesStrings) current = r.v('p0');
     this.rules.push(r.rule(name, body, { args: [r.v('x')], value: r.arr([current]) }));
     return name;
   }
@@ -316,7 +338,7 @@ class Lowering {
     missing = false,
   ): ast.Literal[][] {
     const r = this.r;
-    const val = this.pathFunction(path);
+    const val = this.pathFunction(path, true);
     const bodies = [
       [
         ...this.bind(val),
