@@ -20,7 +20,7 @@ export default {
   // Floors as measured by `npm run test:coverage` (rounded down); raise them as coverage grows,
   // never lower them. The service (api/) has its own, higher floor.
   coverageThreshold: {
-    global: { statements: 91, branches: 82, functions: 94, lines: 93 },
+    global: { statements: 92, branches: 83, functions: 94, lines: 94 },
     './api/': { statements: 91, branches: 82, functions: 93, lines: 93 },
   },
   testTimeout: 30000,
