@@ -7,9 +7,9 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { ruleSetOfBundle } from '../policies/bundle/casl-rules';
 import { loadSources, SourceLoadError } from '../policies/bundle/sources';
 import { readTarGz, TarError } from '../policies/bundle/tar';
+import { BundleContentError, unpackBundle } from '../policies/bundle/unpack';
 import { packedRulesForUser, rulesForUser } from '../policies/casl';
 import { loadRuleSet, type CaslSource } from '../policies/casl/source';
 import { formatDiagnostic } from '../policies/diagnostic';
@@ -29,15 +29,14 @@ class CaslCommandError extends Error {}
 
 function readRuleSetSource(target: string): CaslSource {
   if (fs.existsSync(target) && fs.statSync(target).isFile()) {
-    let entries;
+    let source;
     try {
-      entries = readTarGz(fs.readFileSync(target));
+      source = unpackBundle(readTarGz(fs.readFileSync(target))).ruleSet;
     } catch (err) {
-      throw new CaslCommandError(
-        `${target}: ${err instanceof TarError ? err.message : String(err)}`,
-      );
+      if (err instanceof TarError || err instanceof BundleContentError)
+        throw new CaslCommandError(`${target}: ${err.message}`);
+      throw err;
     }
-    const source = ruleSetOfBundle(entries);
     if (!source)
       throw new CaslCommandError(
         `${target}: not a CASL bundle (no rules.json or rules.yaml in it)`,

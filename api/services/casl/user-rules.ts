@@ -5,8 +5,8 @@
  */
 import type { Knex } from 'knex';
 import { LRUCache } from 'lru-cache';
-import { ruleSetOfBundle } from '../../../policies/bundle/casl-rules';
 import { readTarGz } from '../../../policies/bundle/tar';
+import { unpackBundle } from '../../../policies/bundle/unpack';
 import { packedRulesForUser, rulesForUser } from '../../../policies/casl';
 import type { CaslRule } from '../../../policies/casl/rules';
 import { loadRuleSet } from '../../../policies/casl/source';
@@ -68,7 +68,7 @@ export class CaslRulesService {
     const row = await this.knex('bundle_versions')
       .where({ id: versionId })
       .first<{ tar: Buffer } | undefined>('tar');
-    const source = row && ruleSetOfBundle(readTarGz(row.tar));
+    const source = row && unpackBundle(readTarGz(row.tar)).ruleSet;
     const loaded = source && loadRuleSet(source);
     // The registry compiled this bundle before storing it, so its rule set is valid.
     if (!loaded?.rules)
