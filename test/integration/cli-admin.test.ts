@@ -3,7 +3,6 @@
  * a free port (real Postgres): in-process for the output formats and errors, and through the
  * compiled executable as an operator runs it (exit codes, one-line errors, --help).
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -22,11 +21,11 @@ import {
   testConfig,
   type TestDatabase,
 } from './helpers/services';
+import { runVerdict, type Finished } from './helpers/verdict-bin';
 
 jest.setTimeout(60_000);
 
 const repoRoot = path.resolve(__dirname, '..', '..');
-const bin = path.join(repoRoot, 'bin', 'verdict.js');
 const adminToken = 'cli-admin-token-0123456789abcdef';
 
 let database: TestDatabase;
@@ -80,30 +79,8 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { VERDICT_SERVER: server.url, VERDICT_ADMIN_TOKEN: adminToken, ...extra };
 }
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function runBin(args: string[], extraEnv: Record<string, string> = {}): Promise<Finished> {
-  const inherited = Object.entries(process.env).filter(
-    ([name]) => !/^(VERDICT_.*|DATABASE_URL|REDIS_URL|PORT)$/.test(name),
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...Object.fromEntries(inherited), ...env(), ...extraEnv },
-      cwd: repoRoot,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runVerdict(args, { ...env(), ...extraEnv });
 }
 
 describe('verdict tenants and keys in-process', () => {

@@ -3,7 +3,6 @@
  * Postgres), with rows written by the real audit writer: in-process for the output and
  * errors, and through the compiled executable for the exit code of a broken chain.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -30,11 +29,11 @@ import {
   testConfig,
   type TestDatabase,
 } from './helpers/services';
+import { runVerdict, type Finished } from './helpers/verdict-bin';
 
 jest.setTimeout(60_000);
 
 const repoRoot = path.resolve(__dirname, '..', '..');
-const bin = path.join(repoRoot, 'bin', 'verdict.js');
 const adminToken = 'cli-decisions-token-0123456789abcdef';
 const base = Date.parse('2026-11-27T09:00:00.000Z');
 const count = 12;
@@ -105,24 +104,8 @@ afterAll(async () => {
   await database.drop();
 });
 
-function runBin(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const inherited = Object.entries(process.env).filter(
-    ([name]) => !/^(VERDICT_.*|DATABASE_URL|REDIS_URL|PORT)$/.test(name),
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...Object.fromEntries(inherited), ...env() },
-      cwd: repoRoot,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runBin(args: string[]): Promise<Finished> {
+  return runVerdict(args, env());
 }
 
 describe('search and show', () => {

@@ -3,7 +3,6 @@
  * free port (real Postgres): in-process for the output and errors, and through the compiled
  * executable as an operator runs it (exit codes, one-line errors, `--version` of the command).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { start, type RunningServer } from '../../../api/server';
@@ -20,11 +19,11 @@ import {
   type TestDatabase,
 } from '../helpers/services';
 import { rbacBundle } from './fixtures';
+import { runVerdict, type Finished } from '../helpers/verdict-bin';
 
 jest.setTimeout(60_000);
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
-const bin = path.join(repoRoot, 'bin', 'verdict.js');
 const adminToken = 'cli-bundles-token-0123456789abcdef';
 
 let database: TestDatabase;
@@ -65,24 +64,8 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { VERDICT_SERVER: server.url, VERDICT_ADMIN_TOKEN: adminToken, ...extra };
 }
 
-function runBin(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const inherited = Object.entries(process.env).filter(
-    ([name]) => !/^(VERDICT_.*|DATABASE_URL|REDIS_URL|PORT)$/.test(name),
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...Object.fromEntries(inherited), ...env() },
-      cwd: repoRoot,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runBin(args: string[]): Promise<Finished> {
+  return runVerdict(args, env());
 }
 
 describe('in-process', () => {

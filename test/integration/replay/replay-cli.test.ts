@@ -4,7 +4,6 @@
  * progress bar on a terminal) and through the compiled executable as CI runs it (exit codes
  * with and without --fail-on-change, one-line errors).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -23,11 +22,11 @@ import {
   testConfig,
   type TestDatabase,
 } from '../helpers/services';
+import { runVerdict, type Finished } from '../helpers/verdict-bin';
 
 jest.setTimeout(60_000);
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
-const bin = path.join(repoRoot, 'bin', 'verdict.js');
 const adminToken = 'cli-replay-token-0123456789abcdef';
 
 let database: TestDatabase;
@@ -55,24 +54,8 @@ function env(): NodeJS.ProcessEnv {
   return { VERDICT_SERVER: server.url, VERDICT_ADMIN_TOKEN: adminToken };
 }
 
-function runBin(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const inherited = Object.entries(process.env).filter(
-    ([name]) => !/^(VERDICT_.*|DATABASE_URL|REDIS_URL|PORT)$/.test(name),
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...Object.fromEntries(inherited), ...env() },
-      cwd: repoRoot,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runBin(args: string[]): Promise<Finished> {
+  return runVerdict(args, env());
 }
 
 beforeAll(async () => {
