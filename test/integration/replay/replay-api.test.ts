@@ -27,6 +27,7 @@ import {
   uniqueName,
   type TestDatabase,
 } from '../helpers/services';
+import { withoutViewerDocumentRead } from './candidate';
 
 interface Problem {
   code: string;
@@ -122,18 +123,6 @@ function viewerReadGrantDecides(input: RbacInput): boolean {
     input.resource.tenant === input.subject.tenant &&
     input.resource.owner !== 'carol'
   );
-}
-
-/** examples/rbac with the viewer's `read document` grant taken away. */
-function withoutViewerDocumentRead(data: Record<string, unknown>): Record<string, unknown> {
-  const grants = data.grants as Record<string, { action: string; type: string }[]>;
-  return {
-    ...data,
-    grants: {
-      ...grants,
-      viewer: (grants.viewer ?? []).filter((g) => !(g.action === 'read' && g.type === 'document')),
-    },
-  };
 }
 
 async function createTenant(slug: string): Promise<string> {

@@ -23,6 +23,7 @@ import {
   type TestDatabase,
 } from '../helpers/services';
 import { runVerdict, type Finished } from '../helpers/verdict-bin';
+import { withoutViewerDocumentRead } from './candidate';
 
 jest.setTimeout(60_000);
 
@@ -37,18 +38,6 @@ let stableFile: string;
 let candidateFile: string;
 /** How many decisions carol made that the candidate turns from allow to deny. */
 let carolReads = 0;
-
-/** examples/rbac with the viewer's `read document` grant taken away. */
-function withoutViewerDocumentRead(data: Record<string, unknown>): Record<string, unknown> {
-  const grants = data.grants as Record<string, { action: string; type: string }[]>;
-  return {
-    ...data,
-    grants: {
-      ...grants,
-      viewer: (grants.viewer ?? []).filter((g) => !(g.action === 'read' && g.type === 'document')),
-    },
-  };
-}
 
 function env(): NodeJS.ProcessEnv {
   return { VERDICT_SERVER: server.url, VERDICT_ADMIN_TOKEN: adminToken };
