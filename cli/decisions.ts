@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
+import { parseDuration } from '../api/schemas/duration';
 import {
   AdminClient,
   AdminCommandError,
@@ -22,6 +23,8 @@ import {
 } from './admin-client';
 
 export interface DecisionFilterOptions {
+  /** A duration back from now (24h, 7d, 30m): the same as --from that long ago. */
+  since?: string;
   from?: string;
   to?: string;
   path?: string;
@@ -50,6 +53,7 @@ export interface ExportOptions extends AdminOptions, DecisionFilterOptions {
 
 export interface VerifyOptions extends AdminOptions {
   tenant: string;
+  since?: string;
   from?: string;
   to?: string;
 }
@@ -90,6 +94,30 @@ const filterParameters: readonly [keyof DecisionFilterOptions, string][] = [
   ['input', 'input'],
 ];
 
+/** `--since 24h` as the ISO time it stands for: that long before `now`. */
+export function sinceTime(since: string, now: Date = new Date()): string {
+  const seconds = parseDuration(since);
+  if (seconds === undefined) {
+    throw new AdminCommandError(
+      `--since must be a duration like 30m, 24h or 7d (got ${JSON.stringify(since)})`,
+    );
+  }
+  return new Date(now.getTime() - seconds * 1000).toISOString();
+}
+
+/** The options with `--since` turned into `--from`; the two exclude each other. */
+export function withSinceResolved<T extends { since?: string; from?: string }>(
+  options: T,
+  now: Date = new Date(),
+): T {
+  const { since, ...rest } = options;
+  if (since === undefined) return options;
+  if (options.from !== undefined) {
+    throw new AdminCommandError('give either --since or --from, not both');
+  }
+  return { ...rest, from: sinceTime(since, now) } as T;
+}
+
 function filterQuery(options: DecisionFilterOptions): URLSearchParams {
   const query = new URLSearchParams();
   for (const [option, parameter] of filterParameters) {
@@ -114,7 +142,7 @@ export async function runDecisionsSearch(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const client = new AdminClient(options, env);
-  const query = filterQuery(options);
+  const query = filterQuery(withSinceResolved(options));
   if (options.limit !== undefined) query.set('limit', options.limit);
   if (options.cursor !== undefined) query.set('cursor', options.cursor);
   const page = (await client.request('GET', decisionsPath(options.tenant, '', query))) as {
@@ -219,7 +247,7 @@ export async function runDecisionsExport(
     throw new AdminCommandError(`--format must be ndjson or csv, not ${JSON.stringify(format)}`);
   }
   const client = new AdminClient(options, env);
-  const query = filterQuery(options);
+  const query = filterQuery(withSinceResolved(options));
   query.set('format', format);
   const exportPath = decisionsPath(options.tenant, '/export', query);
   if (options.output === undefined) {
@@ -261,9 +289,10 @@ export async function runDecisionsVerify(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const client = new AdminClient(options, env);
+  const { from, to } = withSinceResolved(options);
   const query = new URLSearchParams();
-  if (options.from !== undefined) query.set('from', options.from);
-  if (options.to !== undefined) query.set('to', options.to);
+  if (from !== undefined) query.set('from', from);
+  if (to !== undefined) query.set('to', to);
   const answer = (await client.request(
     'GET',
     decisionsPath(options.tenant, '/verify', query),
@@ -284,6 +313,7 @@ export async function runDecisionsVerify(
 
 function withFilters(command: Command): Command {
   return command
+    .option('--since <duration>', 'only decisions of this long back from now: 30m, 24h, 7d')
     .option('--from <time>', 'only decisions at or after this ISO time, e.g. 2026-11-27T00:00:00Z')
     .option('--to <time>', 'only decisions before this ISO time')
     .option('--path <path>', 'only this decision path, e.g. rbac/allow')
@@ -320,7 +350,7 @@ export function register(program: Command): void {
   )
     .addHelpText(
       'after',
-      `\nExamples:\n  $ verdict decisions search --tenant acme --allowed false --path rbac/allow\n  $ verdict decisions search --tenant acme --input input.subject.id=bob --limit 20\n${tokenHelp}`,
+      `\nExamples:\n  $ verdict decisions search --tenant acme --allowed false --path rbac/allow\n  $ verdict decisions search --tenant acme --since 24h --input input.subject.id=bob --limit 20\n${tokenHelp}`,
     )
     .action(async (options: SearchOptions) => {
       await runDecisionsSearch(options);
@@ -370,12 +400,13 @@ export function register(program: Command): void {
         "Recompute the tenant's hash chain; exit code 1 and the first broken row if it is broken.",
       )
       .requiredOption('--tenant <tenant>', 'tenant slug or id')
+      .option('--since <duration>', 'verify the rows of this long back from now: 30m, 24h, 7d')
       .option('--from <time>', 'verify from this ISO time (its link to the row before is checked)')
       .option('--to <time>', 'verify up to this ISO time'),
   )
     .addHelpText(
       'after',
-      `\nExamples:\n  $ verdict decisions verify --tenant acme\n  $ verdict decisions verify --tenant acme --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z\n${tokenHelp}`,
+      `\nExamples:\n  $ verdict decisions verify --tenant acme\n  $ verdict decisions verify --tenant acme --since 7d\n  $ verdict decisions verify --tenant acme --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z\n${tokenHelp}`,
     )
     .action(async (options: VerifyOptions) => {
       await runDecisionsVerify(options);

@@ -3,6 +3,7 @@
  * cli/ and exports a `register(program)` function; this file only wires them together.
  */
 import { Command } from 'commander';
+import { register as registerAudit } from './audit';
 import { register as registerBuild } from './build';
 import { register as registerBundles } from './bundles';
 import { register as registerCasl } from './casl';
@@ -25,6 +26,7 @@ type Registrar = (program: Command) => void;
 const registrars: readonly Registrar[] = [
   registerServe,
   registerMigrate,
+  registerAudit,
   registerTenants,
   registerKeys,
   registerBundles,

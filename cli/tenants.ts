@@ -1,11 +1,14 @@
 /**
- * `verdict tenants create|list`: tenants through the admin API (see cli/admin-client.ts for
- * --server, --token and --json).
+ * `verdict tenants create|update|list`: tenants through the admin API (see
+ * cli/admin-client.ts for --server, --token and --json).
  */
 import type { Command } from 'commander';
+import { maxAuditRetentionDays } from '../api/schemas/admin';
 import {
   AdminClient,
+  AdminCommandError,
   formatTable,
+  pathSegment,
   printJson,
   processIO,
   withAdminOptions,
@@ -17,25 +20,82 @@ export interface TenantView {
   id: string;
   slug: string;
   name: string;
+  audit_retention_days: number | null;
   created_at: string;
+}
+
+export interface CreateOptions extends AdminOptions {
+  name: string;
+  auditRetentionDays?: string;
+}
+
+export interface UpdateOptions extends AdminOptions {
+  name?: string;
+  auditRetentionDays?: string;
+}
+
+/** `--audit-retention-days`: a number of days, or `forever` (null). */
+export function parseRetentionDays(text: string): number | null {
+  if (text === 'forever') return null;
+  const days = /^[0-9]{1,6}$/u.test(text) ? Number(text) : Number.NaN;
+  if (!(days >= 1 && days <= maxAuditRetentionDays)) {
+    throw new AdminCommandError(
+      `--audit-retention-days must be a whole number of days from 1 to ${String(maxAuditRetentionDays)}, or forever (got ${JSON.stringify(text)})`,
+    );
+  }
+  return days;
+}
+
+function retentionText(days: number | null): string {
+  return days === null ? 'decisions kept forever' : `decisions kept ${String(days)} days`;
 }
 
 export async function runTenantsCreate(
   slug: string,
-  options: AdminOptions & { name: string },
+  options: CreateOptions,
   io: CliIO = processIO,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
+  const body: Record<string, unknown> = { slug, name: options.name };
+  if (options.auditRetentionDays !== undefined) {
+    body.audit_retention_days = parseRetentionDays(options.auditRetentionDays);
+  }
   const client = new AdminClient(options, env);
-  const tenant = (await client.request('POST', '/v1/tenants', {
-    slug,
-    name: options.name,
-  })) as TenantView;
+  const tenant = (await client.request('POST', '/v1/tenants', body)) as TenantView;
   if (options.json === true) {
     printJson(io, tenant);
     return;
   }
   io.stdout(`created tenant ${tenant.slug} (${tenant.name}), id ${tenant.id}\n`);
+}
+
+export async function runTenantsUpdate(
+  ref: string,
+  options: UpdateOptions,
+  io: CliIO = processIO,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const body: Record<string, unknown> = {};
+  if (options.name !== undefined) body.name = options.name;
+  if (options.auditRetentionDays !== undefined) {
+    body.audit_retention_days = parseRetentionDays(options.auditRetentionDays);
+  }
+  if (Object.keys(body).length === 0) {
+    throw new AdminCommandError('nothing to change: pass --name or --audit-retention-days');
+  }
+  const client = new AdminClient(options, env);
+  const tenant = (await client.request(
+    'PATCH',
+    `/v1/tenants/${pathSegment(ref)}`,
+    body,
+  )) as TenantView;
+  if (options.json === true) {
+    printJson(io, tenant);
+    return;
+  }
+  io.stdout(
+    `updated tenant ${tenant.slug} (${tenant.name}): ${retentionText(tenant.audit_retention_days)}\n`,
+  );
 }
 
 export async function runTenantsList(
@@ -61,24 +121,43 @@ export async function runTenantsList(
   );
 }
 
+const retentionHelp =
+  'keep decisions this many days (then `verdict audit prune` may remove them), or forever (the default)';
+
 export function register(program: Command): void {
   const tenants = program
     .command('tenants')
     .description('Manage tenants through the admin API (needs the admin token).')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ verdict tenants create acme --name "Acme Corp"\n  $ verdict tenants list --json\n',
+      '\nExamples:\n  $ verdict tenants create acme --name "Acme Corp"\n  $ verdict tenants update acme --audit-retention-days 400\n  $ verdict tenants list --json\n',
     );
   withAdminOptions(
     tenants
       .command('create')
       .description('Create a tenant.')
       .argument('<slug>', 'short id: lower-case letters, digits and -, e.g. acme')
-      .requiredOption('--name <name>', 'display name, e.g. "Acme Corp"'),
+      .requiredOption('--name <name>', 'display name, e.g. "Acme Corp"')
+      .option('--audit-retention-days <days>', retentionHelp),
   )
     .addHelpText('after', '\nExample:\n  $ verdict tenants create acme --name "Acme Corp"\n')
-    .action(async (slug: string, options: AdminOptions & { name: string }) => {
+    .action(async (slug: string, options: CreateOptions) => {
       await runTenantsCreate(slug, options);
+    });
+  withAdminOptions(
+    tenants
+      .command('update')
+      .description("Change a tenant's name or how long its decisions are kept.")
+      .argument('<tenant>', 'tenant slug or id')
+      .option('--name <name>', 'new display name')
+      .option('--audit-retention-days <days>', retentionHelp),
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ verdict tenants update acme --audit-retention-days 400\n  $ verdict tenants update acme --audit-retention-days forever\n\n`verdict audit prune` removes the months older than the retention, after exporting them.\n',
+    )
+    .action(async (ref: string, options: UpdateOptions) => {
+      await runTenantsUpdate(ref, options);
     });
   withAdminOptions(tenants.command('list').description('List every tenant.'))
     .addHelpText('after', '\nExample:\n  $ verdict tenants list --server http://verdict:8181\n')

@@ -13,6 +13,7 @@ export class Tenant extends Model {
       require_signed_bundles: { type: 'boolean' },
       audit_strict: { type: 'boolean' },
       signing_public_key: { type: ['string', 'null'] },
+      audit_retention_days: { type: ['integer', 'null'], minimum: 1, maximum: 36500 },
     },
   };
 
@@ -25,6 +26,8 @@ export class Tenant extends Model {
   declare audit_strict: boolean;
   /** PEM Ed25519 public key that signed bundles are verified against; null when none is set. */
   declare signing_public_key: string | null;
+  /** Days decisions are kept before `verdict audit prune` may remove them; null: forever. */
+  declare audit_retention_days: number | null;
   declare created_at: Date;
   declare updated_at: Date;
 }

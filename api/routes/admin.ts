@@ -5,7 +5,7 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { VerdictError } from '../errors';
 import { requireAdminToken, requireTenantAccess } from '../middleware/admin-auth';
-import { createApiKeySchema, createTenantSchema } from '../schemas/admin';
+import { createApiKeySchema, createTenantSchema, updateTenantSchema } from '../schemas/admin';
 import { maxDurationSeconds, parseDuration } from '../schemas/duration';
 import { bodyValidator, fieldProblem } from '../schemas/validate';
 import type { ApiKeyService } from '../services/api-keys';
@@ -18,6 +18,7 @@ export interface AdminRouterOptions {
 }
 
 const validateCreateTenant = bodyValidator(createTenantSchema);
+const validateUpdateTenant = bodyValidator(updateTenantSchema);
 const validateCreateApiKey = bodyValidator(createApiKeySchema);
 
 /**
@@ -85,6 +86,19 @@ export function adminRouter(options: AdminRouterOptions): Router {
 
   router.get('/v1/tenants/:tenant', tenantOrAdmin, async (req, res) => {
     res.json(await findTenant(tenants, tenantParam(req)));
+  });
+
+  router.patch('/v1/tenants/:tenant', adminOnly, requireJsonBody, async (req, res) => {
+    const { name, audit_retention_days } = validateUpdateTenant(req.body);
+    // The schema lets an optional member be null; only the retention may be.
+    if (name === null) throw fieldProblem('/name', 'must be a string');
+    const tenant = await findTenant(tenants, tenantParam(req));
+    res.json(
+      await tenants.update(tenant.id, {
+        ...(name === undefined ? {} : { name }),
+        ...(audit_retention_days === undefined ? {} : { audit_retention_days }),
+      }),
+    );
   });
 
   router.post('/v1/tenants/:tenant/keys', adminOnly, requireJsonBody, async (req, res) => {

@@ -6,9 +6,21 @@ import type { JSONSchemaType } from 'ajv';
 import { apiKeyScopes, type ApiKeyScope } from '../models/api-key';
 import { durationPattern } from './duration';
 
+/** Longest decision-log retention a tenant may be given: a hundred years. */
+export const maxAuditRetentionDays = 36_500;
+
+const auditRetentionDays = {
+  type: 'integer',
+  minimum: 1,
+  maximum: maxAuditRetentionDays,
+  nullable: true,
+} as const;
+
 export interface CreateTenantBody {
   slug: string;
   name: string;
+  /** Days decisions are kept before `verdict audit prune` may remove them; null: forever. */
+  audit_retention_days?: number | null;
 }
 
 export const createTenantSchema: JSONSchemaType<CreateTenantBody> = {
@@ -16,8 +28,26 @@ export const createTenantSchema: JSONSchemaType<CreateTenantBody> = {
   properties: {
     slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
     name: { type: 'string', minLength: 1, maxLength: 200 },
+    audit_retention_days: auditRetentionDays,
   },
   required: ['slug', 'name'],
+  additionalProperties: false,
+};
+
+export interface UpdateTenantBody {
+  /** null passes the schema (ajv's typing asks optional members to be nullable); refused by the route. */
+  name?: string | null;
+  audit_retention_days?: number | null;
+}
+
+export const updateTenantSchema: JSONSchemaType<UpdateTenantBody> = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200, nullable: true },
+    audit_retention_days: auditRetentionDays,
+  },
+  required: [],
+  minProperties: 1,
   additionalProperties: false,
 };
 

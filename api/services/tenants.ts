@@ -14,6 +14,7 @@ export interface TenantSummary {
   readonly name: string;
   readonly require_signed_bundles: boolean;
   readonly audit_strict: boolean;
+  readonly audit_retention_days: number | null;
   readonly created_at: Date;
   readonly updated_at: Date;
 }
@@ -25,6 +26,7 @@ function summarize(tenant: Tenant): TenantSummary {
     name: tenant.name,
     require_signed_bundles: tenant.require_signed_bundles,
     audit_strict: tenant.audit_strict,
+    audit_retention_days: tenant.audit_retention_days,
     created_at: tenant.created_at,
     updated_at: tenant.updated_at,
   };
@@ -34,7 +36,11 @@ export class TenantService {
   constructor(private readonly knex: Knex) {}
 
   /** Creates a tenant; a `conflict` VerdictError when the slug is taken. */
-  async create(input: { slug: string; name: string }): Promise<TenantSummary> {
+  async create(input: {
+    slug: string;
+    name: string;
+    audit_retention_days?: number | null;
+  }): Promise<TenantSummary> {
     try {
       return summarize(await Tenant.query(this.knex).insertAndFetch(input));
     } catch (err) {
@@ -47,6 +53,18 @@ export class TenantService {
       }
       throw err;
     }
+  }
+
+  /** Changes the name or the retention of the tenant with this id (found beforehand). */
+  async update(
+    id: string,
+    patch: { name?: string; audit_retention_days?: number | null },
+  ): Promise<TenantSummary> {
+    const tenant = await Tenant.query(this.knex).patchAndFetchById(id, {
+      ...patch,
+      updated_at: new Date(),
+    });
+    return summarize(tenant);
   }
 
   async list(): Promise<TenantSummary[]> {

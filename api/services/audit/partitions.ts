@@ -30,3 +30,27 @@ export async function listDecisionPartitions(knex: Knex): Promise<string[]> {
   );
   return result.rows.map((row) => row.name);
 }
+
+/** The first instant of the UTC month `at` is in. */
+export function monthStart(at: Date): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
+}
+
+/** The UTC month `months` after the one starting at `month`. */
+export function addMonths(month: Date, months: number): Date {
+  return new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + months, 1));
+}
+
+/** A month as people write it: `2026-05`. */
+export function monthLabel(month: Date): string {
+  return month.toISOString().slice(0, 7);
+}
+
+/** The month a monthly partition holds, from its name; undefined for any other name. */
+export function partitionMonth(name: string): Date | undefined {
+  const match = /^decisions_p(\d{4})_(\d{2})$/u.exec(name);
+  if (match === null) return undefined;
+  const month = Number(match[2]);
+  if (month < 1 || month > 12) return undefined;
+  return new Date(Date.UTC(Number(match[1]), month - 1, 1));
+}

@@ -3,9 +3,11 @@
  * link. Finds altered rows (hash no longer matches the content), removed or inserted rows
  * (a gap or a repeat in seq, a prev_hash that does not match), and reordered rows. What it
  * cannot see alone is rows cut off the end of the chain: compare `lastHash` with a head
- * kept elsewhere (see docs/auditing.md).
+ * kept elsewhere (see docs/auditing.md). A chain whose oldest rows were pruned starts from
+ * its anchor (the last pruned row) instead of the genesis hash.
  */
 import type { Knex } from 'knex';
+import { readChainAnchor } from './anchors';
 import { genesisHash, rowHash, type AuditRow } from './chain';
 import { readChainPage, readChainRow } from './store';
 
@@ -29,15 +31,29 @@ export interface VerifyResult {
   /** The last intact row: where the verified part of the chain ends. */
   lastSeq?: number;
   lastHash?: string;
+  /** Set when the verified rows start after pruned ones: the last pruned row. */
+  anchor?: Link;
 }
 
-interface Link {
+/** A place in a chain: a row's seq and hash (seq 0 and the genesis hash before the first). */
+export interface Link {
   seq: number;
   hash: string;
 }
 
+const genesis: Link = { seq: 0, hash: genesisHash };
+
+/**
+ * What a tenant's remaining chain starts from: the last row pruned from it (its anchor), or
+ * the genesis when nothing was pruned.
+ */
+export async function chainStart(knex: Knex, tenantId: string): Promise<Link> {
+  const anchor = await readChainAnchor(knex, tenantId);
+  return anchor === undefined ? genesis : { seq: anchor.seq, hash: anchor.hash };
+}
+
 /** Why `row` does not follow `previous`, or undefined when it does. */
-function linkProblem(row: AuditRow, previous: Link): string | undefined {
+export function linkProblem(row: AuditRow, previous: Link): string | undefined {
   if (row.seq !== previous.seq + 1) {
     return row.seq <= previous.seq
       ? `seq ${row.seq} appears again after seq ${previous.seq}`
@@ -54,12 +70,22 @@ function linkProblem(row: AuditRow, previous: Link): string | undefined {
   return undefined;
 }
 
-/** Where the range's first row must link to: the row before it, or the genesis. */
-async function anchorOf(knex: Knex, first: AuditRow): Promise<Link | string> {
-  if (first.seq === 1) return { seq: 0, hash: genesisHash };
+/**
+ * Where the range's first row must link to: the row before it, the genesis, or — when the
+ * row before was pruned — the chain's anchor.
+ */
+async function linkBefore(
+  knex: Knex,
+  first: AuditRow,
+): Promise<{ to: Link; pruned: boolean } | string> {
+  if (first.seq === 1) return { to: genesis, pruned: false };
   const previous = await readChainRow(knex, first.tenantId, first.seq - 1);
-  if (previous === undefined) return `row ${first.seq - 1} before seq ${first.seq} is missing`;
-  return { seq: previous.seq, hash: previous.hash };
+  if (previous !== undefined) {
+    return { to: { seq: previous.seq, hash: previous.hash }, pruned: false };
+  }
+  const start = await chainStart(knex, first.tenantId);
+  if (start.seq === first.seq - 1) return { to: start, pruned: true };
+  return `row ${first.seq - 1} before seq ${first.seq} is missing`;
 }
 
 export async function verifyChain(
@@ -69,13 +95,19 @@ export async function verifyChain(
 ): Promise<VerifyResult> {
   const pageSize = Math.max(1, Math.floor(options.pageSize ?? 1000));
   let previous: Link | undefined =
-    options.from === undefined ? { seq: 0, hash: genesisHash } : undefined;
+    options.from === undefined ? await chainStart(knex, tenantId) : undefined;
+  // Where the verified rows start when that is after pruned ones.
+  let anchor: Link | undefined = previous !== undefined && previous.seq > 0 ? previous : undefined;
   let verified = 0;
   let after: AuditRow | undefined;
-  const intact = (): VerifyResult =>
-    previous === undefined || verified === 0
-      ? { ok: true, rows: verified }
-      : { ok: true, rows: verified, lastSeq: previous.seq, lastHash: previous.hash };
+  const intact = (): VerifyResult => {
+    const result: VerifyResult =
+      previous === undefined || verified === 0
+        ? { ok: true, rows: verified }
+        : { ok: true, rows: verified, lastSeq: previous.seq, lastHash: previous.hash };
+    if (anchor !== undefined) result.anchor = anchor;
+    return result;
+  };
   for (;;) {
     const page = await readChainPage(knex, {
       tenantId,
@@ -86,9 +118,10 @@ export async function verifyChain(
     });
     for (const row of page) {
       if (previous === undefined) {
-        const anchor = await anchorOf(knex, row);
-        if (typeof anchor === 'string') return bad(row, anchor, verified, previous);
-        previous = anchor;
+        const before = await linkBefore(knex, row);
+        if (typeof before === 'string') return bad(row, before, verified, previous);
+        previous = before.to;
+        if (before.pruned) anchor = before.to;
       }
       const problem = linkProblem(row, previous);
       if (problem !== undefined) return bad(row, problem, verified, previous);
