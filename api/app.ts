@@ -19,6 +19,8 @@ import { CaslRulesService } from './services/casl/user-rules';
 import { BundleRegistry } from './services/bundles/registry';
 import { dataRouter } from './routes/data';
 import { replayRouter } from './routes/replay';
+import { rolloutsRouter } from './routes/rollouts';
+import { RolloutService } from './services/rollouts/service';
 import { ReplayService } from './services/replay';
 import { decisionsRouter } from './routes/decisions';
 import type { DecisionService } from './services/decisions';
@@ -79,6 +81,14 @@ export function createApp(deps: AppDependencies): Express {
       apiKeys,
       tenants: new TenantService(deps.db.knex),
       registry: new BundleRegistry({ knex: deps.db.knex, cache: deps.cache }),
+    }),
+  );
+  app.use(
+    rolloutsRouter({
+      adminToken: deps.adminToken,
+      apiKeys,
+      tenants: new TenantService(deps.db.knex),
+      rollouts: new RolloutService({ knex: deps.db.knex, cache: deps.cache }),
     }),
   );
   app.use(

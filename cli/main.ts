@@ -16,6 +16,7 @@ import { register as registerInspect } from './inspect';
 import { register as registerKeys } from './keys';
 import { register as registerMigrate } from './migrate';
 import { register as registerReplay } from './replay';
+import { register as registerRollout } from './rollout';
 import { register as registerServe } from './serve';
 import { register as registerSign } from './sign';
 import { register as registerTenants } from './tenants';
@@ -30,6 +31,7 @@ const registrars: readonly Registrar[] = [
   registerTenants,
   registerKeys,
   registerBundles,
+  registerRollout,
   registerReplay,
   registerDecisions,
   registerEval,

@@ -9,6 +9,7 @@ import * as createTenantsAndUsers from './20261127000000_create_tenants_and_user
 import * as createApiKeysAndBundles from './20261127100000_create_api_keys_and_bundles';
 import * as createDecisions from './20261127100100_create_decisions';
 import * as bundleRuntime from './20261127110000_bundle_runtime';
+import * as rollouts from './20261127120000_rollouts';
 import * as auditRetention from './20261127130000_audit_retention';
 
 export interface MigrationModule {
@@ -22,5 +23,6 @@ export const migrations: readonly MigrationModule[] = [
   { name: '20261127100000_create_api_keys_and_bundles', ...createApiKeysAndBundles },
   { name: '20261127100100_create_decisions', ...createDecisions },
   { name: '20261127110000_bundle_runtime', ...bundleRuntime },
+  { name: '20261127120000_rollouts', ...rollouts },
   { name: '20261127130000_audit_retention', ...auditRetention },
 ];

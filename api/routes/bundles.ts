@@ -86,8 +86,8 @@ export function queryText(req: Request, name: string): string | undefined {
   return value;
 }
 
-/** Who pushed: the API key's id, or the admin token. */
-function uploader(req: Request): string {
+/** Who acted (pushed, activated, started a rollout): the API key's id, or the admin token. */
+export function actorOf(req: Request): string {
   return req.apiKey === undefined ? 'admin-token' : `api-key:${req.apiKey.keyId}`;
 }
 
@@ -145,7 +145,7 @@ export function bundlesRouter(options: BundlesRouterOptions): Router {
     }
     const name = queryText(req, 'name');
     const version = queryText(req, 'version');
-    const result = await registry.upload(tenant.id, body, uploader(req), { name, version });
+    const result = await registry.upload(tenant.id, body, actorOf(req), { name, version });
     const { bundle, version: v } = result.version;
     res
       .status(result.created ? 201 : 200)

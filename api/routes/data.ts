@@ -7,7 +7,9 @@
  *
  * An undefined decision (unknown path included) answers 200 without a `result` key, as OPA
  * does. The tenant is the API key's (scope `decide`). `?metrics=true` adds timings,
- * `?pretty=true` indents; `?explain=` other than `off` is refused (no trace is kept).
+ * `?provenance=true` names the bundle version that answered (under a canary rollout, stable
+ * or canary), `?pretty=true` indents; `?explain=` other than `off` is refused (no trace is
+ * kept).
  */
 import { Router, type Request, type Response } from 'express';
 import { VerdictError } from '../errors';
@@ -28,6 +30,7 @@ export interface DataRouterOptions {
 interface Flags {
   readonly metrics: boolean;
   readonly pretty: boolean;
+  readonly provenance: boolean;
 }
 
 /** `?name`, `?name=true` and `?name=1` turn a flag on, as OPA reads them. */
@@ -46,7 +49,11 @@ function flagsOf(req: Request): Flags {
       { extensions: { parameter: 'explain' } },
     );
   }
-  return { metrics: flag(req, 'metrics'), pretty: flag(req, 'pretty') };
+  return {
+    metrics: flag(req, 'metrics'),
+    pretty: flag(req, 'pretty'),
+    provenance: flag(req, 'provenance'),
+  };
 }
 
 /** The data path as segments (`rbac/allow` -> ["rbac", "allow"]), empty ones dropped. */
@@ -101,14 +108,27 @@ function decisionMetrics(decision: Decision, handlerNs: number): Record<string, 
   };
 }
 
+/** OPA's provenance shape: the bundles that answered, by name, with their revision. */
+function provenanceOf(decision: Decision): Record<string, unknown> {
+  const { bundle } = decision;
+  return {
+    bundles:
+      bundle === undefined
+        ? {}
+        : { [bundle.name]: { revision: bundle.revision, version: bundle.version } },
+  };
+}
+
 function decisionBody(
   decision: Decision,
+  flags: Flags,
   metrics?: Record<string, number>,
 ): Record<string, unknown> {
   return {
     ...(decision.defined ? { result: decision.result } : {}),
     decision_id: decision.decisionId,
     ...(metrics === undefined ? {} : { metrics }),
+    ...(flags.provenance ? { provenance: provenanceOf(decision) } : {}),
   };
 }
 
@@ -148,7 +168,11 @@ export function dataRouter(options: DataRouterOptions): Router {
     send(
       res,
       200,
-      decisionBody(decision, flags.metrics ? decisionMetrics(decision, handlerNs) : undefined),
+      decisionBody(
+        decision,
+        flags,
+        flags.metrics ? decisionMetrics(decision, handlerNs) : undefined,
+      ),
       flags,
     );
   };
@@ -189,6 +213,7 @@ export function dataRouter(options: DataRouterOptions): Router {
         const handlerNs = Number(process.hrtime.bigint() - started);
         responses[id] = decisionBody(
           outcome.decision,
+          flags,
           flags.metrics ? decisionMetrics(outcome.decision, handlerNs) : undefined,
         );
       } else {

@@ -77,6 +77,8 @@ function filtersOf(query: DecisionFilterQuery): DecisionFilters {
   if (query.bundle_version !== undefined) filters.bundleVersion = query.bundle_version;
   if (query.caller !== undefined) filters.caller = query.caller;
   if (query.decision_id !== undefined) filters.decisionId = query.decision_id.toLowerCase();
+  if (query.kind !== undefined) filters.kind = query.kind;
+  if (query.rollout !== undefined) filters.rolloutId = query.rollout.toLowerCase();
   if (query.input !== undefined) {
     const input = parseInputFilter(query.input);
     if (typeof input === 'string') throw parameterProblem('?input', input);

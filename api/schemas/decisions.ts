@@ -20,6 +20,8 @@ export interface DecisionFilterQuery {
   caller?: string;
   decision_id?: string;
   input?: string;
+  kind?: 'decision' | 'shadow';
+  rollout?: string;
 }
 
 export interface DecisionSearchQuery extends DecisionFilterQuery {
@@ -52,6 +54,12 @@ const filterProperties = {
     nullable: true,
   },
   input: { type: 'string', minLength: 1, maxLength: 1000, nullable: true },
+  kind: { type: 'string', enum: ['decision', 'shadow'], nullable: true },
+  rollout: {
+    type: 'string',
+    pattern: '^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$',
+    nullable: true,
+  },
 } as const;
 
 export const decisionSearchSchema: JSONSchemaType<DecisionSearchQuery> = {

@@ -11,6 +11,22 @@ export const genesisHash = '0'.repeat(64);
 
 export type CacheOutcome = 'hit' | 'miss' | 'bypass';
 
+/** Which version of a bundle under rollout produced a row. */
+export type RolloutArm = 'stable' | 'canary' | 'shadow';
+
+/** A row's place in a rollout (see api/services/rollouts). */
+export interface RolloutMark {
+  rolloutId: string;
+  arm: RolloutArm;
+  /**
+   * On a comparison row (a version evaluated beside the served one, never returned): the
+   * served decision's id. Absent on the served row itself.
+   */
+  comparedWith?: string;
+  /** On a comparison row: whether its answer equals the served one. */
+  agrees?: boolean;
+}
+
 /** A decision as a caller reports it (input already masked). */
 export interface AuditEntry {
   tenantId: string;
@@ -30,6 +46,8 @@ export interface AuditEntry {
   caller?: string | null;
   cache: CacheOutcome;
   durationUs: number;
+  /** Set when the decision was made under a rollout. */
+  rollout?: RolloutMark;
 }
 
 /** A row as stored, with its place in the tenant's chain. */
@@ -48,6 +66,8 @@ export interface AuditRow {
   caller: string | null;
   cache: CacheOutcome;
   durationUs: number;
+  /** Absent on rows made outside any rollout. */
+  rollout?: RolloutMark;
   prevHash: string;
   hash: string;
 }
@@ -71,7 +91,8 @@ export function deriveAllowed(result: JsonValue | undefined): boolean | null {
 
 /**
  * The fields the hash covers, as one JSON object. An undefined input or result is absent,
- * which keeps it apart from a JSON `null`.
+ * which keeps it apart from a JSON `null`. The rollout mark is covered only when present, so
+ * rows written before rollouts existed keep their hashes.
  */
 export function hashedFields(row: Omit<AuditRow, 'hash' | 'prevHash'>): JsonValue {
   const fields: Record<string, JsonValue> = {
@@ -90,6 +111,14 @@ export function hashedFields(row: Omit<AuditRow, 'hash' | 'prevHash'>): JsonValu
   };
   if (row.input !== undefined) fields.input = row.input;
   if (row.result !== undefined) fields.result = row.result;
+  if (row.rollout !== undefined) fields.rollout = rolloutFields(row.rollout);
+  return fields;
+}
+
+function rolloutFields(mark: RolloutMark): JsonValue {
+  const fields: Record<string, JsonValue> = { arm: mark.arm, id: mark.rolloutId };
+  if (mark.comparedWith !== undefined) fields.compared_with = mark.comparedWith;
+  if (mark.agrees !== undefined) fields.agrees = mark.agrees;
   return fields;
 }
 
@@ -129,6 +158,7 @@ export function chainRow(entry: AuditEntry, head: ChainHead | undefined): AuditR
     caller: optionalText(entry.caller),
     cache: entry.cache,
     durationUs: Math.max(0, Math.min(2_147_483_647, Math.round(entry.durationUs))),
+    ...(entry.rollout === undefined ? {} : { rollout: { ...entry.rollout } }),
     prevHash,
   };
   return { ...row, hash: rowHash(prevHash, row) };

@@ -9,6 +9,8 @@ export {
   type AuditRow,
   type CacheOutcome,
   type ChainHead,
+  type RolloutArm,
+  type RolloutMark,
 } from './chain';
 export { maskInput, maskPathProblem } from './mask';
 export { ensureDecisionPartitions, listDecisionPartitions } from './partitions';

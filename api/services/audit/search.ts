@@ -21,6 +21,9 @@ export interface DecisionFilters {
   caller?: string;
   decisionId?: string;
   input?: InputFilter;
+  /** `decision`: served decisions only; `shadow`: rollout comparison rows only; absent: both. */
+  kind?: 'decision' | 'shadow';
+  rolloutId?: string;
 }
 
 /** Where a page ends: the last row's place in (ts, seq) order. */
@@ -70,6 +73,9 @@ function filtered(knex: Knex, tenantId: string, filters: DecisionFilters): Knex.
   }
   if (filters.caller !== undefined) void builder.andWhere('caller', filters.caller);
   if (filters.decisionId !== undefined) void builder.andWhere('decision_id', filters.decisionId);
+  if (filters.kind === 'decision') void builder.whereNull('compared_with');
+  if (filters.kind === 'shadow') void builder.whereNotNull('compared_with');
+  if (filters.rolloutId !== undefined) void builder.andWhere('rollout_id', filters.rolloutId);
   if (filters.input !== undefined) {
     void builder.andWhereRaw('input #> ?::text[] = ?::jsonb', [
       [...filters.input.path],

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import type { JsonValue } from './canonical';
-import type { AuditRow, CacheOutcome } from './chain';
+import type { AuditRow, CacheOutcome, RolloutMark } from './chain';
 
 const readAt = promisify(fs.read);
 
@@ -30,6 +30,7 @@ interface SpooledRow {
   caller: string | null;
   cache: CacheOutcome;
   durationUs: number;
+  rollout?: RolloutMark;
   prevHash: string;
   hash: string;
 }
@@ -41,6 +42,23 @@ export function spoolLine(row: AuditRow): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A spooled rollout mark; undefined when absent, null when present but malformed. */
+function spooledRollout(value: unknown): RolloutMark | undefined | null {
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) return null;
+  const { rolloutId, arm, comparedWith, agrees } = value;
+  if (typeof rolloutId !== 'string') return null;
+  if (arm !== 'stable' && arm !== 'canary' && arm !== 'shadow') return null;
+  if (comparedWith !== undefined && typeof comparedWith !== 'string') return null;
+  if (agrees !== undefined && typeof agrees !== 'boolean') return null;
+  return {
+    rolloutId,
+    arm,
+    ...(comparedWith === undefined ? {} : { comparedWith }),
+    ...(agrees === undefined ? {} : { agrees }),
+  };
 }
 
 function isTextOrNull(value: unknown): value is string | null {
@@ -58,7 +76,9 @@ export function parseSpoolLine(line: string): AuditRow | undefined {
   if (!isRecord(value)) return undefined;
   const v = value;
   const ts = typeof v.ts === 'string' ? new Date(v.ts) : undefined;
+  const rollout = spooledRollout(v.rollout);
   if (
+    rollout === null ||
     typeof v.decisionId !== 'string' ||
     typeof v.tenantId !== 'string' ||
     typeof v.seq !== 'number' ||
@@ -92,6 +112,7 @@ export function parseSpoolLine(line: string): AuditRow | undefined {
     caller: v.caller,
     cache: v.cache,
     durationUs: v.durationUs,
+    ...(rollout === undefined ? {} : { rollout }),
     prevHash: v.prevHash,
     hash: v.hash,
   };

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { JsonValue } from './canonical';
-import type { AuditRow, CacheOutcome, ChainHead } from './chain';
+import type { AuditRow, CacheOutcome, ChainHead, RolloutArm, RolloutMark } from './chain';
 
 /** The row in the table's column names; jsonb columns are sent as JSON text. */
 function toRecord(row: AuditRow): Record<string, unknown> {
@@ -23,6 +23,10 @@ function toRecord(row: AuditRow): Record<string, unknown> {
     caller: row.caller,
     cache: row.cache,
     duration_us: row.durationUs,
+    rollout_id: row.rollout?.rolloutId ?? null,
+    rollout_arm: row.rollout?.arm ?? null,
+    compared_with: row.rollout?.comparedWith ?? null,
+    agrees: row.rollout?.agrees ?? null,
     prev_hash: row.prevHash,
     hash: row.hash,
   };
@@ -76,6 +80,10 @@ export interface StoredRecord {
   caller: string | null;
   cache: CacheOutcome;
   duration_us: number;
+  rollout_id: string | null;
+  rollout_arm: RolloutArm | null;
+  compared_with: string | null;
+  agrees: boolean | null;
   prev_hash: string;
   hash: string;
 }
@@ -97,9 +105,21 @@ export const storedColumns = [
   'caller',
   'cache',
   'duration_us',
+  'rollout_id',
+  'rollout_arm',
+  'compared_with',
+  'agrees',
   'prev_hash',
   'hash',
 ];
+
+function rolloutOf(record: StoredRecord): RolloutMark | undefined {
+  if (record.rollout_id === null || record.rollout_arm === null) return undefined;
+  const mark: RolloutMark = { rolloutId: record.rollout_id, arm: record.rollout_arm };
+  if (record.compared_with !== null) mark.comparedWith = record.compared_with;
+  if (record.agrees !== null) mark.agrees = record.agrees;
+  return mark;
+}
 
 function parseJsonColumn(text: string | null): JsonValue | undefined {
   return text === null ? undefined : (JSON.parse(text) as JsonValue);
@@ -121,9 +141,15 @@ export function fromRecord(record: StoredRecord): AuditRow {
     caller: record.caller,
     cache: record.cache,
     durationUs: record.duration_us,
+    ...optionalRollout(record),
     prevHash: record.prev_hash,
     hash: record.hash,
   };
+}
+
+function optionalRollout(record: StoredRecord): { rollout?: RolloutMark } {
+  const rollout = rolloutOf(record);
+  return rollout === undefined ? {} : { rollout };
 }
 
 export interface ChainPageQuery {

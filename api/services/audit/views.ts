@@ -23,6 +23,15 @@ export interface DecisionView {
   caller: string | null;
   cache: string;
   duration_us: number;
+  /** `shadow`: a version evaluated beside the served decision under a rollout, never returned. */
+  kind: 'decision' | 'shadow';
+  /** Present when the decision was made under a rollout. */
+  rollout?: {
+    id: string;
+    arm: string;
+    compared_with?: string;
+    agrees?: boolean;
+  };
   prev_hash: string;
   hash: string;
 }
@@ -40,9 +49,19 @@ export function decisionView(row: AuditRow): DecisionView {
     caller: row.caller,
     cache: row.cache,
     duration_us: row.durationUs,
+    kind: row.rollout?.comparedWith === undefined ? 'decision' : 'shadow',
     prev_hash: row.prevHash,
     hash: row.hash,
   };
+  if (row.rollout !== undefined) {
+    const { rolloutId, arm, comparedWith, agrees } = row.rollout;
+    view.rollout = {
+      id: rolloutId,
+      arm,
+      ...(comparedWith === undefined ? {} : { compared_with: comparedWith }),
+      ...(agrees === undefined ? {} : { agrees }),
+    };
+  }
   if (row.input !== undefined) view.input = row.input;
   if (row.result !== undefined) view.result = row.result;
   return view;
@@ -60,6 +79,8 @@ export const csvColumns = [
   'caller',
   'cache',
   'duration_us',
+  'kind',
+  'rollout',
   'input',
   'result',
   'prev_hash',

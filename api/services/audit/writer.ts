@@ -15,7 +15,14 @@ import type { Knex } from 'knex';
 import { VerdictError, messageOf } from '../../errors';
 import type { Logger } from '../../logger';
 import { lockDataDir, type DataDirLock } from '../../db/data-dir-lock';
-import { chainRow, type AuditEntry, type AuditRow, type ChainHead } from './chain';
+import {
+  chainRow,
+  type AuditEntry,
+  type AuditRow,
+  type ChainHead,
+  type RolloutArm,
+  type RolloutMark,
+} from './chain';
 import { ensureDecisionPartitions } from './partitions';
 import { Spool, type SpoolRead } from './spool';
 import { insertRows, loadChainHeads } from './store';
@@ -67,6 +74,17 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const cacheOutcomes = new Set(['hit', 'miss', 'bypass']);
 
 /** Why an entry cannot be recorded (a bug in the caller), or undefined. */
+const rolloutArms: ReadonlySet<string> = new Set<RolloutArm>(['stable', 'canary', 'shadow']);
+
+function rolloutProblem(mark: RolloutMark): string | undefined {
+  if (!uuidPattern.test(mark.rolloutId)) return 'rollout.rolloutId must be a UUID';
+  if (!rolloutArms.has(mark.arm)) return 'rollout.arm must be stable, canary or shadow';
+  if (mark.comparedWith !== undefined && !uuidPattern.test(mark.comparedWith)) {
+    return 'rollout.comparedWith must be a UUID';
+  }
+  return undefined;
+}
+
 function entryProblem(entry: AuditEntry): string | undefined {
   if (!uuidPattern.test(entry.tenantId)) return 'tenantId must be a UUID';
   if (entry.decisionId !== undefined && !uuidPattern.test(entry.decisionId)) {
@@ -78,6 +96,7 @@ function entryProblem(entry: AuditEntry): string | undefined {
   if (!Number.isFinite(entry.durationUs) || entry.durationUs < 0) {
     return 'durationUs must be a non-negative number';
   }
+  if (entry.rollout !== undefined) return rolloutProblem(entry.rollout);
   return undefined;
 }
 

@@ -81,7 +81,7 @@ function summarize(row: VersionRow): VersionSummary {
   return { ...rest, stable: stableId === row.id };
 }
 
-function noBundle(name: string): VerdictError {
+export function noBundle(name: string): VerdictError {
   return new VerdictError(
     'not_found',
     `No bundle "${name}" for this tenant: push it first, or list bundles with \`verdict bundles list\`.`,
@@ -268,6 +268,16 @@ export class BundleRegistry {
   async activate(tenantId: string, name: string, version: string): Promise<VersionSummary> {
     const found = await this.getVersion(tenantId, name, version);
     const bundle = (await Bundle.query(this.knex).findOne({ tenant_id: tenantId, name })) as Bundle;
+    const rollout = await this.knex('rollouts')
+      .where({ tenant_id: tenantId, bundle_id: bundle.id, status: 'active' })
+      .first<{ id: string } | undefined>('id');
+    if (rollout !== undefined) {
+      throw new VerdictError(
+        'conflict',
+        `Bundle "${name}" has an active rollout: promote, roll back or abort it (\`verdict rollout\`) before activating a version directly.`,
+        { extensions: { rollout: rollout.id } },
+      );
+    }
     await this.knex('tenant_bundles')
       .insert({
         tenant_id: tenantId,
@@ -309,6 +319,6 @@ export class BundleRegistry {
 }
 
 /** A Postgres unique violation (SQLSTATE 23505) from a plain knex query. */
-function isUniqueViolation(err: unknown): boolean {
+export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
 }

@@ -22,6 +22,7 @@ import { VerdictError, messageOf } from '../../errors';
 import type { Logger } from '../../logger';
 import { maskPathProblem } from '../audit';
 import type { CacheStore, Unsubscribe } from '../cache';
+import { stickyKeys } from '../rollouts/assign';
 
 /** What the pool needs of a bundle registry's active versions (api/services/bundles). */
 export interface ActiveBundle {
@@ -40,6 +41,13 @@ export interface ActiveBundle {
   };
   readonly wasm: Uint8Array;
   readonly data: unknown;
+  readonly rollout?: {
+    readonly id: string;
+    readonly mode: 'canary' | 'shadow';
+    readonly percent: number;
+    readonly sticky: string | null;
+    readonly candidate: ActiveBundle;
+  };
 }
 
 export type ActiveBundleLoader = (tenantId: string) => Promise<readonly ActiveBundle[]>;
@@ -58,6 +66,18 @@ export interface LoadedBundle {
   readonly roots: readonly (readonly string[])[];
   readonly mask: readonly string[];
   readonly cache: CacheMode;
+  /** The bundle's active rollout, with its candidate compiled beside the stable version. */
+  readonly rollout?: LoadedRollout;
+}
+
+export interface LoadedRollout {
+  readonly id: string;
+  readonly mode: 'canary' | 'shadow';
+  /** Share of traffic the canary serves, in percent (0 for a shadow). */
+  readonly percent: number;
+  /** Keys below `input` the canary split is sticky by; undefined: the caller. */
+  readonly stickyKeys: readonly string[] | undefined;
+  readonly candidate: LoadedBundle;
 }
 
 /** A tenant's active bundles at one moment. Never changed once published. */
@@ -92,6 +112,19 @@ export interface EnginePoolStats {
   swaps: number;
   evictions: number;
   loadFailures: number;
+}
+
+/** Engines in a tenant's set: each bundle's stable version and its rollout's candidate. */
+function engineCount(entry: TenantEngines): number {
+  let count = 0;
+  for (const bundle of entry.bundles) count += bundle.rollout === undefined ? 1 : 2;
+  return count;
+}
+
+function withoutRollout(bundle: LoadedBundle): LoadedBundle {
+  if (bundle.rollout === undefined) return bundle;
+  const { rollout: _rollout, ...stable } = bundle;
+  return stable;
 }
 
 function segments(path: string): string[] {
@@ -138,8 +171,8 @@ export class EnginePool {
     this.maxEngines = Math.max(1, Math.floor(options.maxEngines ?? 1000));
     this.resident = new LRUCache<string, TenantEngines>({
       maxSize: this.maxEngines,
-      // A tenant counts as many engines as it has bundles (at least one, at most the pool).
-      sizeCalculation: (entry) => Math.min(this.maxEngines, Math.max(1, entry.bundles.length)),
+      // A tenant counts as many engines as it has (at least one, at most the pool).
+      sizeCalculation: (entry) => Math.min(this.maxEngines, Math.max(1, engineCount(entry))),
       dispose: (_entry, _tenantId, reason) => {
         if (reason === 'evict') this.stats.evictions++;
       },
@@ -148,7 +181,7 @@ export class EnginePool {
 
   get counters(): EnginePoolStats {
     let engines = 0;
-    for (const entry of this.resident.values()) engines += entry.bundles.length;
+    for (const entry of this.resident.values()) engines += engineCount(entry);
     return { tenants: this.resident.size, engines, ...this.stats };
   }
 
@@ -262,12 +295,34 @@ export class EnginePool {
       );
     }
     // Versions already compiled for this tenant are reused as they are.
-    const current = new Map(
-      (this.resident.peek(tenantId)?.bundles ?? []).map((bundle) => [bundle.versionId, bundle]),
-    );
+    const current = new Map<string, LoadedBundle>();
+    for (const bundle of this.resident.peek(tenantId)?.bundles ?? []) {
+      current.set(bundle.versionId, withoutRollout(bundle));
+      if (bundle.rollout !== undefined) {
+        current.set(bundle.rollout.candidate.versionId, bundle.rollout.candidate);
+      }
+    }
+    const compiled = async (bundle: ActiveBundle): Promise<LoadedBundle> =>
+      current.get(bundle.versionId) ?? (await this.compileBundle(tenantId, bundle));
     const bundles: LoadedBundle[] = [];
     for (const bundle of active) {
-      bundles.push(current.get(bundle.versionId) ?? (await this.compileBundle(tenantId, bundle)));
+      const stable = await compiled(bundle);
+      const { rollout } = bundle;
+      if (rollout === undefined) {
+        bundles.push(stable);
+        continue;
+      }
+      const candidate = await compiled(rollout.candidate);
+      bundles.push({
+        ...stable,
+        rollout: {
+          id: rollout.id,
+          mode: rollout.mode,
+          percent: rollout.mode === 'canary' ? rollout.percent : 0,
+          stickyKeys: rollout.sticky === null ? undefined : stickyKeys(rollout.sticky),
+          candidate,
+        },
+      });
     }
     this.stats.loads++;
     return { tenantId, bundles, loadedAt: new Date() };
@@ -332,6 +387,14 @@ export function routePath(entry: TenantEngines, path: readonly string[]): Route 
     candidate.roots.some((root) => startsWith(path, root)),
   );
   if (bundle === undefined) return undefined;
+  return routeInBundle(bundle, path);
+}
+
+/**
+ * Routes `path` to the longest entrypoint of `bundle` it starts with (the bundle's roots are
+ * not consulted: a rollout's candidate answers for the paths its stable version owns).
+ */
+export function routeInBundle(bundle: LoadedBundle, path: readonly string[]): Route | undefined {
   let best: { entrypoint: string; length: number } | undefined;
   for (const entrypoint of Object.keys(bundle.engine.entrypoints)) {
     const parts = segments(entrypoint);

@@ -1,16 +1,27 @@
 /**
  * Deciding: a tenant, a data path and an input in, an OPA-shaped answer out. The path is
- * routed to one of the tenant's active bundles; the answer comes from the decision cache or
- * from the bundle's engine; every answer (cache hits too) is recorded in the audit log,
- * with the input masked as the bundle says. Plain values in and out: routes do the HTTP.
+ * routed to one of the tenant's active bundles (to its stable version, or to the canary of
+ * its rollout — see rollout-plan.ts); the answer comes from the decision cache or from the
+ * version's engine; every answer (cache hits too) is recorded in the audit log, with the
+ * input masked as the bundle says. Under a rollout, the version compared with the served one
+ * is evaluated after the answer is ready and logged beside it. Plain values in and out:
+ * routes do the HTTP.
  */
 import { randomUUID } from 'node:crypto';
 import { EngineError } from '../../../policies/engine';
 import { VerdictError, messageOf } from '../../errors';
 import type { Logger } from '../../logger';
-import { maskInput, type AuditEntry, type AuditRow, type CacheOutcome } from '../audit';
+import {
+  canonicalJson,
+  maskInput,
+  toStorableJson,
+  type AuditEntry,
+  type AuditRow,
+  type CacheOutcome,
+} from '../audit';
 import { DecisionCache, canonicalInputJson, type CachedAnswer, type CostStats } from './cache';
-import { routePath, type EnginePool, type Route, type TenantEngines } from './engine-pool';
+import type { EnginePool, LoadedBundle, Route, TenantEngines } from './engine-pool';
+import { planDecision, type DecisionPlan } from './rollout-plan';
 import type { TenantDecisionSettings } from './tenant-settings';
 
 /** The audit writer as the decision path uses it. */
@@ -84,6 +95,19 @@ export function firstResult(text: string): CachedAnswer {
   return { defined: true, result: (first as { result: unknown }).result };
 }
 
+function bundleRef(bundle: LoadedBundle): NonNullable<Decision['bundle']> {
+  return { name: bundle.name, version: bundle.version, revision: bundle.revision };
+}
+
+/** Whether two answers are the same: both undefined, or equal JSON values. */
+export function sameAnswer(a: CachedAnswer, b: CachedAnswer): boolean {
+  if (!a.defined || !b.defined) return a.defined === b.defined;
+  const left = toStorableJson(a.result);
+  const right = toStorableJson(b.result);
+  if (left === undefined || right === undefined) return left === right;
+  return canonicalJson(left) === canonicalJson(right);
+}
+
 export class DecisionService {
   private readonly pool: EnginePool;
   private readonly cache: DecisionCache;
@@ -104,7 +128,8 @@ export class DecisionService {
     const decisionId = randomUUID();
     const { auditStrict } = await this.settings.get(request.tenantId);
     const engines = await this.pool.get(request.tenantId);
-    const route = routePath(engines, request.path);
+    const plan = planDecision(engines, request);
+    const route = plan.served?.route;
     const path = request.path.join('/');
     let answer: CachedAnswer = { defined: false };
     let cache: CacheOutcome = 'bypass';
@@ -113,14 +138,7 @@ export class DecisionService {
       ({ answer, cache, evalNs } = await this.answer(engines, route, path, request));
     }
     const durationNs = elapsedNs(started);
-    const bundle =
-      route === undefined
-        ? undefined
-        : {
-            name: route.bundle.name,
-            version: route.bundle.version,
-            revision: route.bundle.revision,
-          };
+    const bundle = plan.served === undefined ? undefined : bundleRef(plan.served.bundle);
     const entry: AuditEntry = {
       tenantId: request.tenantId,
       decisionId,
@@ -128,13 +146,24 @@ export class DecisionService {
       bundleName: bundle?.name ?? null,
       bundleVersion: bundle?.version ?? null,
       bundleRevision: bundle?.revision ?? null,
-      input: request.hasInput ? maskInput(request.input, route?.bundle.mask ?? []) : undefined,
+      input: request.hasInput
+        ? maskInput(request.input, plan.served?.bundle.mask ?? [])
+        : undefined,
       result: answer.defined ? answer.result : undefined,
       caller: request.caller,
       cache,
       durationUs: Math.round(durationNs / 1000),
+      ...(plan.rollout === undefined
+        ? {}
+        : { rollout: { rolloutId: plan.rollout.rollout.id, arm: plan.rollout.servedArm } }),
     };
     await this.recordAudit(entry, auditStrict);
+    if (plan.rollout?.compared !== undefined) {
+      // Off the answer's path: the comparison never delays or fails the served decision.
+      setImmediate(() => {
+        this.compare(engines, plan, request, decisionId, answer);
+      });
+    }
     return {
       decisionId,
       defined: answer.defined,
@@ -200,14 +229,65 @@ export class DecisionService {
   }
 
   /**
+   * Evaluates the version a rollout compares with the served one and logs its answer beside
+   * the served decision, saying whether the two agree. A failed evaluation is logged as a
+   * disagreement without a result; nothing here reaches the caller.
+   */
+  private compare(
+    engines: TenantEngines,
+    plan: DecisionPlan,
+    request: DecideRequest,
+    servedDecisionId: string,
+    served: CachedAnswer,
+  ): void {
+    const compared = plan.rollout?.compared;
+    if (plan.rollout === undefined || compared === undefined) return;
+    const started = process.hrtime.bigint();
+    let answer: CachedAnswer | undefined = { defined: false };
+    if (compared.route !== undefined) {
+      try {
+        const inputJson = request.hasInput ? JSON.stringify(request.input) : undefined;
+        ({ answer } = this.evaluate(engines, compared.route, inputJson));
+      } catch {
+        // evaluate() logged the failure.
+        answer = undefined;
+      }
+    }
+    const bundle = bundleRef(compared.bundle);
+    try {
+      this.audit.record({
+        tenantId: request.tenantId,
+        path: request.path.join('/'),
+        bundleName: bundle.name,
+        bundleVersion: bundle.version,
+        bundleRevision: bundle.revision,
+        input: request.hasInput ? maskInput(request.input, compared.bundle.mask) : undefined,
+        result: answer?.defined === true ? answer.result : undefined,
+        caller: request.caller,
+        cache: 'bypass',
+        durationUs: Math.round(elapsedNs(started) / 1000),
+        rollout: {
+          rolloutId: plan.rollout.rollout.id,
+          arm: compared.arm,
+          comparedWith: servedDecisionId,
+          agrees: answer !== undefined && sameAnswer(answer, served),
+        },
+      });
+    } catch (err) {
+      this.logger.warn({ err: messageOf(err) }, 'rollout comparison could not be logged');
+    }
+  }
+
+  /**
    * Runs the entrypoint. Synchronous from the input to the parsed result: nothing else can
-   * use the instance meanwhile (see engine-pool.ts).
+   * use the instance meanwhile (see engine-pool.ts). Cost statistics feed the cache plan;
+   * comparisons under a rollout pass none.
    */
   private evaluate(
     engines: TenantEngines,
     route: Route,
     inputJson: string | undefined,
-    stats: CostStats,
+    stats?: CostStats,
   ): { answer: CachedAnswer; evalNs: number } {
     const started = process.hrtime.bigint();
     let answer: CachedAnswer;
@@ -218,7 +298,7 @@ export class DecisionService {
       throw this.evaluationFailure(engines, route, err);
     }
     const evalNs = elapsedNs(started);
-    this.cache.recordEval(stats, evalNs);
+    if (stats !== undefined) this.cache.recordEval(stats, evalNs);
     return {
       answer: route.below.length === 0 ? answer : descend(answer.result, route.below),
       evalNs,

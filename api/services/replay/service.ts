@@ -240,6 +240,8 @@ export class ReplayService {
         this.knex.raw('result::text as result'),
       )
       .where('tenant_id', request.tenantId)
+      // Served decisions only: a rollout's comparison rows were never answered.
+      .whereNull('compared_with')
       .andWhere('bundle_name', candidate.name)
       .andWhere('ts', '>=', request.from)
       .andWhere('ts', '<', request.to);

@@ -3,9 +3,11 @@ import {
   chainRow,
   deriveAllowed,
   genesisHash,
+  hashedFields,
   rowHash,
   type AuditEntry,
 } from '../../../../../api/services/audit/chain';
+import { canonicalJson } from '../../../../../api/services/audit/canonical';
 
 const tenantId = '00000000-0000-4000-8000-000000000001';
 
@@ -78,6 +80,45 @@ describe('chainRow', () => {
     expect(rowHash(prevHash, { ...fields, input: { user: 'bob' } })).not.toBe(row.hash);
     expect(rowHash(prevHash, { ...fields, cache: 'hit' })).not.toBe(row.hash);
     expect(rowHash('f'.repeat(64), fields)).not.toBe(row.hash);
+  });
+
+  it('covers a rollout mark in the hash, and leaves rows without one as they were', () => {
+    const ts = new Date('2026-11-27T10:00:00Z');
+    const decisionId = '33333333-3333-4333-8333-333333333333';
+    const rolloutId = '44444444-4444-4444-8444-444444444444';
+    const plain = chainRow(entry({ ts, decisionId }), undefined);
+    const { hash: _hash, prevHash, ...fields } = plain;
+    // The hash of a row without a mark is the one rows had before rollouts existed.
+    expect(plain.hash).toBe(
+      createHash('sha256')
+        .update(prevHash)
+        .update(canonicalJson(hashedFields(fields)))
+        .digest('hex'),
+    );
+    expect(hashedFields(fields)).not.toHaveProperty('rollout');
+    const canary = chainRow(
+      entry({ ts, decisionId, rollout: { rolloutId, arm: 'canary' } }),
+      undefined,
+    );
+    expect(canary.rollout).toEqual({ rolloutId, arm: 'canary' });
+    expect(canary.hash).not.toBe(plain.hash);
+    const agrees = chainRow(
+      entry({
+        ts,
+        decisionId,
+        rollout: { rolloutId, arm: 'stable', comparedWith: decisionId, agrees: true },
+      }),
+      undefined,
+    );
+    const disagrees = chainRow(
+      entry({
+        ts,
+        decisionId,
+        rollout: { rolloutId, arm: 'stable', comparedWith: decisionId, agrees: false },
+      }),
+      undefined,
+    );
+    expect(agrees.hash).not.toBe(disagrees.hash);
   });
 
   it('cleans text the database would refuse and clamps the duration', () => {

@@ -105,6 +105,7 @@ describe('views', () => {
       caller: null,
       cache: 'hit',
       duration_us: 3,
+      kind: 'decision',
       prev_hash: row.prevHash,
       hash: row.hash,
     });
@@ -121,13 +122,32 @@ describe('views', () => {
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('two\nlines')).toBe('"two\nlines"');
     expect(csvField('cr\r')).toBe('"cr\r"');
-    expect(csvHeader().split(',')).toHaveLength(15);
+    expect(csvHeader().split(',')).toHaveLength(17);
     const line = csvLine(row);
     expect(line).toBe(
-      `${row.decisionId},1,2026-11-27T10:00:00.000Z,"a,b",rbac,1.0.0,r1,false,,hit,3,` +
+      `${row.decisionId},1,2026-11-27T10:00:00.000Z,"a,b",rbac,1.0.0,r1,false,,hit,3,decision,,` +
         `"{""note"":""say \\""hi\\""\\nthen go""}","{""allow"":false}",${row.prevHash},${row.hash}\r\n`,
     );
     const nulls = csvLine({ ...row, input: null, result: undefined, allowed: null });
-    expect(nulls).toContain(',,hit,3,null,,');
+    expect(nulls).toContain(',,hit,3,decision,,null,,');
+  });
+
+  it('marks rollout rows: a comparison row is of kind shadow and names the served decision', () => {
+    const rolloutId = '0c000000-0000-4000-8000-00000000000c';
+    const served = decisionView({ ...row, rollout: { rolloutId, arm: 'canary' } });
+    expect(served.kind).toBe('decision');
+    expect(served.rollout).toEqual({ id: rolloutId, arm: 'canary' });
+    const comparison = { rolloutId, arm: 'stable' as const, comparedWith: row.decisionId };
+    const compared = decisionView({ ...row, rollout: { ...comparison, agrees: false } });
+    expect(compared.kind).toBe('shadow');
+    expect(compared.rollout).toEqual({
+      id: rolloutId,
+      arm: 'stable',
+      compared_with: row.decisionId,
+      agrees: false,
+    });
+    expect(csvLine({ ...row, rollout: { ...comparison, agrees: true } })).toContain(
+      `,shadow,"{""id"":""${rolloutId}"",""arm"":""stable"",""compared_with"":""${row.decisionId}"",""agrees"":true}",`,
+    );
   });
 });

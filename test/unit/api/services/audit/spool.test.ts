@@ -111,4 +111,26 @@ describe('parseSpoolLine', () => {
       expect(parseSpoolLine(JSON.stringify({ ...good, [key]: value }))).toBeUndefined();
     }
   });
+
+  it('keeps a rollout mark, and refuses a malformed one', () => {
+    const base = rows(1)[0] as AuditRow;
+    const rolloutId = '00000000-0000-4000-8000-0000000000aa';
+    for (const rollout of [
+      { rolloutId, arm: 'canary' as const },
+      { rolloutId, arm: 'shadow' as const, comparedWith: base.decisionId, agrees: false },
+    ]) {
+      const row = { ...base, rollout };
+      expect(parseSpoolLine(spoolLine(row))).toEqual(row);
+    }
+    const good = JSON.parse(spoolLine(base)) as Record<string, unknown>;
+    for (const rollout of [
+      'canary',
+      { arm: 'canary' },
+      { rolloutId, arm: 'blue' },
+      { rolloutId, arm: 'stable', comparedWith: 7 },
+      { rolloutId, arm: 'stable', agrees: 'no' },
+    ]) {
+      expect(parseSpoolLine(JSON.stringify({ ...good, rollout }))).toBeUndefined();
+    }
+  });
 });
