@@ -80,6 +80,8 @@ interface VerifyAnswer {
   ok: boolean;
   rows: number;
   first_bad?: { decision_id: string; seq: number; reason: string };
+  /** Set when the chain starts after pruned rows: the last pruned row. */
+  anchor?: { seq: number; hash: string } | null;
   last_seq: number | null;
 }
 
@@ -301,7 +303,11 @@ export async function runDecisionsVerify(
   if (answer.ok) {
     if (options.json !== true) {
       const end = answer.last_seq === null ? '' : ` up to seq ${answer.last_seq}`;
-      io.stdout(`chain intact: ${answer.rows} rows verified${end}\n`);
+      const start =
+        answer.anchor === undefined || answer.anchor === null
+          ? ''
+          : ` (from the retention anchor at seq ${answer.anchor.seq}: older rows were pruned)`;
+      io.stdout(`chain intact: ${answer.rows} rows verified${end}${start}\n`);
     }
     return;
   }

@@ -184,6 +184,8 @@ export function decisionsRouter(options: DecisionsRouterOptions): Router {
               reason: result.reason,
             },
           }),
+      // Where the chain starts when its oldest rows were pruned (`verdict audit prune`).
+      anchor: result.anchor ?? null,
       last_seq: result.lastSeq ?? null,
       last_hash: result.lastHash ?? null,
     });

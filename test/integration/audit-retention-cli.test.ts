@@ -290,7 +290,9 @@ describe('verdict audit prune', () => {
     );
     const verified = capture();
     await runDecisionsVerify({ tenant: 'acme' }, verified.io, env());
-    expect(verified.out()).toBe('chain intact: 2 rows verified up to seq 7\n');
+    expect(verified.out()).toBe(
+      'chain intact: 2 rows verified up to seq 7 (from the retention anchor at seq 5: older rows were pruned)\n',
+    );
   });
 
   it('finds nothing more to do when run again (the executable)', async () => {

@@ -10,6 +10,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { createKnex, openDatabase } from '../../api/db/database';
+import { insertAnchors } from '../../api/services/audit/anchors';
 import { migrateUp } from '../../api/db/migrator';
 import { VerdictError } from '../../api/errors';
 import {
@@ -21,6 +22,7 @@ import {
   spoolFileName,
   verifyChain,
   type AuditEntry,
+  type AuditRow,
   type AuditWriterOptions,
 } from '../../api/services/audit';
 import {
@@ -270,6 +272,42 @@ describe('audit log on the real Postgres', () => {
     await second.flush();
     await expectAllRecorded(knex, recorded);
     expect(second.chainHead('0c000000-0000-4000-8000-00000000000c')).toBeUndefined();
+  });
+
+  it('continues a chain pruned whole from its retention anchor after a restart', async () => {
+    const first = await openWriter();
+    const rows = [0, 1, 2].map((i) => first.record(decision(tenantB, i)));
+    await first.close();
+    const last = rows[2] as AuditRow;
+    // What `verdict audit prune` leaves when every row of the chain was past retention.
+    await insertAnchors(knex, [
+      {
+        tenantId: tenantB,
+        month: last.ts.toISOString().slice(0, 7),
+        firstSeq: 1,
+        lastSeq: last.seq,
+        lastHash: last.hash,
+        lastTs: last.ts,
+        exportFile: 'exported.ndjson',
+        exportSha256: 'f'.repeat(64),
+      },
+    ]);
+    await knex('decisions').where('tenant_id', tenantB).delete();
+    try {
+      const second = await openWriter();
+      expect(second.chainHead(tenantB)).toMatchObject({ seq: last.seq, hash: last.hash });
+      const next = second.record(decision(tenantB, 3));
+      expect(next.seq).toBe(last.seq + 1);
+      expect(next.prevHash).toBe(last.hash);
+      await second.flush();
+      expect(await verifyChain(knex, tenantB)).toMatchObject({
+        ok: true,
+        rows: 1,
+        anchor: { seq: last.seq, hash: last.hash },
+      });
+    } finally {
+      await knex('audit_chain_anchors').where('tenant_id', tenantB).delete();
+    }
   });
 
   it('names the first altered, removed or reordered row', async () => {

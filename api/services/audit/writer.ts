@@ -25,6 +25,7 @@ import {
 } from './chain';
 import { ensureDecisionPartitions } from './partitions';
 import { Spool, type SpoolRead } from './spool';
+import { loadChainAnchors } from './anchors';
 import { insertRows, loadChainHeads } from './store';
 
 export interface AuditWriterOptions {
@@ -188,6 +189,11 @@ export class AuditWriter {
     try {
       spool = new Spool(path.join(options.dataDir, spoolFileName));
       const heads = await loadChainHeads(options.knex);
+      // A chain whose rows were all pruned continues from its anchor, not from genesis.
+      for (const [tenantId, anchor] of await loadChainAnchors(options.knex)) {
+        const head = heads.get(tenantId);
+        if (head === undefined || anchor.seq > head.seq) heads.set(tenantId, anchor);
+      }
       await AuditWriter.mergeSpoolHeads(spool, heads);
       const writer = new AuditWriter(options, heads, spool, lock);
       await writer.ensurePartitions();
