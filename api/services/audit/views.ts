@@ -2,7 +2,9 @@
  * How a decision-log row leaves the service: the JSON record the API answers with (the same
  * object on each NDJSON export line), and the CSV form. CSV fields follow RFC 4180: a field
  * holding a comma, a quote, CR or LF is quoted, quotes doubled; input and result are JSON
- * text in their cells.
+ * text in their cells. Text a caller chose (path, caller, bundle fields) that a spreadsheet
+ * would run as a formula — starting with `=`, `+`, `-`, `@`, tab or CR — gets a leading `'`
+ * (OWASP's CSV injection advice); NDJSON keeps every value exactly as logged.
  */
 import type { JsonValue } from './canonical';
 import type { AuditRow } from './chain';
@@ -91,6 +93,20 @@ export function csvField(text: string): string {
   return /[",\r\n]/u.test(text) ? `"${text.replace(/"/gu, '""')}"` : text;
 }
 
+/** Columns whose text comes from callers or bundle authors. */
+const callerText: ReadonlySet<string> = new Set([
+  'path',
+  'caller',
+  'bundle_name',
+  'bundle_version',
+  'bundle_revision',
+]);
+
+/** `text` as a spreadsheet shows it and never evaluates it. */
+export function spreadsheetSafe(text: string): string {
+  return /^[=+\-@\t\r]/u.test(text) ? `'${text}` : text;
+}
+
 function cell(view: DecisionView, column: (typeof csvColumns)[number]): string {
   const value = view[column];
   // A JSON null input stays `null`; only an absent one is an empty cell.
@@ -98,6 +114,7 @@ function cell(view: DecisionView, column: (typeof csvColumns)[number]): string {
     return value === undefined ? '' : JSON.stringify(value);
   }
   if (value === undefined || value === null) return '';
+  if (typeof value === 'string' && callerText.has(column)) return spreadsheetSafe(value);
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 

@@ -12,6 +12,7 @@ import {
   csvField,
   csvHeader,
   csvLine,
+  spreadsheetSafe,
   decisionView,
   ndjsonLine,
 } from '../../../../../api/services/audit/views';
@@ -130,6 +131,18 @@ describe('views', () => {
     );
     const nulls = csvLine({ ...row, input: null, result: undefined, allowed: null });
     expect(nulls).toContain(',,hit,3,decision,,null,,');
+  });
+
+  it('keeps caller text from running as a spreadsheet formula', () => {
+    expect(spreadsheetSafe('=HYPERLINK("http://x")')).toBe(`'=HYPERLINK("http://x")`);
+    for (const lead of ['+', '-', '@', '\t', '\r'])
+      expect(spreadsheetSafe(`${lead}x`)).toBe(`'${lead}x`);
+    expect(spreadsheetSafe('rbac/allow')).toBe('rbac/allow');
+    const line = csvLine({ ...row, path: '=1+1', caller: '@SUM(A1)', result: -1 });
+    expect(line).toContain(`,'=1+1,`);
+    expect(line).toContain(`,'@SUM(A1),`);
+    // JSON cells and numbers are left as they are.
+    expect(line).toContain(',-1,');
   });
 
   it('marks rollout rows: a comparison row is of kind shadow and names the served decision', () => {
