@@ -23,6 +23,8 @@ import { rolloutsRouter } from './routes/rollouts';
 import { RolloutService } from './services/rollouts/service';
 import { ReplayService } from './services/replay';
 import { decisionsRouter } from './routes/decisions';
+import { decisionStatsRouter } from './routes/decision-stats';
+import { consoleRouter } from './routes/console';
 import type { DecisionService } from './services/decisions';
 import { healthRouter, type ReadinessCheck } from './routes/health';
 
@@ -67,6 +69,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(closeConnectionsWhenShuttingDown(deps.isShuttingDown));
   app.use(express.json({ limit: jsonBodyLimit }));
   app.use(healthRouter({ checks: readinessChecks(deps), isShuttingDown: deps.isShuttingDown }));
+  app.use(consoleRouter({ logger: deps.logger }));
   const apiKeys = deps.apiKeys ?? new ApiKeyService({ knex: deps.db.knex, logger: deps.logger });
   app.use(
     adminRouter({
@@ -97,6 +100,15 @@ export function createApp(deps: AppDependencies): Express {
       apiKeys,
       tenants: new TenantService(deps.db.knex),
       replay: new ReplayService({ knex: deps.db.knex }),
+    }),
+  );
+  // Before the decisions router, whose `/decisions/:id` would take `stats` for an id.
+  app.use(
+    decisionStatsRouter({
+      adminToken: deps.adminToken,
+      apiKeys,
+      tenants: new TenantService(deps.db.knex),
+      knex: deps.db.knex,
     }),
   );
   app.use(
