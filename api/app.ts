@@ -15,6 +15,7 @@ import { requestLogger } from './middleware/request-log';
 import { adminRouter } from './routes/admin';
 import { bundlesRouter } from './routes/bundles';
 import { caslRouter } from './routes/casl';
+import { identityRouter } from './routes/identity';
 import { CaslRulesService } from './services/casl/user-rules';
 import { BundleRegistry } from './services/bundles/registry';
 import { dataRouter } from './routes/data';
@@ -26,6 +27,7 @@ import { decisionsRouter } from './routes/decisions';
 import { decisionStatsRouter } from './routes/decision-stats';
 import { consoleRouter } from './routes/console';
 import type { DecisionService } from './services/decisions';
+import type { IdentityService } from './services/identity/service';
 import { healthRouter, type ReadinessCheck } from './routes/health';
 
 export interface AppDependencies {
@@ -40,6 +42,8 @@ export interface AppDependencies {
   apiKeys?: ApiKeyService;
   /** The decision API (`/v1/data/...`); mounted only when given. */
   decisions?: { service: DecisionService; maxInputDepth?: number };
+  /** Platform users: logins, sessions, MFA and user administration; mounted only when given. */
+  identity?: IdentityService;
 }
 
 /** Largest JSON body accepted; decision inputs are small documents. */
@@ -121,6 +125,16 @@ export function createApp(deps: AppDependencies): Express {
     }),
   );
   app.use(caslRouter({ apiKeys, rules: new CaslRulesService(deps.db.knex) }));
+  if (deps.identity !== undefined) {
+    app.use(
+      identityRouter({
+        adminToken: deps.adminToken,
+        apiKeys,
+        identity: deps.identity,
+        tenants: new TenantService(deps.db.knex),
+      }),
+    );
+  }
   if (deps.decisions !== undefined) {
     app.use(
       dataRouter({

@@ -38,6 +38,18 @@ export interface Config {
    * API is disabled while it is unset. Never logged.
    */
   adminToken: string | undefined;
+  /** Data keys for field encryption, JSON {kid: base64}; generated into dataDir when unset. Never logged. */
+  dataKeys: string | undefined;
+  /** The data key that encrypts new values. */
+  dataKeyId: string | undefined;
+  /** HMAC key of blind indexes (e-mail look-ups). Never logged. */
+  blindIndexKey: string | undefined;
+  /** Life of a user's access token (JWT). */
+  accessTokenTtlSeconds: number;
+  /** Life of a login session; its refresh tokens stop working then. */
+  sessionTtlSeconds: number;
+  /** Age at which the access-token signing key is replaced. */
+  signingKeyRotationDays: number;
   /** Most compiled policy engines (bundle versions) kept in memory; LRU beyond. */
   enginePoolMax: number;
   /** Memory cap of each engine's WebAssembly instance, in MiB. */
@@ -66,6 +78,12 @@ interface EnvSettings {
   VERDICT_SECRET_KEY?: string;
   VERDICT_SHUTDOWN_TIMEOUT_MS: number;
   VERDICT_ADMIN_TOKEN?: string;
+  VERDICT_DATA_KEYS?: string;
+  VERDICT_DATA_KEY_ID?: string;
+  VERDICT_BLIND_INDEX_KEY?: string;
+  VERDICT_ACCESS_TOKEN_TTL_SECONDS: number;
+  VERDICT_SESSION_TTL_SECONDS: number;
+  VERDICT_SIGNING_KEY_ROTATION_DAYS: number;
   VERDICT_ENGINE_POOL_MAX: number;
   VERDICT_ENGINE_MEMORY_MB: number;
   VERDICT_ENGINE_STEP_BUDGET: number;
@@ -91,6 +109,16 @@ const expectations: Record<SettingName, string> = {
   VERDICT_SHUTDOWN_TIMEOUT_MS: 'an integer from 0 to 600000 milliseconds (default 10000)',
   VERDICT_ADMIN_TOKEN:
     'at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`)',
+  VERDICT_DATA_KEYS:
+    'JSON of key id to the base64 of 32 random bytes, e.g. {"k1":"<openssl rand -base64 32>"}',
+  VERDICT_DATA_KEY_ID: 'the id of a key in VERDICT_DATA_KEYS (1-64 letters, digits, _ or -)',
+  VERDICT_BLIND_INDEX_KEY: 'the base64 of 32 random bytes (openssl rand -base64 32)',
+  VERDICT_ACCESS_TOKEN_TTL_SECONDS:
+    'an integer from 60 to 3600 (seconds an access token lives; default 600)',
+  VERDICT_SESSION_TTL_SECONDS:
+    'an integer from 300 to 7776000 (seconds a login session lives; default 604800)',
+  VERDICT_SIGNING_KEY_ROTATION_DAYS:
+    'an integer from 1 to 365 (days before the token signing key is replaced; default 30)',
   VERDICT_ENGINE_POOL_MAX:
     'an integer from 1 to 100000 (compiled policy engines kept in memory; default 1000)',
   VERDICT_ENGINE_MEMORY_MB:
@@ -110,6 +138,8 @@ const secretSettings: ReadonlySet<SettingName> = new Set([
   'VERDICT_SECRET_KEY',
   'DATABASE_URL',
   'VERDICT_ADMIN_TOKEN',
+  'VERDICT_DATA_KEYS',
+  'VERDICT_BLIND_INDEX_KEY',
 ]);
 
 const schema: JSONSchemaType<EnvSettings> = {
@@ -137,6 +167,17 @@ const schema: JSONSchemaType<EnvSettings> = {
     VERDICT_SECRET_KEY: { type: 'string', nullable: true, minLength: 32 },
     VERDICT_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
     VERDICT_ADMIN_TOKEN: { type: 'string', nullable: true, minLength: 24, pattern: '^\\S+$' },
+    VERDICT_DATA_KEYS: { type: 'string', nullable: true, minLength: 2 },
+    VERDICT_DATA_KEY_ID: { type: 'string', nullable: true, pattern: '^[A-Za-z0-9_-]{1,64}$' },
+    VERDICT_BLIND_INDEX_KEY: { type: 'string', nullable: true, minLength: 40 },
+    VERDICT_ACCESS_TOKEN_TTL_SECONDS: { type: 'integer', minimum: 60, maximum: 3600, default: 600 },
+    VERDICT_SESSION_TTL_SECONDS: {
+      type: 'integer',
+      minimum: 300,
+      maximum: 7776000,
+      default: 604800,
+    },
+    VERDICT_SIGNING_KEY_ROTATION_DAYS: { type: 'integer', minimum: 1, maximum: 365, default: 30 },
     VERDICT_ENGINE_POOL_MAX: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
     VERDICT_ENGINE_MEMORY_MB: { type: 'integer', minimum: 2, maximum: 4096, default: 128 },
     VERDICT_ENGINE_STEP_BUDGET: {
@@ -163,6 +204,9 @@ const schema: JSONSchemaType<EnvSettings> = {
     'VERDICT_EMBEDDED_PG_PORT',
     'LOG_LEVEL',
     'VERDICT_SHUTDOWN_TIMEOUT_MS',
+    'VERDICT_ACCESS_TOKEN_TTL_SECONDS',
+    'VERDICT_SESSION_TTL_SECONDS',
+    'VERDICT_SIGNING_KEY_ROTATION_DAYS',
     'VERDICT_ENGINE_POOL_MAX',
     'VERDICT_ENGINE_MEMORY_MB',
     'VERDICT_ENGINE_STEP_BUDGET',
@@ -236,6 +280,12 @@ export function loadConfig(
     secretKey: settings.VERDICT_SECRET_KEY,
     shutdownTimeoutMs: settings.VERDICT_SHUTDOWN_TIMEOUT_MS,
     adminToken: settings.VERDICT_ADMIN_TOKEN,
+    dataKeys: settings.VERDICT_DATA_KEYS,
+    dataKeyId: settings.VERDICT_DATA_KEY_ID,
+    blindIndexKey: settings.VERDICT_BLIND_INDEX_KEY,
+    accessTokenTtlSeconds: settings.VERDICT_ACCESS_TOKEN_TTL_SECONDS,
+    sessionTtlSeconds: settings.VERDICT_SESSION_TTL_SECONDS,
+    signingKeyRotationDays: settings.VERDICT_SIGNING_KEY_ROTATION_DAYS,
     enginePoolMax: settings.VERDICT_ENGINE_POOL_MAX,
     engineMemoryMb: settings.VERDICT_ENGINE_MEMORY_MB,
     engineStepBudget: settings.VERDICT_ENGINE_STEP_BUDGET,
@@ -253,6 +303,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     redisUrl: config.redisUrl === undefined ? undefined : maskUrl(config.redisUrl),
     secretKey: config.secretKey === undefined ? undefined : '(set)',
     adminToken: config.adminToken === undefined ? undefined : '(set)',
+    dataKeys: config.dataKeys === undefined ? undefined : '(set)',
+    blindIndexKey: config.blindIndexKey === undefined ? undefined : '(set)',
   };
 }
 

@@ -16,6 +16,7 @@ export const errorCatalogue = {
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   invalid_bundle: { status: 422, title: 'Invalid bundle' },
+  too_many_requests: { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal error' },
   policy_error: { status: 500, title: 'Policy evaluation failed' },
   policy_limit_exceeded: { status: 503, title: 'Policy evaluation limit exceeded' },

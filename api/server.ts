@@ -20,6 +20,7 @@ import { createAuditWriter, type AuditWriter } from './services/audit';
 import { loadActiveBundles } from './services/bundles';
 import { openCache, type CacheStore } from './services/cache';
 import { openDecisions, type DecisionStack } from './services/decisions';
+import { openIdentity, type IdentityService } from './services/identity';
 
 export interface StartOptions {
   /** Used as is when given; otherwise read from `env`. */
@@ -35,6 +36,8 @@ export interface RunningServer {
   readonly cache: CacheStore;
   /** Tenant API keys, with the cache of verified keys the request path uses. */
   readonly apiKeys: ApiKeyService;
+  /** Platform users: logins, sessions, MFA; the verifier of users' access tokens. */
+  readonly identity: IdentityService;
   /** The decision log writer. */
   readonly audit: AuditWriter;
   /** Engine pool, decision cache and decision service. */
@@ -100,6 +103,8 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       config,
     });
     cleanups.push(() => decisions.stop());
+    const identity = await openIdentity({ config, knex: db.knex, logger });
+    cleanups.push(() => identity.close());
 
     let shuttingDown = false;
     const apiKeys = new ApiKeyService({ knex: db.knex, logger });
@@ -110,6 +115,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       isShuttingDown: () => shuttingDown,
       adminToken: config.adminToken,
       apiKeys,
+      identity,
       decisions: { service: decisions.service, maxInputDepth: config.maxInputDepth },
     });
     const httpServer = http.createServer(app);
@@ -144,6 +150,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
         });
         await audit.close();
         await apiKeys.flush();
+        await identity.close();
         await cache.close();
         await db.close();
         logger.info('verdict stopped');
@@ -159,6 +166,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       apiKeys,
       audit,
       decisions,
+      identity,
       httpServer,
       url,
       port: address.port,

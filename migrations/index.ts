@@ -11,6 +11,7 @@ import * as createDecisions from './20261127100100_create_decisions';
 import * as bundleRuntime from './20261127110000_bundle_runtime';
 import * as rollouts from './20261127120000_rollouts';
 import * as auditRetention from './20261127130000_audit_retention';
+import * as identity from './20261127140000_identity';
 import * as rowLevelSecurity from './20261127150000_row_level_security';
 
 export interface MigrationModule {
@@ -26,5 +27,6 @@ export const migrations: readonly MigrationModule[] = [
   { name: '20261127110000_bundle_runtime', ...bundleRuntime },
   { name: '20261127120000_rollouts', ...rollouts },
   { name: '20261127130000_audit_retention', ...auditRetention },
+  { name: '20261127140000_identity', ...identity },
   { name: '20261127150000_row_level_security', ...rowLevelSecurity },
 ];
