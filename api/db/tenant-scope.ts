@@ -22,18 +22,23 @@ export const tenantRole = 'verdict_tenant';
 export const tenantSetting = 'verdict.tenant_id';
 
 /**
- * Runs `work` in a transaction that can see and change only `tenantId`'s rows of the tenant
- * tables. Pass the root knex, not a transaction of another tenant: the setting would outlive
- * this call inside it.
+ * Runs `work` in a transaction of its own that can see and change only `tenantId`'s rows of
+ * the tenant tables. It takes the root knex only: inside another transaction the role and the
+ * setting would outlive this call (a released savepoint keeps them) and scope the rest of it.
  */
 export async function withTenant<T>(
   knex: Knex,
   tenantId: string,
-  work: (trx: Knex.Transaction) => Promise<T>,
+  work: (trx: Knex.Transaction) => PromiseLike<T>,
 ): Promise<T> {
   // Tenant ids come from the database; anything else is a bug in the caller.
   if (!isUuid(tenantId)) {
     throw new TypeError(`withTenant needs a tenant id (a UUID), got ${JSON.stringify(tenantId)}`);
+  }
+  if (knex.isTransaction === true) {
+    throw new TypeError(
+      'withTenant starts its own transaction: pass the root knex, not a transaction',
+    );
   }
   return knex.transaction(async (trx) => {
     // `set_config('role', ..., true)` is `set local role`; one statement sets both.
@@ -42,6 +47,6 @@ export async function withTenant<T>(
       tenantSetting,
       tenantId.toLowerCase(),
     ]);
-    return work(trx);
+    return await work(trx);
   });
 }

@@ -7,6 +7,10 @@
  * as strong as a slow hash would be (nothing to brute-force) and cheap enough for every
  * request; comparison is constant-time.
  *
+ * Creating, listing and revoking work on one tenant's keys in a tenant-scoped transaction
+ * (api/db/tenant-scope.ts). Verification cannot: the key names its tenant only once its row
+ * is found, so it reads by prefix as the table owner, and so does the `last_used_at` write.
+ *
  * Verification sits on the decision hot path, so verified rows are kept in a small in-process
  * LRU keyed by prefix for a short TTL: a revocation takes effect at once on the instance that
  * performed it and within the TTL on every other one. `last_used_at` is written at most once
@@ -15,6 +19,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import { LRUCache } from 'lru-cache';
+import { withTenant } from '../db/tenant-scope';
 import type { Logger } from '../logger';
 import { ApiKey, type ApiKeyScope } from '../models/api-key';
 import { isUuid } from '../uuid';
@@ -148,25 +153,29 @@ export class ApiKeyService {
     const now = this.clock();
     const expiresAt =
       input.expiresInSeconds === undefined ? null : new Date(now + input.expiresInSeconds * 1000);
-    const key = await ApiKey.query(this.knex).insertAndFetch({
-      tenant_id: tenantId,
-      name: input.name,
-      prefix,
-      secret_hash: sha256(secret).toString('hex'),
-      scopes: [...new Set(input.scopes)],
-      expires_at: expiresAt,
-    });
+    const key = await withTenant(this.knex, tenantId, (trx) =>
+      ApiKey.query(trx).insertAndFetch({
+        tenant_id: tenantId,
+        name: input.name,
+        prefix,
+        secret_hash: sha256(secret).toString('hex'),
+        scopes: [...new Set(input.scopes)],
+        expires_at: expiresAt,
+      }),
+    );
     return { key: this.summarize(key), plainKey: `${apiKeyMarker}_${prefix}_${secret}` };
   }
 
   /** The tenant's keys, newest first, revoked and expired ones included. */
   async list(tenantId: string): Promise<ApiKeySummary[]> {
-    const keys = await ApiKey.query(this.knex)
-      .where({ tenant_id: tenantId })
-      .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'asc' },
-      ]);
+    const keys = await withTenant(this.knex, tenantId, (trx) =>
+      ApiKey.query(trx)
+        .where({ tenant_id: tenantId })
+        .orderBy([
+          { column: 'created_at', order: 'desc' },
+          { column: 'id', order: 'asc' },
+        ]),
+    );
     return keys.map((key) => this.summarize(key));
   }
 
@@ -176,10 +185,12 @@ export class ApiKeyService {
    */
   async revoke(tenantId: string, keyId: string): Promise<ApiKeySummary | undefined> {
     if (!isUuid(keyId)) return undefined;
-    const [revoked] = await ApiKey.query(this.knex)
-      .where({ tenant_id: tenantId, id: keyId })
-      .patch({ revoked_at: this.knex.raw('coalesce(revoked_at, ?)', [new Date(this.clock())]) })
-      .returning('*');
+    const [revoked] = await withTenant(this.knex, tenantId, (trx) =>
+      ApiKey.query(trx)
+        .where({ tenant_id: tenantId, id: keyId })
+        .patch({ revoked_at: trx.raw('coalesce(revoked_at, ?)', [new Date(this.clock())]) })
+        .returning('*'),
+    );
     if (revoked === undefined) return undefined;
     this.cache.delete(revoked.prefix);
     return this.summarize(revoked);

@@ -123,7 +123,7 @@ function anchorRow(tenantId: string, seq: number): Record<string, unknown> {
 async function seed(knex: Knex, slug: string): Promise<Seeded> {
   const id = await insertId(knex, 'tenants', { slug, name: slug });
   for (const n of [1, 2]) {
-    await knex('users').insert({ tenant_id: id, email: `u${n}@${slug}.test`, role: 'admin' });
+    await knex('users').insert({ tenant_id: id, email: `u${n}@${slug}.test`, role: 'auditor' });
     await knex('api_keys').insert({
       tenant_id: id,
       name: `key ${n}`,
@@ -343,6 +343,18 @@ function describeIsolation(label: string, open: () => Promise<Database>): void {
     expect(after.rows[0]?.tenant ?? '').toBe('');
     const [all] = await db.knex('users').count<{ count: string }[]>('* as count');
     expect(Number(all?.count)).toBe(6);
+  });
+
+  it('refuses to run inside another transaction, where its scope would outlive it', async () => {
+    const [acme] = tenants as [Seeded];
+    const role = await db.knex.transaction(async (trx) => {
+      await expect(withTenant(trx, acme.id, () => Promise.resolve(1))).rejects.toThrow(
+        /pass the root knex/,
+      );
+      const result = await trx.raw<{ rows: { role: string }[] }>('select current_user as role');
+      return result.rows[0]?.role;
+    });
+    expect(role).not.toBe(tenantRole);
   });
 
   it('refuses a tenant id that is not a UUID before any query', async () => {

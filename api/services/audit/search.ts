@@ -3,9 +3,11 @@
  * pages. Paging is keyset on (ts, seq) so a page costs the same deep in the log as at its
  * top and rows written meanwhile never shift a page; the cursor carries the last row's
  * `ts` at the database's full (microsecond) precision so no row is skipped or repeated.
- * Every value from the caller is a bound parameter.
+ * Every value from the caller is a bound parameter. Each page is read in a tenant-scoped
+ * transaction of its own (api/db/tenant-scope.ts), so a long export holds none open.
  */
 import type { Knex } from 'knex';
+import { withTenant } from '../../db/tenant-scope';
 import type { AuditRow } from './chain';
 import type { InputFilter } from './input-filter';
 import { fromRecord, storedColumns, type StoredRecord } from './store';
@@ -57,11 +59,15 @@ export function decodeCursor(token: string): DecisionCursor | undefined {
 
 type Row = StoredRecord & { ts_text: string };
 
-function filtered(knex: Knex, tenantId: string, filters: DecisionFilters): Knex.QueryBuilder {
-  const builder = knex('decisions')
+function filtered(
+  trx: Knex.Transaction,
+  tenantId: string,
+  filters: DecisionFilters,
+): Knex.QueryBuilder {
+  const builder = trx('decisions')
     .select([
-      ...storedColumns.map((column) => knex.raw(column)),
-      knex.raw(`to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ts_text`),
+      ...storedColumns.map((column) => trx.raw(column)),
+      trx.raw(`to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ts_text`),
     ])
     .where('tenant_id', tenantId);
   if (filters.from !== undefined) void builder.andWhere('ts', '>=', filters.from);
@@ -92,7 +98,16 @@ export async function searchDecisions(
   filters: DecisionFilters,
   page: { limit: number; after?: DecisionCursor | undefined },
 ): Promise<DecisionPage> {
-  const builder = filtered(knex, tenantId, filters);
+  return withTenant(knex, tenantId, (trx) => readPage(trx, tenantId, filters, page));
+}
+
+async function readPage(
+  trx: Knex.Transaction,
+  tenantId: string,
+  filters: DecisionFilters,
+  page: { limit: number; after?: DecisionCursor | undefined },
+): Promise<DecisionPage> {
+  const builder = filtered(trx, tenantId, filters);
   if (page.after !== undefined) {
     // Postgres bounds the (tenant_id, ts) index scan by the row comparison's first column,
     // so a page deep in the log starts at the cursor (checked with EXPLAIN on 200k rows).

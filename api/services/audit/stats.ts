@@ -4,9 +4,10 @@
  * a day) with `date_trunc`, and every bucket of the range is present, empty ones with zeros,
  * so a chart's time axis has no holes. The first and last buckets may cover the range only in
  * part: rows outside [from, to) are never counted. Every value from the caller is a bound
- * parameter.
+ * parameter. The counting runs in a tenant-scoped transaction (api/db/tenant-scope.ts).
  */
 import type { Knex } from 'knex';
+import { withTenant } from '../../db/tenant-scope';
 import type { InputFilter } from './input-filter';
 
 export const statsBuckets = ['minute', 'hour', 'day'] as const;
@@ -61,19 +62,23 @@ export function bucketCount(from: Date, to: Date, bucket: StatsBucket): number {
   return Math.max(0, last - first + 1);
 }
 
-function countedRows(knex: Knex, tenantId: string, request: StatsRequest): Knex.QueryBuilder {
+function countedRows(
+  trx: Knex.Transaction,
+  tenantId: string,
+  request: StatsRequest,
+): Knex.QueryBuilder {
   const { filters } = request;
   const conditions: Record<string, string> = {};
   if (filters.path !== undefined) conditions.path = filters.path;
   if (filters.bundleVersion !== undefined) conditions.bundle_version = filters.bundleVersion;
   if (filters.caller !== undefined) conditions.caller = filters.caller;
   if (filters.rolloutId !== undefined) conditions.rollout_id = filters.rolloutId;
-  const builder = knex('decisions')
+  const builder = trx('decisions')
     .select(
-      knex.raw(`date_trunc(?, ts at time zone 'UTC') as start`, [request.bucket]),
-      knex.raw('count(*) filter (where allowed) as allowed'),
-      knex.raw('count(*) filter (where not allowed) as denied'),
-      knex.raw('count(*) filter (where allowed is null) as other'),
+      trx.raw(`date_trunc(?, ts at time zone 'UTC') as start`, [request.bucket]),
+      trx.raw('count(*) filter (where allowed) as allowed'),
+      trx.raw('count(*) filter (where not allowed) as denied'),
+      trx.raw('count(*) filter (where allowed is null) as other'),
     )
     .where('tenant_id', tenantId)
     .andWhere('ts', '>=', request.from)
@@ -105,7 +110,15 @@ export async function decisionCounts(
   tenantId: string,
   request: StatsRequest,
 ): Promise<BucketCounts[]> {
-  const series = knex.raw(
+  return withTenant(knex, tenantId, (trx) => countsIn(trx, tenantId, request));
+}
+
+async function countsIn(
+  trx: Knex.Transaction,
+  tenantId: string,
+  request: StatsRequest,
+): Promise<BucketCounts[]> {
+  const series = trx.raw(
     `generate_series(
        date_trunc(?, ?::timestamptz at time zone 'UTC'),
        (?::timestamptz - interval '1 microsecond') at time zone 'UTC',
@@ -113,13 +126,13 @@ export async function decisionCounts(
      ) as series(start)`,
     [request.bucket, request.from, request.to, `1 ${request.bucket}`],
   );
-  const rows = (await knex
-    .with('counted', countedRows(knex, tenantId, request))
+  const rows = (await trx
+    .with('counted', countedRows(trx, tenantId, request))
     .select(
-      knex.raw(`to_char(series.start, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as start`),
-      knex.raw('coalesce(counted.allowed, 0)::int as allowed'),
-      knex.raw('coalesce(counted.denied, 0)::int as denied'),
-      knex.raw('coalesce(counted.other, 0)::int as other'),
+      trx.raw(`to_char(series.start, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as start`),
+      trx.raw('coalesce(counted.allowed, 0)::int as allowed'),
+      trx.raw('coalesce(counted.denied, 0)::int as denied'),
+      trx.raw('coalesce(counted.other, 0)::int as other'),
     )
     .from(series)
     .leftJoin('counted', 'counted.start', 'series.start')

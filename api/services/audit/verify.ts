@@ -4,9 +4,11 @@
  * (a gap or a repeat in seq, a prev_hash that does not match), and reordered rows. What it
  * cannot see alone is rows cut off the end of the chain: compare `lastHash` with a head
  * kept elsewhere (see docs/auditing.md). A chain whose oldest rows were pruned starts from
- * its anchor (the last pruned row) instead of the genesis hash.
+ * its anchor (the last pruned row) instead of the genesis hash. Every read is a
+ * tenant-scoped transaction of its own (api/db/tenant-scope.ts), one per page.
  */
 import type { Knex } from 'knex';
+import { withTenant } from '../../db/tenant-scope';
 import { readChainAnchor } from './anchors';
 import { genesisHash, rowHash, type AuditRow } from './chain';
 import { readChainPage, readChainRow } from './store';
@@ -94,8 +96,10 @@ export async function verifyChain(
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
   const pageSize = Math.max(1, Math.floor(options.pageSize ?? 1000));
+  const scoped = <T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> =>
+    withTenant(knex, tenantId, work);
   let previous: Link | undefined =
-    options.from === undefined ? await chainStart(knex, tenantId) : undefined;
+    options.from === undefined ? await scoped((trx) => chainStart(trx, tenantId)) : undefined;
   // Where the verified rows start when that is after pruned ones.
   let anchor: Link | undefined = previous !== undefined && previous.seq > 0 ? previous : undefined;
   let verified = 0;
@@ -109,16 +113,18 @@ export async function verifyChain(
     return result;
   };
   for (;;) {
-    const page = await readChainPage(knex, {
-      tenantId,
-      after: after === undefined ? undefined : { seq: after.seq, ts: after.ts },
-      from: options.from,
-      to: options.to,
-      limit: pageSize,
-    });
+    const page = await scoped((trx) =>
+      readChainPage(trx, {
+        tenantId,
+        after: after === undefined ? undefined : { seq: after.seq, ts: after.ts },
+        from: options.from,
+        to: options.to,
+        limit: pageSize,
+      }),
+    );
     for (const row of page) {
       if (previous === undefined) {
-        const before = await linkBefore(knex, row);
+        const before = await scoped((trx) => linkBefore(trx, row));
         if (typeof before === 'string') return bad(row, before, verified, previous);
         previous = before.to;
         if (before.pruned) anchor = before.to;

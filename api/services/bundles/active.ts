@@ -1,9 +1,11 @@
 /**
  * The bundles a tenant runs: for each of its bundles with a stable version, that version's
  * policy.wasm, data and manifest, and the candidate version of the bundle's active rollout
- * when it has one. The engine pool loads engines from this.
+ * when it has one. The engine pool loads engines from this, once per tenant load (never per
+ * decision): one tenant-scoped transaction (api/db/tenant-scope.ts) for both reads.
  */
 import type { Knex } from 'knex';
+import { withTenant } from '../../db/tenant-scope';
 import type { BundleEngine } from '../../models/bundle-version';
 
 /** The manifest keys the decision path reads; a stored manifest carries the others too. */
@@ -86,10 +88,10 @@ function activeBundle(row: ActiveRow): ActiveBundle {
 
 /** The candidate versions of the tenant's active rollouts, by bundle id. */
 async function loadActiveRollouts(
-  knex: Knex,
+  trx: Knex.Transaction,
   tenantId: string,
 ): Promise<Map<string, ActiveRollout>> {
-  const rows = await knex('rollouts as r')
+  const rows = await trx('rollouts as r')
     .join('bundles as b', 'b.id', 'r.bundle_id')
     .join('bundle_versions as v', 'v.id', 'r.candidate_version_id')
     .where('r.tenant_id', tenantId)
@@ -122,7 +124,11 @@ async function loadActiveRollouts(
  * with its active rollout's candidate.
  */
 export async function loadActiveBundles(knex: Knex, tenantId: string): Promise<ActiveBundle[]> {
-  const rows = await knex('tenant_bundles as tb')
+  return withTenant(knex, tenantId, (trx) => activeBundlesIn(trx, tenantId));
+}
+
+async function activeBundlesIn(trx: Knex.Transaction, tenantId: string): Promise<ActiveBundle[]> {
+  const rows = await trx('tenant_bundles as tb')
     .join('bundles as b', function joinBundle() {
       this.on('b.id', '=', 'tb.bundle_id').andOn('b.tenant_id', '=', 'tb.tenant_id');
     })
@@ -131,7 +137,7 @@ export async function loadActiveBundles(knex: Knex, tenantId: string): Promise<A
     .whereNotNull('tb.stable_version_id')
     .orderBy('b.name')
     .select<ActiveRow[]>('b.id as bundle_id', 'b.name', ...versionColumns);
-  const rollouts = await loadActiveRollouts(knex, tenantId);
+  const rollouts = await loadActiveRollouts(trx, tenantId);
   return rows.map((row) => {
     const rollout = rollouts.get(row.bundle_id);
     return { ...activeBundle(row), ...(rollout === undefined ? {} : { rollout }) };

@@ -2,9 +2,11 @@
  * The bundle registry of each tenant: upload (check, compile when needed, store an immutable
  * version), list, read, download, and activate a version (it becomes stable, and every
  * instance hears of it on the `verdict:bundles` channel). Every call names the tenant and
- * reaches only that tenant's rows.
+ * reaches only that tenant's rows: its queries filter by tenant and run in a tenant-scoped
+ * transaction (api/db/tenant-scope.ts), where row-level security enforces the same.
  */
 import type { Knex } from 'knex';
+import { withTenant } from '../../db/tenant-scope';
 import { VerdictError } from '../../errors';
 import { Bundle } from '../../models/bundle';
 import {
@@ -111,8 +113,11 @@ export class BundleRegistry {
     uploadedBy: string,
     overrides: UploadOverrides = {},
   ): Promise<UploadResult> {
-    const tenant = await Tenant.query(this.knex).findById(tenantId);
+    const tenant = await withTenant(this.knex, tenantId, (trx) =>
+      Tenant.query(trx).findById(tenantId),
+    );
     if (tenant === undefined) throw new VerdictError('not_found', 'No such tenant.');
+    // Checking and compiling take a while: no transaction stays open meanwhile.
     const prepared = await prepareBundle(tarGz, {
       overrides,
       signing: {
@@ -120,28 +125,40 @@ export class BundleRegistry {
         required: tenant.require_signed_bundles,
       },
     });
-    const bundleId = await this.ensureBundle(tenantId, prepared.manifest.name);
-    try {
-      const [inserted] = await this.knex('bundle_versions')
-        .insert(this.versionRow(bundleId, tarGz, uploadedBy, prepared))
-        .returning<{ id: string }[]>('id');
-      const id = (inserted as { id: string }).id;
-      return { version: await this.versionById(tenantId, id), created: true };
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-    }
-    const existing = await this.findVersion(
-      tenantId,
-      prepared.manifest.name,
-      prepared.manifest.version,
+    const { name, version, revision } = prepared.manifest;
+    const stored = await withTenant(this.knex, tenantId, (trx) =>
+      this.store(trx, tenantId, tarGz, uploadedBy, prepared),
     );
-    if (existing?.revision === prepared.manifest.revision)
-      return { version: existing, created: false };
+    if ('version' in stored) return stored;
+    const { existing } = stored;
+    if (existing?.revision === revision) return { version: existing, created: false };
     throw new VerdictError(
       'conflict',
-      `Bundle "${prepared.manifest.name}" already has version ${prepared.manifest.version} with revision ${existing?.revision ?? '?'}; versions are immutable: publish a new version (this upload has revision ${prepared.manifest.revision}).`,
+      `Bundle "${name}" already has version ${version} with revision ${existing?.revision ?? '?'}; versions are immutable: publish a new version (this upload has revision ${revision}).`,
       { extensions: { revision: existing?.revision } },
     );
+  }
+
+  /** Stores the version; finds the one stored already under its name and version instead. */
+  private async store(
+    trx: Knex.Transaction,
+    tenantId: string,
+    tarGz: Uint8Array,
+    uploadedBy: string,
+    prepared: PreparedBundle,
+  ): Promise<UploadResult | { existing: VersionSummary | undefined }> {
+    const { name, version } = prepared.manifest;
+    const bundleId = await this.ensureBundle(trx, tenantId, name);
+    // A conflict would abort the transaction; skipping the row keeps it usable for the lookup.
+    const [inserted] = await trx('bundle_versions')
+      .insert(this.versionRow(bundleId, tarGz, uploadedBy, prepared))
+      .onConflict(['bundle_id', 'version'])
+      .ignore()
+      .returning<{ id: string }[]>('id');
+    if (inserted !== undefined) {
+      return { version: await this.versionById(trx, tenantId, inserted.id), created: true };
+    }
+    return { existing: await this.findVersion(trx, tenantId, name, version) };
   }
 
   private versionRow(
@@ -166,22 +183,26 @@ export class BundleRegistry {
   }
 
   /** The bundle's id, creating the bundle (and its tenant state) on first upload. */
-  private async ensureBundle(tenantId: string, name: string): Promise<string> {
-    await this.knex('bundles')
+  private async ensureBundle(
+    trx: Knex.Transaction,
+    tenantId: string,
+    name: string,
+  ): Promise<string> {
+    await trx('bundles')
       .insert({ tenant_id: tenantId, name })
       .onConflict(['tenant_id', 'name'])
       .ignore();
-    const bundle = await Bundle.query(this.knex).findOne({ tenant_id: tenantId, name });
+    const bundle = await Bundle.query(trx).findOne({ tenant_id: tenantId, name });
     if (bundle === undefined) throw noBundle(name); // deleted between the two statements
-    await this.knex('tenant_bundles')
+    await trx('tenant_bundles')
       .insert({ tenant_id: tenantId, bundle_id: bundle.id })
       .onConflict(['tenant_id', 'bundle_id'])
       .ignore();
     return bundle.id;
   }
 
-  private versionsQuery(tenantId: string): Knex.QueryBuilder {
-    return this.knex('bundle_versions as v')
+  private versionsQuery(trx: Knex.Transaction, tenantId: string): Knex.QueryBuilder {
+    return trx('bundle_versions as v')
       .join('bundles as b', 'b.id', 'v.bundle_id')
       .leftJoin('tenant_bundles as tb', function joinState() {
         this.on('tb.bundle_id', '=', 'b.id').andOn('tb.tenant_id', '=', 'b.tenant_id');
@@ -190,19 +211,24 @@ export class BundleRegistry {
       .select<VersionRow[]>(...versionColumns, 'tb.stable_version_id');
   }
 
-  private async versionById(tenantId: string, id: string): Promise<VersionSummary> {
-    const rows = (await this.versionsQuery(tenantId).where('v.id', id)) as VersionRow[];
+  private async versionById(
+    trx: Knex.Transaction,
+    tenantId: string,
+    id: string,
+  ): Promise<VersionSummary> {
+    const rows = (await this.versionsQuery(trx, tenantId).where('v.id', id)) as VersionRow[];
     const [row] = rows;
     if (row === undefined) throw new VerdictError('not_found', 'The version was removed.');
     return summarize(row);
   }
 
   private async findVersion(
+    trx: Knex.Transaction,
     tenantId: string,
     name: string,
     version: string,
   ): Promise<VersionSummary | undefined> {
-    const rows = (await this.versionsQuery(tenantId)
+    const rows = (await this.versionsQuery(trx, tenantId)
       .where('b.name', name)
       .where('v.version', version)) as VersionRow[];
     const [row] = rows;
@@ -210,7 +236,11 @@ export class BundleRegistry {
   }
 
   async listBundles(tenantId: string): Promise<BundleSummary[]> {
-    const rows = await this.knex('bundles as b')
+    return withTenant(this.knex, tenantId, (trx) => this.bundleSummaries(trx, tenantId));
+  }
+
+  private async bundleSummaries(trx: Knex.Transaction, tenantId: string): Promise<BundleSummary[]> {
+    const rows = await trx('bundles as b')
       .leftJoin('tenant_bundles as tb', function joinState() {
         this.on('tb.bundle_id', '=', 'b.id').andOn('tb.tenant_id', '=', 'b.tenant_id');
       })
@@ -221,10 +251,10 @@ export class BundleRegistry {
         'b.id',
         'b.name',
         'b.created_at',
-        this.knex.raw(
+        trx.raw(
           '(select count(*)::int from bundle_versions c where c.bundle_id = b.id) as versions',
         ),
-        this.knex.raw(
+        trx.raw(
           '(select l.version from bundle_versions l where l.bundle_id = b.id order by l.created_at desc, l.id limit 1) as latest_version',
         ),
         's.version as stable_version',
@@ -234,21 +264,32 @@ export class BundleRegistry {
 
   /** Versions of a bundle, newest first. */
   async listVersions(tenantId: string, name: string): Promise<VersionSummary[]> {
-    const bundle = await Bundle.query(this.knex).findOne({ tenant_id: tenantId, name });
-    if (bundle === undefined) throw noBundle(name);
-    const rows = (await this.versionsQuery(tenantId)
-      .where('v.bundle_id', bundle.id)
-      .orderBy([
-        { column: 'v.created_at', order: 'desc' },
-        { column: 'v.id', order: 'asc' },
-      ])) as VersionRow[];
-    return rows.map(summarize);
+    return withTenant(this.knex, tenantId, async (trx) => {
+      const bundle = await Bundle.query(trx).findOne({ tenant_id: tenantId, name });
+      if (bundle === undefined) throw noBundle(name);
+      const rows = (await this.versionsQuery(trx, tenantId)
+        .where('v.bundle_id', bundle.id)
+        .orderBy([
+          { column: 'v.created_at', order: 'desc' },
+          { column: 'v.id', order: 'asc' },
+        ])) as VersionRow[];
+      return rows.map(summarize);
+    });
   }
 
   async getVersion(tenantId: string, name: string, version: string): Promise<VersionSummary> {
-    const found = await this.findVersion(tenantId, name, version);
+    return withTenant(this.knex, tenantId, (trx) => this.versionIn(trx, tenantId, name, version));
+  }
+
+  private async versionIn(
+    trx: Knex.Transaction,
+    tenantId: string,
+    name: string,
+    version: string,
+  ): Promise<VersionSummary> {
+    const found = await this.findVersion(trx, tenantId, name, version);
     if (found === undefined) {
-      if ((await Bundle.query(this.knex).findOne({ tenant_id: tenantId, name })) === undefined) {
+      if ((await Bundle.query(trx).findOne({ tenant_id: tenantId, name })) === undefined) {
         throw noBundle(name);
       }
       throw noVersion(name, version);
@@ -258,36 +299,42 @@ export class BundleRegistry {
 
   /** The tar.gz as uploaded. */
   async download(tenantId: string, name: string, version: string): Promise<Buffer> {
-    const found = await this.getVersion(tenantId, name, version);
-    const row = await BundleVersion.query(this.knex).findById(found.id).select('tar');
-    if (row === undefined) throw noVersion(name, version);
-    return row.tar;
+    return withTenant(this.knex, tenantId, async (trx) => {
+      const found = await this.versionIn(trx, tenantId, name, version);
+      const row = await BundleVersion.query(trx).findById(found.id).select('tar');
+      if (row === undefined) throw noVersion(name, version);
+      return row.tar;
+    });
   }
 
   /** Makes `version` the stable version of bundle `name`, then tells every instance. */
   async activate(tenantId: string, name: string, version: string): Promise<VersionSummary> {
-    const found = await this.getVersion(tenantId, name, version);
-    const bundle = (await Bundle.query(this.knex).findOne({ tenant_id: tenantId, name })) as Bundle;
-    const rollout = await this.knex('rollouts')
-      .where({ tenant_id: tenantId, bundle_id: bundle.id, status: 'active' })
-      .first<{ id: string } | undefined>('id');
-    if (rollout !== undefined) {
-      throw new VerdictError(
-        'conflict',
-        `Bundle "${name}" has an active rollout: promote, roll back or abort it (\`verdict rollout\`) before activating a version directly.`,
-        { extensions: { rollout: rollout.id } },
-      );
-    }
-    await this.knex('tenant_bundles')
-      .insert({
-        tenant_id: tenantId,
-        bundle_id: bundle.id,
-        stable_version_id: found.id,
-        updated_at: this.knex.fn.now(),
-      })
-      .onConflict(['tenant_id', 'bundle_id'])
-      .merge(['stable_version_id', 'updated_at']);
-    const activation: BundleActivation = { tenantId, bundleId: bundle.id, versionId: found.id };
+    const { found, bundleId } = await withTenant(this.knex, tenantId, async (trx) => {
+      const stable = await this.versionIn(trx, tenantId, name, version);
+      const bundle = (await Bundle.query(trx).findOne({ tenant_id: tenantId, name })) as Bundle;
+      const rollout = await trx('rollouts')
+        .where({ tenant_id: tenantId, bundle_id: bundle.id, status: 'active' })
+        .first<{ id: string } | undefined>('id');
+      if (rollout !== undefined) {
+        throw new VerdictError(
+          'conflict',
+          `Bundle "${name}" has an active rollout: promote, roll back or abort it (\`verdict rollout\`) before activating a version directly.`,
+          { extensions: { rollout: rollout.id } },
+        );
+      }
+      await trx('tenant_bundles')
+        .insert({
+          tenant_id: tenantId,
+          bundle_id: bundle.id,
+          stable_version_id: stable.id,
+          updated_at: trx.fn.now(),
+        })
+        .onConflict(['tenant_id', 'bundle_id'])
+        .merge(['stable_version_id', 'updated_at']);
+      return { found: stable, bundleId: bundle.id };
+    });
+    // Announced once committed, so every instance that reloads reads the new stable version.
+    const activation: BundleActivation = { tenantId, bundleId, versionId: found.id };
     try {
       await this.cache.publish(bundleActivationChannel, JSON.stringify(activation));
     } catch (err) {
@@ -306,11 +353,13 @@ export class BundleRegistry {
     publicKey: string | null,
     requireSigned: boolean,
   ): Promise<SigningSettings> {
-    const updated = await Tenant.query(this.knex).patchAndFetchById(tenantId, {
-      signing_public_key: publicKey,
-      require_signed_bundles: requireSigned,
-      updated_at: new Date(),
-    });
+    const updated = await withTenant(this.knex, tenantId, (trx) =>
+      Tenant.query(trx).patchAndFetchById(tenantId, {
+        signing_public_key: publicKey,
+        require_signed_bundles: requireSigned,
+        updated_at: new Date(),
+      }),
+    );
     return {
       public_key: updated.signing_public_key,
       require_signed: updated.require_signed_bundles,

@@ -10,6 +10,7 @@ import { unpackBundle } from '../../../policies/bundle/unpack';
 import { packedRulesForUser, rulesForUser } from '../../../policies/casl';
 import type { CaslRule } from '../../../policies/casl/rules';
 import { loadRuleSet } from '../../../policies/casl/source';
+import { withTenant } from '../../db/tenant-scope';
 import { VerdictError } from '../../errors';
 
 export interface UserRules {
@@ -36,13 +37,15 @@ export class CaslRulesService {
     user: unknown,
     packed: boolean,
   ): Promise<UserRules> {
-    const active = await this.knex('tenant_bundles as tb')
-      .join('bundles as b', function joinBundle() {
-        this.on('b.id', '=', 'tb.bundle_id').andOn('b.tenant_id', '=', 'tb.tenant_id');
-      })
-      .join('bundle_versions as v', 'v.id', 'tb.stable_version_id')
-      .where({ 'tb.tenant_id': tenantId, 'b.name': bundleName })
-      .first<ActiveVersion | undefined>('v.id', 'v.version', 'v.revision', 'v.engine');
+    const active = await withTenant(this.knex, tenantId, (trx) =>
+      trx('tenant_bundles as tb')
+        .join('bundles as b', function joinBundle() {
+          this.on('b.id', '=', 'tb.bundle_id').andOn('b.tenant_id', '=', 'tb.tenant_id');
+        })
+        .join('bundle_versions as v', 'v.id', 'tb.stable_version_id')
+        .where({ 'tb.tenant_id': tenantId, 'b.name': bundleName })
+        .first<ActiveVersion | undefined>('v.id', 'v.version', 'v.revision', 'v.engine'),
+    );
     if (!active)
       throw new VerdictError(
         'not_found',
@@ -53,7 +56,7 @@ export class CaslRulesService {
         'bad_request',
         `Bundle ${JSON.stringify(bundleName)} is a Rego bundle; per-user rules come from CASL bundles (engine "casl").`,
       );
-    const rules = await this.ruleSet(active.id);
+    const rules = await this.ruleSet(tenantId, active.id);
     return {
       bundle: { name: bundleName, version: active.version, revision: active.revision },
       rules: packed
@@ -62,12 +65,12 @@ export class CaslRulesService {
     };
   }
 
-  private async ruleSet(versionId: string): Promise<readonly CaslRule[]> {
+  private async ruleSet(tenantId: string, versionId: string): Promise<readonly CaslRule[]> {
     const known = this.ruleSets.get(versionId);
     if (known) return known;
-    const row = await this.knex('bundle_versions')
-      .where({ id: versionId })
-      .first<{ tar: Buffer } | undefined>('tar');
+    const row = await withTenant(this.knex, tenantId, (trx) =>
+      trx('bundle_versions').where({ id: versionId }).first<{ tar: Buffer } | undefined>('tar'),
+    );
     const source = row && unpackBundle(readTarGz(row.tar)).ruleSet;
     const loaded = source && loadRuleSet(source);
     // The registry compiled this bundle before storing it, so its rule set is valid.

@@ -8,9 +8,13 @@
  * Inputs were masked when they were recorded: a masked field is absent from the replayed
  * input, so a rule reading it may answer differently for that reason alone. The report says
  * when the recorded bundle versions (or the candidate) had mask paths.
+ *
+ * Each read is a tenant-scoped transaction of its own (api/db/tenant-scope.ts): none stays
+ * open while the candidate evaluates a page.
  */
 import type { Knex } from 'knex';
 import type { EngineOptions } from '../../../policies/engine';
+import { withTenant } from '../../db/tenant-scope';
 import { VerdictError } from '../../errors';
 import { Tenant } from '../../models/tenant';
 import type { JsonValue } from '../audit';
@@ -141,7 +145,9 @@ export class ReplayService {
   }
 
   async replay(request: ReplayRequest): Promise<ReplayReport> {
-    const tenant = await Tenant.query(this.knex).findById(request.tenantId);
+    const tenant = await withTenant(this.knex, request.tenantId, (trx) =>
+      Tenant.query(trx).findById(request.tenantId),
+    );
     if (tenant === undefined) throw new VerdictError('not_found', 'No such tenant.');
     if (!(request.from < request.to)) {
       throw new VerdictError(
@@ -228,16 +234,28 @@ export class ReplayService {
     after: { ts: string; seq: string } | undefined,
     size: number,
   ): Promise<DecisionRecord[]> {
-    let query = this.knex('decisions')
+    return withTenant(this.knex, request.tenantId, (trx) =>
+      this.pageQuery(trx, request, candidate, after, size),
+    );
+  }
+
+  private async pageQuery(
+    trx: Knex.Transaction,
+    request: ReplayRequest,
+    candidate: Candidate,
+    after: { ts: string; seq: string } | undefined,
+    size: number,
+  ): Promise<DecisionRecord[]> {
+    let query = trx('decisions')
       .select(
         'decision_id',
         'seq',
         'ts',
-        this.knex.raw('ts::text as ts_cursor'),
+        trx.raw('ts::text as ts_cursor'),
         'path',
         'bundle_version',
-        this.knex.raw('input::text as input'),
-        this.knex.raw('result::text as result'),
+        trx.raw('input::text as input'),
+        trx.raw('result::text as result'),
       )
       .where('tenant_id', request.tenantId)
       // Served decisions only: a rollout's comparison rows were never answered.
@@ -264,12 +282,14 @@ export class ReplayService {
   ): Promise<string[]> {
     const paths = new Set(candidate.mask);
     if (versions.size > 0) {
-      const rows = await this.knex('bundle_versions as v')
-        .join('bundles as b', 'b.id', 'v.bundle_id')
-        .where('b.tenant_id', tenantId)
-        .andWhere('b.name', candidate.name)
-        .whereIn('v.version', [...versions])
-        .select<{ manifest: { mask?: unknown } }[]>('v.manifest');
+      const rows = await withTenant(this.knex, tenantId, (trx) =>
+        trx('bundle_versions as v')
+          .join('bundles as b', 'b.id', 'v.bundle_id')
+          .where('b.tenant_id', tenantId)
+          .andWhere('b.name', candidate.name)
+          .whereIn('v.version', [...versions])
+          .select<{ manifest: { mask?: unknown } }[]>('v.manifest'),
+      );
       for (const row of rows) {
         const mask = row.manifest.mask;
         if (!Array.isArray(mask)) continue;

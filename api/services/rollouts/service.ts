@@ -10,8 +10,12 @@
  *   it is stable again) as long as its candidate is still the stable version.
  * - abort: an active rollout ends as `aborted`, stable unchanged — ended for a reason other
  *   than the candidate being wrong.
+ *
+ * Every read and change runs in a tenant-scoped transaction (api/db/tenant-scope.ts); the
+ * activation message goes out once it has committed.
  */
 import type { Knex } from 'knex';
+import { withTenant } from '../../db/tenant-scope';
 import { VerdictError } from '../../errors';
 import type { CacheStore } from '../cache';
 import { bundleActivationChannel, isUniqueViolation, noBundle } from '../bundles/registry';
@@ -123,8 +127,8 @@ export class RolloutService {
     this.cache = options.cache;
   }
 
-  private rollouts(db: Knex | Knex.Transaction = this.knex): Knex.QueryBuilder {
-    return db('rollouts as r')
+  private rollouts(trx: Knex.Transaction): Knex.QueryBuilder {
+    return trx('rollouts as r')
       .join('bundles as b', function joinBundle() {
         this.on('b.id', '=', 'r.bundle_id').andOn('b.tenant_id', '=', 'r.tenant_id');
       })
@@ -149,8 +153,8 @@ export class RolloutService {
       );
   }
 
-  private async bundleId(db: Knex | Knex.Transaction, tenantId: string, name: string) {
-    const row = await db('bundles as b')
+  private async bundleId(trx: Knex.Transaction, tenantId: string, name: string) {
+    const row = await trx('bundles as b')
       .leftJoin('tenant_bundles as tb', function joinState() {
         this.on('tb.bundle_id', '=', 'b.id').andOn('tb.tenant_id', '=', 'b.tenant_id');
       })
@@ -171,14 +175,28 @@ export class RolloutService {
     startedBy: string,
   ): Promise<RolloutView> {
     checkStart(start);
-    const bundle = await this.bundleId(this.knex, tenantId, name);
+    const { id, bundleId } = await withTenant(this.knex, tenantId, (trx) =>
+      this.insert(trx, tenantId, name, start, startedBy),
+    );
+    await this.announce(tenantId, bundleId, 'started');
+    return this.byId(tenantId, id);
+  }
+
+  private async insert(
+    trx: Knex.Transaction,
+    tenantId: string,
+    name: string,
+    start: StartRollout,
+    startedBy: string,
+  ): Promise<{ id: string; bundleId: string }> {
+    const bundle = await this.bundleId(trx, tenantId, name);
     if (bundle.stable_version_id === null) {
       throw new VerdictError(
         'conflict',
         `Bundle "${name}" has no stable version to roll out beside: activate one first with \`verdict activate\`.`,
       );
     }
-    const candidate = await this.knex('bundle_versions')
+    const candidate = await trx('bundle_versions')
       .where({ bundle_id: bundle.id, version: start.version })
       .first<{ id: string } | undefined>('id');
     if (candidate === undefined) {
@@ -193,9 +211,8 @@ export class RolloutService {
         `Version ${start.version} of "${name}" is already the stable version: roll out a different one.`,
       );
     }
-    let id: string;
     try {
-      const [inserted] = await this.knex('rollouts')
+      const [inserted] = await trx('rollouts')
         .insert({
           tenant_id: tenantId,
           bundle_id: bundle.id,
@@ -207,7 +224,7 @@ export class RolloutService {
           started_by: startedBy,
         })
         .returning<{ id: string }[]>('id');
-      id = (inserted as { id: string }).id;
+      return { id: (inserted as { id: string }).id, bundleId: bundle.id };
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       throw new VerdictError(
@@ -215,14 +232,12 @@ export class RolloutService {
         `Bundle "${name}" already has an active rollout: promote, roll back or abort it first (\`verdict rollout status\` shows it).`,
       );
     }
-    await this.announce(tenantId, bundle.id, 'started');
-    return this.byId(tenantId, id);
   }
 
   private async byId(tenantId: string, id: string): Promise<RolloutView> {
-    const rows = (await this.rollouts()
-      .where('r.tenant_id', tenantId)
-      .where('r.id', id)) as RolloutRow[];
+    const rows = (await withTenant(this.knex, tenantId, (trx) =>
+      this.rollouts(trx).where('r.tenant_id', tenantId).where('r.id', id),
+    )) as RolloutRow[];
     const [row] = rows;
     if (row === undefined) throw new VerdictError('not_found', 'The rollout was removed.');
     return view(row);
@@ -230,31 +245,36 @@ export class RolloutService {
 
   /** The active rollout of every bundle of the tenant (or of bundle `name`), with its stats. */
   async status(tenantId: string, name?: string): Promise<RolloutReport[]> {
-    let query = this.rollouts().where('r.tenant_id', tenantId);
-    if (name !== undefined) {
-      const bundle = await this.bundleId(this.knex, tenantId, name);
-      // The bundle's latest rollout, active or not, so the outcome of the last one shows.
-      query = query.where('r.bundle_id', bundle.id).orderBy('r.started_at', 'desc').limit(1);
-    } else {
-      query = query.where('r.status', 'active').orderBy('b.name');
-    }
-    const rows = (await query) as RolloutRow[];
-    return Promise.all(
-      rows.map(async (row) => ({
-        ...view(row),
-        stats: await rolloutStats(this.knex, tenantId, row.id, row.started_at, row.ended_at),
-      })),
-    );
+    return withTenant(this.knex, tenantId, async (trx) => {
+      let query = this.rollouts(trx).where('r.tenant_id', tenantId);
+      if (name !== undefined) {
+        const bundle = await this.bundleId(trx, tenantId, name);
+        // The bundle's latest rollout, active or not, so the outcome of the last one shows.
+        query = query.where('r.bundle_id', bundle.id).orderBy('r.started_at', 'desc').limit(1);
+      } else {
+        query = query.where('r.status', 'active').orderBy('b.name');
+      }
+      const rows = (await query) as RolloutRow[];
+      const reports: RolloutReport[] = [];
+      // One after the other: the queries share the transaction's connection anyway.
+      for (const row of rows) {
+        const stats = await rolloutStats(trx, tenantId, row.id, row.started_at, row.ended_at);
+        reports.push({ ...view(row), stats });
+      }
+      return reports;
+    });
   }
 
   /** History of the bundle's rollouts, newest first. */
   async history(tenantId: string, name: string, limit = 20): Promise<RolloutView[]> {
-    const bundle = await this.bundleId(this.knex, tenantId, name);
-    const rows = (await this.rollouts()
-      .where('r.tenant_id', tenantId)
-      .where('r.bundle_id', bundle.id)
-      .orderBy('r.started_at', 'desc')
-      .limit(limit)) as RolloutRow[];
+    const rows = await withTenant(this.knex, tenantId, async (trx) => {
+      const bundle = await this.bundleId(trx, tenantId, name);
+      return (await this.rollouts(trx)
+        .where('r.tenant_id', tenantId)
+        .where('r.bundle_id', bundle.id)
+        .orderBy('r.started_at', 'desc')
+        .limit(limit)) as RolloutRow[];
+    });
     return rows.map(view);
   }
 
@@ -269,16 +289,19 @@ export class RolloutService {
 
   /** Ends the active rollout with stable serving everything, or undoes the last promotion. */
   async rollback(tenantId: string, name: string, by: string): Promise<RolloutView> {
-    const active = await this.activeRollout(this.knex, tenantId, name);
+    const active = await withTenant(this.knex, tenantId, (trx) =>
+      this.activeRollout(trx, tenantId, name),
+    );
     if (active !== undefined) return this.end(tenantId, name, by, 'rolled_back');
-    const bundle = await this.bundleId(this.knex, tenantId, name);
-    const id = await this.knex.transaction(async (trx) => {
+    const { id, bundleId } = await withTenant(this.knex, tenantId, async (trx) => {
+      const bundle = await this.bundleId(trx, tenantId, name);
+      // Locks the rollout row only: the joined bundle and versions are never changed here.
       const rows = (await this.rollouts(trx)
         .where('r.tenant_id', tenantId)
         .where('r.bundle_id', bundle.id)
         .orderBy('r.started_at', 'desc')
         .limit(1)
-        .forUpdate()) as RolloutRow[];
+        .forUpdate('r')) as RolloutRow[];
       const [last] = rows;
       const state = await trx('tenant_bundles')
         .where({ tenant_id: tenantId, bundle_id: bundle.id })
@@ -296,19 +319,19 @@ export class RolloutService {
       await trx('rollouts')
         .where('id', last.id)
         .update({ status: 'rolled_back', ended_by: by, ended_at: trx.fn.now() });
-      return last.id;
+      return { id: last.id, bundleId: bundle.id };
     });
-    await this.announce(tenantId, bundle.id, 'rolled back');
+    await this.announce(tenantId, bundleId, 'rolled back');
     return this.byId(tenantId, id);
   }
 
   private async activeRollout(
-    db: Knex | Knex.Transaction,
+    trx: Knex.Transaction,
     tenantId: string,
     name: string,
   ): Promise<RolloutRow | undefined> {
-    const bundle = await this.bundleId(db, tenantId, name);
-    const rows = (await this.rollouts(db)
+    const bundle = await this.bundleId(trx, tenantId, name);
+    const rows = (await this.rollouts(trx)
       .where('r.tenant_id', tenantId)
       .where('r.bundle_id', bundle.id)
       .where('r.status', 'active')) as RolloutRow[];
@@ -321,7 +344,7 @@ export class RolloutService {
     by: string,
     status: Exclude<RolloutStatus, 'active'>,
   ): Promise<RolloutView> {
-    const ended = await this.knex.transaction(async (trx) => {
+    const ended = await withTenant(this.knex, tenantId, async (trx) => {
       const active = await this.activeRollout(trx, tenantId, name);
       if (active === undefined) throw noActiveRollout(name);
       // Only the request that ends the rollout changes it; a second one finds it ended.
