@@ -5,7 +5,10 @@
  */
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import { PlatformAccess } from './auth/access';
+import type { AccessTokenVerifier } from './auth/principal';
 import { ApiKeyService } from './services/api-keys';
+import type { AuditEntry, AuditRow } from './services/audit';
 import type { CacheStore } from './services/cache';
 import { TenantService } from './services/tenants';
 import type { Database } from './db/database';
@@ -40,6 +43,10 @@ export interface AppDependencies {
   adminToken?: string | undefined;
   /** Tenant API keys; one over `db` is made when not given. */
   apiKeys?: ApiKeyService;
+  /** Users' access tokens; without it, only API keys and the admin token authenticate. */
+  accessTokens?: AccessTokenVerifier;
+  /** Where the platform policy's answers about admin requests are logged. */
+  audit?: { record(entry: AuditEntry): AuditRow };
   /** The decision API (`/v1/data/...`); mounted only when given. */
   decisions?: { service: DecisionService; maxInputDepth?: number };
   /** Platform users: logins, sessions, MFA and user administration; mounted only when given. */
@@ -75,55 +82,35 @@ export function createApp(deps: AppDependencies): Express {
   app.use(healthRouter({ checks: readinessChecks(deps), isShuttingDown: deps.isShuttingDown }));
   app.use(consoleRouter({ logger: deps.logger }));
   const apiKeys = deps.apiKeys ?? new ApiKeyService({ knex: deps.db.knex, logger: deps.logger });
-  app.use(
-    adminRouter({
-      adminToken: deps.adminToken,
-      tenants: new TenantService(deps.db.knex),
-      apiKeys,
-    }),
-  );
+  const tenants = new TenantService(deps.db.knex);
+  const access = new PlatformAccess({
+    adminToken: deps.adminToken,
+    apiKeys,
+    tenants,
+    logger: deps.logger,
+    // Users' access tokens: the identity service checks them, unless a test gives its own.
+    accessTokens: deps.accessTokens ?? deps.identity,
+    audit: deps.audit,
+  });
+  app.use(adminRouter({ access, tenants, apiKeys }));
   app.use(
     bundlesRouter({
-      adminToken: deps.adminToken,
-      apiKeys,
-      tenants: new TenantService(deps.db.knex),
+      access,
+      tenants,
       registry: new BundleRegistry({ knex: deps.db.knex, cache: deps.cache }),
     }),
   );
   app.use(
     rolloutsRouter({
-      adminToken: deps.adminToken,
-      apiKeys,
-      tenants: new TenantService(deps.db.knex),
+      access,
+      tenants,
       rollouts: new RolloutService({ knex: deps.db.knex, cache: deps.cache }),
     }),
   );
-  app.use(
-    replayRouter({
-      adminToken: deps.adminToken,
-      apiKeys,
-      tenants: new TenantService(deps.db.knex),
-      replay: new ReplayService({ knex: deps.db.knex }),
-    }),
-  );
+  app.use(replayRouter({ access, tenants, replay: new ReplayService({ knex: deps.db.knex }) }));
   // Before the decisions router, whose `/decisions/:id` would take `stats` for an id.
-  app.use(
-    decisionStatsRouter({
-      adminToken: deps.adminToken,
-      apiKeys,
-      tenants: new TenantService(deps.db.knex),
-      knex: deps.db.knex,
-    }),
-  );
-  app.use(
-    decisionsRouter({
-      adminToken: deps.adminToken,
-      apiKeys,
-      tenants: new TenantService(deps.db.knex),
-      knex: deps.db.knex,
-      logger: deps.logger,
-    }),
-  );
+  app.use(decisionStatsRouter({ access, tenants, knex: deps.db.knex }));
+  app.use(decisionsRouter({ access, tenants, knex: deps.db.knex, logger: deps.logger }));
   app.use(caslRouter({ apiKeys, rules: new CaslRulesService(deps.db.knex) }));
   if (deps.identity !== undefined) {
     app.use(

@@ -116,6 +116,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       adminToken: config.adminToken,
       apiKeys,
       identity,
+      audit,
       decisions: { service: decisions.service, maxInputDepth: config.maxInputDepth },
     });
     const httpServer = http.createServer(app);

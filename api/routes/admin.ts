@@ -1,10 +1,10 @@
 /**
- * The admin API behind the bootstrap token: tenants and their API keys. Each handler parses
- * and validates, calls a service, and formats; access rules live in middleware/admin-auth.
+ * The admin API: tenants and their API keys. Each handler parses and validates, calls a
+ * service, and formats; who may call it is the platform policy's answer (api/auth/access.ts).
  */
 import { Router, type Request, type RequestHandler } from 'express';
 import { VerdictError } from '../errors';
-import { requireAdminToken, requireTenantAccess } from '../middleware/admin-auth';
+import { platformTenantRef, type PlatformAccess } from '../auth/access';
 import { createApiKeySchema, createTenantSchema, updateTenantSchema } from '../schemas/admin';
 import { maxDurationSeconds, parseDuration } from '../schemas/duration';
 import { bodyValidator, fieldProblem } from '../schemas/validate';
@@ -12,7 +12,7 @@ import type { ApiKeyService } from '../services/api-keys';
 import type { TenantService, TenantSummary } from '../services/tenants';
 
 export interface AdminRouterOptions {
-  readonly adminToken: string | undefined;
+  readonly access: PlatformAccess;
   readonly tenants: TenantService;
   readonly apiKeys: ApiKeyService;
 }
@@ -70,70 +70,90 @@ function expirySeconds(expiresIn: string | undefined): number | undefined {
 
 export function adminRouter(options: AdminRouterOptions): Router {
   const router = Router();
-  const adminOnly = requireAdminToken(options);
-  const tenantOrAdmin = requireTenantAccess(options);
-  const { tenants, apiKeys } = options;
+  const { tenants, apiKeys, access } = options;
 
-  router.post('/v1/tenants', adminOnly, requireJsonBody, async (req, res) => {
-    const body = validateCreateTenant(req.body);
-    const tenant = await tenants.create(body);
-    res.status(201).location(`/v1/tenants/${tenant.slug}`).json(tenant);
-  });
+  router.post(
+    '/v1/tenants',
+    access.require('tenants.create'),
+    requireJsonBody,
+    async (req, res) => {
+      const body = validateCreateTenant(req.body);
+      if (body.slug === platformTenantRef) {
+        throw fieldProblem('/slug', "is reserved: it names the platform's own decision log");
+      }
+      const tenant = await tenants.create(body);
+      res.status(201).location(`/v1/tenants/${tenant.slug}`).json(tenant);
+    },
+  );
 
-  router.get('/v1/tenants', adminOnly, async (_req, res) => {
+  router.get('/v1/tenants', access.require('tenants.list'), async (_req, res) => {
     res.json({ tenants: await tenants.list() });
   });
 
-  router.get('/v1/tenants/:tenant', tenantOrAdmin, async (req, res) => {
+  router.get('/v1/tenants/:tenant', access.require('tenants.read'), async (req, res) => {
     res.json(await findTenant(tenants, tenantParam(req)));
   });
 
-  router.patch('/v1/tenants/:tenant', adminOnly, requireJsonBody, async (req, res) => {
-    const { name, audit_retention_days } = validateUpdateTenant(req.body);
-    // The schema lets an optional member be null; only the retention may be.
-    if (name === null) throw fieldProblem('/name', 'must be a string');
-    const tenant = await findTenant(tenants, tenantParam(req));
-    res.json(
-      await tenants.update(tenant.id, {
-        ...(name === undefined ? {} : { name }),
-        ...(audit_retention_days === undefined ? {} : { audit_retention_days }),
-      }),
-    );
-  });
+  router.patch(
+    '/v1/tenants/:tenant',
+    access.require('tenants.update'),
+    requireJsonBody,
+    async (req, res) => {
+      const { name, audit_retention_days } = validateUpdateTenant(req.body);
+      // The schema lets an optional member be null; only the retention may be.
+      if (name === null) throw fieldProblem('/name', 'must be a string');
+      const tenant = await findTenant(tenants, tenantParam(req));
+      res.json(
+        await tenants.update(tenant.id, {
+          ...(name === undefined ? {} : { name }),
+          ...(audit_retention_days === undefined ? {} : { audit_retention_days }),
+        }),
+      );
+    },
+  );
 
-  router.post('/v1/tenants/:tenant/keys', adminOnly, requireJsonBody, async (req, res) => {
-    const tenant = await findTenant(tenants, tenantParam(req));
-    const body = validateCreateApiKey(req.body);
-    const expiresInSeconds = expirySeconds(body.expires_in);
-    const { key, plainKey } = await apiKeys.create(tenant.id, {
-      name: body.name,
-      scopes: body.scopes,
-      ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
-    });
-    res.setHeader('Cache-Control', 'no-store');
-    res
-      .status(201)
-      .location(`/v1/tenants/${tenant.slug}/keys/${key.id}`)
-      .json({ ...key, key: plainKey });
-  });
+  router.post(
+    '/v1/tenants/:tenant/keys',
+    access.require('keys.create'),
+    requireJsonBody,
+    async (req, res) => {
+      const tenant = await findTenant(tenants, tenantParam(req));
+      const body = validateCreateApiKey(req.body);
+      const expiresInSeconds = expirySeconds(body.expires_in);
+      const { key, plainKey } = await apiKeys.create(tenant.id, {
+        name: body.name,
+        scopes: body.scopes,
+        ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+      });
+      res.setHeader('Cache-Control', 'no-store');
+      res
+        .status(201)
+        .location(`/v1/tenants/${tenant.slug}/keys/${key.id}`)
+        .json({ ...key, key: plainKey });
+    },
+  );
 
-  router.get('/v1/tenants/:tenant/keys', adminOnly, async (req, res) => {
+  router.get('/v1/tenants/:tenant/keys', access.require('keys.list'), async (req, res) => {
     const tenant = await findTenant(tenants, tenantParam(req));
     res.json({ keys: await apiKeys.list(tenant.id) });
   });
 
-  router.delete('/v1/tenants/:tenant/keys/:keyId', adminOnly, async (req, res) => {
-    const tenant = await findTenant(tenants, tenantParam(req));
-    const keyId = req.params.keyId as string;
-    const revoked = await apiKeys.revoke(tenant.id, keyId);
-    if (revoked === undefined) {
-      throw new VerdictError(
-        'not_found',
-        `Tenant "${tenant.slug}" has no API key ${keyId}: list its keys with \`verdict keys list --tenant ${tenant.slug}\`.`,
-      );
-    }
-    res.json(revoked);
-  });
+  router.delete(
+    '/v1/tenants/:tenant/keys/:keyId',
+    access.require('keys.revoke'),
+    async (req, res) => {
+      const tenant = await findTenant(tenants, tenantParam(req));
+      const keyId = req.params.keyId as string;
+      const revoked = await apiKeys.revoke(tenant.id, keyId);
+      if (revoked === undefined) {
+        throw new VerdictError(
+          'not_found',
+          `Tenant "${tenant.slug}" has no API key ${keyId}: list its keys with \`verdict keys list --tenant ${tenant.slug}\`.`,
+        );
+      }
+      res.json(revoked);
+    },
+  );
 
   return router;
 }

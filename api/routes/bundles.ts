@@ -13,17 +13,15 @@ import express, {
   type RequestHandler,
 } from 'express';
 import { VerdictError } from '../errors';
-import { requireAdminToken, requireTenantAccess } from '../middleware/admin-auth';
+import type { PlatformAccess } from '../auth/access';
 import { activateBundleSchema, signingKeySchema } from '../schemas/bundles';
 import { bodyValidator, fieldProblem } from '../schemas/validate';
-import type { ApiKeyService } from '../services/api-keys';
 import type { BundleRegistry } from '../services/bundles/registry';
 import type { TenantService, TenantSummary } from '../services/tenants';
 import { requireJsonBody } from './admin';
 
 export interface BundlesRouterOptions {
-  readonly adminToken: string | undefined;
-  readonly apiKeys: ApiKeyService;
+  readonly access: PlatformAccess;
   readonly tenants: TenantService;
   readonly registry: BundleRegistry;
   /** Largest bundle accepted, in bytes (default 20 MiB). */
@@ -86,9 +84,11 @@ export function queryText(req: Request, name: string): string | undefined {
   return value;
 }
 
-/** Who acted (pushed, activated, started a rollout): the API key's id, or the admin token. */
+/** Who acted (pushed, activated, started a rollout): `admin-token`, `api-key:<id>`, `user:<id>`. */
 export function actorOf(req: Request): string {
-  return req.apiKey === undefined ? 'admin-token' : `api-key:${req.apiKey.keyId}`;
+  const principal = req.principal;
+  if (principal === undefined || principal.kind === 'bootstrap') return 'admin-token';
+  return `${principal.kind}:${principal.id}`;
 }
 
 /** Checks that `pem` is an Ed25519 public key; returns it trimmed to its PEM block. */
@@ -130,8 +130,7 @@ export function bundleBodyReader(limit: number): [RequestHandler, ErrorRequestHa
 export function bundlesRouter(options: BundlesRouterOptions): Router {
   const router = Router();
   const { tenants, registry } = options;
-  const bundleAccess = requireTenantAccess(options, 'bundles:write');
-  const adminOnly = requireAdminToken(options);
+  const { access } = options;
   const [readBundle, explainTooLarge] = bundleBodyReader(
     options.maxBundleBytes ?? defaultMaxBundleBytes,
   );
@@ -154,54 +153,72 @@ export function bundlesRouter(options: BundlesRouterOptions): Router {
   };
   router.post(
     `${base}/bundles`,
-    bundleAccess,
+    access.require('bundles.push'),
     requireBundleBody,
     readBundle,
     explainTooLarge,
     pushBundle,
   );
 
-  router.get(`${base}/bundles`, bundleAccess, async (req, res) => {
+  router.get(`${base}/bundles`, access.require('bundles.read'), async (req, res) => {
     const tenant = await findTenant(tenants, param(req, 'tenant'));
     res.json({ bundles: await registry.listBundles(tenant.id) });
   });
 
-  router.get(`${base}/bundles/:name/versions`, bundleAccess, async (req, res) => {
+  router.get(`${base}/bundles/:name/versions`, access.require('bundles.read'), async (req, res) => {
     const tenant = await findTenant(tenants, param(req, 'tenant'));
     res.json({ versions: await registry.listVersions(tenant.id, param(req, 'name')) });
   });
 
-  router.get(`${base}/bundles/:name/versions/:version`, bundleAccess, async (req, res) => {
-    const tenant = await findTenant(tenants, param(req, 'tenant'));
-    res.json(await registry.getVersion(tenant.id, param(req, 'name'), param(req, 'version')));
-  });
+  router.get(
+    `${base}/bundles/:name/versions/:version`,
+    access.require('bundles.read'),
+    async (req, res) => {
+      const tenant = await findTenant(tenants, param(req, 'tenant'));
+      res.json(await registry.getVersion(tenant.id, param(req, 'name'), param(req, 'version')));
+    },
+  );
 
-  router.get(`${base}/bundles/:name/versions/:version/download`, bundleAccess, async (req, res) => {
-    const tenant = await findTenant(tenants, param(req, 'tenant'));
-    const name = param(req, 'name');
-    const version = param(req, 'version');
-    const tar = await registry.download(tenant.id, name, version);
-    res.status(200).type('application/gzip').attachment(`${name}-${version}.tar.gz`).send(tar);
-  });
+  router.get(
+    `${base}/bundles/:name/versions/:version/download`,
+    access.require('bundles.read'),
+    async (req, res) => {
+      const tenant = await findTenant(tenants, param(req, 'tenant'));
+      const name = param(req, 'name');
+      const version = param(req, 'version');
+      const tar = await registry.download(tenant.id, name, version);
+      res.status(200).type('application/gzip').attachment(`${name}-${version}.tar.gz`).send(tar);
+    },
+  );
 
-  router.post(`${base}/bundles/:name/activate`, bundleAccess, requireJsonBody, async (req, res) => {
-    const tenant = await findTenant(tenants, param(req, 'tenant'));
-    const body = validateActivate(req.body);
-    res.json(await registry.activate(tenant.id, param(req, 'name'), body.version));
-  });
+  router.post(
+    `${base}/bundles/:name/activate`,
+    access.require('bundles.activate'),
+    requireJsonBody,
+    async (req, res) => {
+      const tenant = await findTenant(tenants, param(req, 'tenant'));
+      const body = validateActivate(req.body);
+      res.json(await registry.activate(tenant.id, param(req, 'name'), body.version));
+    },
+  );
 
-  router.put(`${base}/signing-key`, adminOnly, requireJsonBody, async (req, res) => {
-    const tenant = await findTenant(tenants, param(req, 'tenant'));
-    const body = validateSigningKey(req.body);
-    const publicKey =
-      body.public_key === null || body.public_key === undefined
-        ? null
-        : checkPublicKey(body.public_key);
-    if (publicKey === null && body.require_signed) {
-      throw fieldProblem('/require_signed', 'needs a public_key to verify signatures with');
-    }
-    res.json(await registry.setSigning(tenant.id, publicKey, body.require_signed));
-  });
+  router.put(
+    `${base}/signing-key`,
+    access.require('tenants.signing-key'),
+    requireJsonBody,
+    async (req, res) => {
+      const tenant = await findTenant(tenants, param(req, 'tenant'));
+      const body = validateSigningKey(req.body);
+      const publicKey =
+        body.public_key === null || body.public_key === undefined
+          ? null
+          : checkPublicKey(body.public_key);
+      if (publicKey === null && body.require_signed) {
+        throw fieldProblem('/require_signed', 'needs a public_key to verify signatures with');
+      }
+      res.json(await registry.setSigning(tenant.id, publicKey, body.require_signed));
+    },
+  );
 
   return router;
 }

@@ -11,7 +11,7 @@
  */
 import type { Knex } from 'knex';
 import { Router } from 'express';
-import { requireTenantAccess, type AdminAccessOptions } from '../middleware/admin-auth';
+import type { PlatformAccess } from '../auth/access';
 import { decisionStatsSchema, type DecisionStatsQuery } from '../schemas/decision-stats';
 import { parameterProblem, queryValidator } from '../schemas/decisions';
 import { parseInputFilter } from '../services/audit/input-filter';
@@ -23,9 +23,10 @@ import {
   type StatsFilters,
 } from '../services/audit/stats';
 import type { TenantService } from '../services/tenants';
-import { findTenant } from './bundles';
+import { tenantId } from './decisions';
 
-export interface DecisionStatsRouterOptions extends AdminAccessOptions {
+export interface DecisionStatsRouterOptions {
+  readonly access: PlatformAccess;
   readonly tenants: TenantService;
   readonly knex: Knex;
   /** The clock a range without `to` ends at. */
@@ -85,14 +86,17 @@ export function decisionStatsRouter(options: DecisionStatsRouterOptions): Router
 
   router.get(
     '/v1/tenants/:tenant/decisions/stats',
-    requireTenantAccess(options, 'audit:read'),
+    options.access.require('decisions.read'),
     async (req, res) => {
       const query = validateStats(req.query);
       const bucket = query.bucket ?? 'hour';
       const filters = filtersOf(query);
       const range = rangeOf(query, bucket, now);
-      const tenant = await findTenant(tenants, req.params.tenant as string);
-      const buckets = await decisionCounts(knex, tenant.id, { ...range, bucket, filters });
+      const buckets = await decisionCounts(knex, await tenantId(tenants, req), {
+        ...range,
+        bucket,
+        filters,
+      });
       const totals = { allowed: 0, denied: 0, other: 0 };
       for (const counts of buckets) {
         totals.allowed += counts.allowed;

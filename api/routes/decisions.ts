@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { Router, type Request, type Response } from 'express';
 import { VerdictError } from '../errors';
 import type { Logger } from '../logger';
-import { requireTenantAccess } from '../middleware/admin-auth';
+import { platformTenantId, platformTenantRef, type PlatformAccess } from '../auth/access';
 import {
   decisionExportSchema,
   decisionSearchSchema,
@@ -17,7 +17,6 @@ import {
   queryValidator,
   type DecisionFilterQuery,
 } from '../schemas/decisions';
-import type { ApiKeyService } from '../services/api-keys';
 import { verifyChain } from '../services/audit';
 import { parseInputFilter } from '../services/audit/input-filter';
 import {
@@ -32,8 +31,7 @@ import { csvHeader, csvLine, decisionView, ndjsonLine } from '../services/audit/
 import type { TenantService } from '../services/tenants';
 
 export interface DecisionsRouterOptions {
-  readonly adminToken: string | undefined;
-  readonly apiKeys: ApiKeyService;
+  readonly access: PlatformAccess;
   readonly tenants: TenantService;
   readonly knex: Knex;
   readonly logger: Logger;
@@ -48,8 +46,13 @@ const validateSearch = queryValidator(decisionSearchSchema);
 const validateExport = queryValidator(decisionExportSchema);
 const validateVerify = queryValidator(decisionVerifySchema);
 
-async function tenantId(tenants: TenantService, req: Request): Promise<string> {
+/**
+ * The id of the chain the route's `:tenant` names: a tenant's, or the platform's own
+ * (`platform`, where the platform policy's answers are logged).
+ */
+export async function tenantId(tenants: TenantService, req: Request): Promise<string> {
   const ref = req.params.tenant as string;
+  if (ref === platformTenantRef) return platformTenantId;
   const tenant = await tenants.find(ref);
   if (tenant === undefined) {
     throw new VerdictError(
@@ -115,11 +118,11 @@ async function write(res: Response, text: string): Promise<void> {
 export function decisionsRouter(options: DecisionsRouterOptions): Router {
   const router = Router();
   const { tenants, knex, logger } = options;
-  const auditAccess = requireTenantAccess(options, 'audit:read');
+  const { access } = options;
   const batchSize = options.exportBatchSize ?? 1000;
   const base = '/v1/tenants/:tenant/decisions';
 
-  router.get(base, auditAccess, async (req, res) => {
+  router.get(base, access.require('decisions.read'), async (req, res) => {
     const query = validateSearch(req.query);
     const filters = filtersOf(query);
     const limit = limitOf(query.limit);
@@ -140,7 +143,7 @@ export function decisionsRouter(options: DecisionsRouterOptions): Router {
     });
   });
 
-  router.get(`${base}/export`, auditAccess, async (req, res) => {
+  router.get(`${base}/export`, access.require('decisions.export'), async (req, res) => {
     const query = validateExport(req.query);
     const filters = filtersOf(query);
     const id = await tenantId(tenants, req);
@@ -168,7 +171,7 @@ export function decisionsRouter(options: DecisionsRouterOptions): Router {
     }
   });
 
-  router.get(`${base}/verify`, auditAccess, async (req, res) => {
+  router.get(`${base}/verify`, access.require('decisions.verify'), async (req, res) => {
     const query = validateVerify(req.query);
     const range = timeRange(query);
     const result = await verifyChain(knex, await tenantId(tenants, req), range);
@@ -191,7 +194,7 @@ export function decisionsRouter(options: DecisionsRouterOptions): Router {
     });
   });
 
-  router.get(`${base}/:id`, auditAccess, async (req, res) => {
+  router.get(`${base}/:id`, access.require('decisions.read'), async (req, res) => {
     const decisionId = req.params.id as string;
     const id = await tenantId(tenants, req);
     const row = uuidPattern.test(decisionId)

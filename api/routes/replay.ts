@@ -12,7 +12,7 @@
  */
 import { Router, type Request, type RequestHandler } from 'express';
 import { VerdictError } from '../errors';
-import { requireTenantAccess, type AdminAccessOptions } from '../middleware/admin-auth';
+import type { PlatformAccess } from '../auth/access';
 import { parseDuration } from '../schemas/duration';
 import {
   ReplayService,
@@ -29,7 +29,8 @@ import {
   requireBundleBody,
 } from './bundles';
 
-export interface ReplayRouterOptions extends AdminAccessOptions {
+export interface ReplayRouterOptions {
+  readonly access: PlatformAccess;
   readonly tenants: TenantService;
   readonly replay: ReplayService;
   /** Largest candidate accepted, in bytes (default: the bundle push limit). */
@@ -113,7 +114,7 @@ function pathParam(req: Request): string | undefined {
 
 export function replayRouter(options: ReplayRouterOptions): Router {
   const router = Router();
-  const access = requireTenantAccess(options, 'bundles:write');
+  const access = options.access.require('replay.run');
   const [readBundle, explainTooLarge] = bundleBodyReader(
     options.maxBundleBytes ?? defaultMaxBundleBytes,
   );

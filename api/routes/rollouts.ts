@@ -1,21 +1,19 @@
 /**
  * Rollouts over HTTP: start a canary or shadow of a bundle version, read how the tenant's
- * rollouts are doing, and promote, roll back or abort one. Same access as activating a
- * version: the admin token, or a tenant API key with the `bundles:write` scope.
+ * rollouts are doing, and promote, roll back or abort one. Actions `rollouts.read` and
+ * `rollouts.write` of the platform policy.
  */
 import { Router, type Request } from 'express';
-import { requireTenantAccess } from '../middleware/admin-auth';
+import type { PlatformAccess } from '../auth/access';
 import { startRolloutSchema } from '../schemas/rollouts';
 import { bodyValidator } from '../schemas/validate';
-import type { ApiKeyService } from '../services/api-keys';
 import type { RolloutService } from '../services/rollouts/service';
 import type { TenantService } from '../services/tenants';
 import { requireJsonBody } from './admin';
 import { actorOf, findTenant } from './bundles';
 
 export interface RolloutsRouterOptions {
-  readonly adminToken: string | undefined;
-  readonly apiKeys: ApiKeyService;
+  readonly access: PlatformAccess;
   readonly tenants: TenantService;
   readonly rollouts: RolloutService;
 }
@@ -29,22 +27,23 @@ function param(req: Request, name: string): string {
 export function rolloutsRouter(options: RolloutsRouterOptions): Router {
   const router = Router();
   const { tenants, rollouts } = options;
-  const access = requireTenantAccess(options, 'bundles:write');
+  const read = options.access.require('rollouts.read');
+  const write = options.access.require('rollouts.write');
   const bundleBase = '/v1/tenants/:tenant/bundles/:name/rollouts';
 
-  router.get('/v1/tenants/:tenant/rollouts', access, async (req, res) => {
+  router.get('/v1/tenants/:tenant/rollouts', read, async (req, res) => {
     const tenant = await findTenant(tenants, param(req, 'tenant'));
     res.json({ rollouts: await rollouts.status(tenant.id) });
   });
 
-  router.get(bundleBase, access, async (req, res) => {
+  router.get(bundleBase, read, async (req, res) => {
     const tenant = await findTenant(tenants, param(req, 'tenant'));
     const name = param(req, 'name');
     const [latest] = await rollouts.status(tenant.id, name);
     res.json({ latest: latest ?? null, history: await rollouts.history(tenant.id, name) });
   });
 
-  router.post(bundleBase, access, requireJsonBody, async (req, res) => {
+  router.post(bundleBase, write, requireJsonBody, async (req, res) => {
     const tenant = await findTenant(tenants, param(req, 'tenant'));
     const body = validateStart(req.body);
     const name = param(req, 'name');
@@ -58,7 +57,7 @@ export function rolloutsRouter(options: RolloutsRouterOptions): Router {
     abort: (tenantId: string, name: string, by: string) => rollouts.abort(tenantId, name, by),
   };
   for (const [action, run] of Object.entries(endings)) {
-    router.post(`${bundleBase}/${action}`, access, async (req, res) => {
+    router.post(`${bundleBase}/${action}`, write, async (req, res) => {
       const tenant = await findTenant(tenants, param(req, 'tenant'));
       res.json(await run(tenant.id, param(req, 'name'), actorOf(req)));
     });

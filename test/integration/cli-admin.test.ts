@@ -196,7 +196,7 @@ describe('verdict tenants and keys in-process', () => {
     [
       'a wrong token',
       () => runTenantsList({ token: 'wrong' }, capture(), env()),
-      'The admin token is not valid: use the value of VERDICT_ADMIN_TOKEN.',
+      'The token is not valid: use an access token from `verdict login`, a tenant API key, or the value of VERDICT_ADMIN_TOKEN.',
     ],
     [
       'no token at all',
@@ -472,7 +472,8 @@ describe('the verdict executable', () => {
     expect(wrongToken).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'verdict: The admin token is not valid: use the value of VERDICT_ADMIN_TOKEN.\n',
+      stderr:
+        'verdict: The token is not valid: use an access token from `verdict login`, a tenant API key, or the value of VERDICT_ADMIN_TOKEN.\n',
     });
     const badExpiry = await runBin([
       'keys',

@@ -5,6 +5,7 @@
  * tenant's key), NDJSON and CSV export (CSV quoting, a 20k-row export arriving in chunks),
  * and chain verification finding a row edited in SQL.
  */
+import { PlatformAccess } from '../../api/auth/access';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -485,8 +486,12 @@ describe('export failures', () => {
     const ownApp = express();
     ownApp.use(
       decisionsRouter({
-        adminToken,
-        apiKeys: new ApiKeyService({ knex: own.knex, logger: silentLogger }),
+        access: new PlatformAccess({
+          adminToken,
+          apiKeys: new ApiKeyService({ knex: own.knex, logger: silentLogger }),
+          tenants: new TenantService(db.knex),
+          logger: silentLogger,
+        }),
         tenants: new TenantService(db.knex),
         knex: own.knex,
         logger: silentLogger,

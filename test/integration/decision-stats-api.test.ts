@@ -4,6 +4,7 @@
  * from the same seed; empty buckets present with zeros; the range's ends; each filter; the
  * default range; bad parameters; and access (admin token, audit:read keys, other tenants).
  */
+import { PlatformAccess } from '../../api/auth/access';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
@@ -298,8 +299,12 @@ describe('counts', () => {
     const fixed = express();
     fixed.use(
       decisionStatsRouter({
-        adminToken,
-        apiKeys: new ApiKeyService({ knex: db.knex, logger: silentLogger }),
+        access: new PlatformAccess({
+          adminToken,
+          apiKeys: new ApiKeyService({ knex: db.knex, logger: silentLogger }),
+          tenants: new TenantService(db.knex),
+          logger: silentLogger,
+        }),
         tenants: new TenantService(db.knex),
         knex: db.knex,
         now: () => now,

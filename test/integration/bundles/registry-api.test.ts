@@ -5,6 +5,7 @@
  * bad or missing signatures), immutable versions, listing and downloading, activation (the
  * database, the `verdict:bundles` channel, loadActiveBundles), and tenant isolation.
  */
+import { PlatformAccess } from '../../../api/auth/access';
 import { generateKeyPairSync } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
@@ -376,8 +377,12 @@ describe('pushing bundles', () => {
     const small = express();
     small.use(
       bundlesRouter({
-        adminToken,
-        apiKeys: new ApiKeyService({ knex: db.knex, logger: silentLogger }),
+        access: new PlatformAccess({
+          adminToken,
+          apiKeys: new ApiKeyService({ knex: db.knex, logger: silentLogger }),
+          tenants: new TenantService(db.knex),
+          logger: silentLogger,
+        }),
         tenants: new TenantService(db.knex),
         registry: new BundleRegistry({ knex: db.knex, cache }),
         maxBundleBytes: 1024,

@@ -1,0 +1,197 @@
+/**
+ * Access to the admin API: authenticate the caller, then ask the platform policy whether that
+ * principal may take the route's action on the tenant the route names, and log the answer.
+ *
+ * Credentials, by form of the bearer token:
+ * - `vdk_...`: a tenant API key (role `app`, with its scopes);
+ * - a compact JWS: a user's access token, checked by the identity service;
+ * - anything else: the bootstrap admin token (VERDICT_ADMIN_TOKEN), a platform admin.
+ *
+ * The tenant: the `:tenant` route parameter (slug or id). A key of another tenant is refused
+ * before that tenant is looked up, so it learns nothing about it; for a user of another
+ * tenant, an unknown tenant and a foreign one get the same 403.
+ *
+ * Every answer is written to the decision log like any other decision, in the platform's own
+ * chain (see platformTenantId), naming the tenant it concerns in its input.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import { VerdictError, messageOf } from '../errors';
+import type { Logger } from '../logger';
+import {
+  bearerToken,
+  challengeIfUnauthorized,
+  authenticateApiKey,
+  unauthorized,
+} from '../middleware/api-key';
+import { looksLikeApiKey, type ApiKeyService } from '../services/api-keys';
+import type { AuditEntry, AuditRow } from '../services/audit';
+import type { TenantService } from '../services/tenants';
+import {
+  PlatformPolicy,
+  platformEntrypoint,
+  policyInput,
+  type PlatformDecision,
+} from './platform-policy';
+import { bootstrapPrincipal, type AccessTokenVerifier, type Principal } from './principal';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set once the platform policy allowed the request. */
+    principal?: Principal;
+  }
+}
+
+/**
+ * The decision-log chain the platform policy's answers go to (the nil UUID; no tenant has
+ * it). Kept apart from the tenants' own chains so that reading a tenant's log never changes
+ * it. Platform admins read it as the tenant `platform` on the decision-log routes.
+ */
+export const platformTenantId = '00000000-0000-0000-0000-000000000000';
+
+/** The name the decision-log routes take for the platform chain. */
+export const platformTenantRef = 'platform';
+
+export interface PlatformAccessOptions {
+  /** The bootstrap token; undefined disables it (other credentials still work). */
+  readonly adminToken: string | undefined;
+  readonly apiKeys: ApiKeyService;
+  readonly tenants: TenantService;
+  readonly logger: Logger;
+  /** Verifies users' access tokens; without it, only keys and the bootstrap token work. */
+  readonly accessTokens?: AccessTokenVerifier | undefined;
+  /** Where decisions are logged; without it, nothing is (tests of single routers). */
+  readonly audit?: { record(entry: AuditEntry): AuditRow } | undefined;
+  /** The policy; the shipped one, compiled once per process, by default. */
+  readonly policy?: () => Promise<PlatformPolicy>;
+}
+
+const adminDisabled = (): VerdictError =>
+  new VerdictError('admin_api_disabled', 'admin API disabled: set VERDICT_ADMIN_TOKEN');
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Constant-time comparison whatever the lengths (both sides are hashed first). */
+function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function elapsedUs(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1000;
+}
+
+export class PlatformAccess {
+  private readonly options: PlatformAccessOptions;
+  private readonly policy: () => Promise<PlatformPolicy>;
+
+  constructor(options: PlatformAccessOptions) {
+    this.options = options;
+    this.policy = options.policy ?? (() => PlatformPolicy.load());
+  }
+
+  /** Middleware: the caller must be allowed `action` (on the `:tenant` of the route, if any). */
+  require(action: string): RequestHandler {
+    return async (req, res, next) => {
+      const started = process.hrtime.bigint();
+      try {
+        const principal = await this.authenticate(req);
+        const tenantId = await this.targetTenant(req, principal);
+        const policy = await this.policy();
+        const decision = policy.decide({ principal, action, tenantId });
+        this.log(req, policy, { principal, action, tenantId }, decision, started);
+        if (!decision.allow) {
+          throw new VerdictError('forbidden', `Not allowed to ${action}: ${decision.reason}.`, {
+            extensions: { action },
+          });
+        }
+        req.principal = principal;
+        next();
+      } catch (err) {
+        challengeIfUnauthorized(res, err);
+        next(err);
+      }
+    };
+  }
+
+  /** The principal behind the request's bearer token. */
+  async authenticate(req: Request): Promise<Principal> {
+    const token = bearerToken(req);
+    const tokens = this.options.accessTokens;
+    const adminToken = this.options.adminToken;
+    // With neither the admin token nor user logins configured, no human can get in at all.
+    const noHumanCredential = adminToken === undefined && tokens === undefined;
+    if ((token === undefined || token === '') && noHumanCredential) throw adminDisabled();
+    if (token === undefined || token === '') {
+      throw unauthorized(
+        'This endpoint needs credentials: send `Authorization: Bearer <token>` with an access token from `verdict login`, a tenant API key, or the admin token.',
+      );
+    }
+    if (looksLikeApiKey(token)) {
+      const key = await authenticateApiKey(this.options.apiKeys, token);
+      req.apiKey = key;
+      return {
+        kind: 'api-key',
+        id: key.keyId,
+        tenantId: key.tenantId,
+        roles: ['app'],
+        scopes: key.scopes,
+      };
+    }
+    if (tokens?.looksLikeAccessToken(token) === true) return tokens.verify(token);
+    if (adminToken === undefined) throw adminDisabled();
+    if (!sameSecret(token, adminToken)) {
+      throw unauthorized(
+        'The token is not valid: use an access token from `verdict login`, a tenant API key, or the value of VERDICT_ADMIN_TOKEN.',
+      );
+    }
+    return bootstrapPrincipal;
+  }
+
+  /**
+   * The id of the tenant the route names; null when it names none, or one the principal may
+   * not learn about or that does not exist.
+   */
+  private async targetTenant(req: Request, principal: Principal): Promise<string | null> {
+    const ref = req.params.tenant;
+    if (typeof ref !== 'string') return null;
+    if (ref === platformTenantRef) return platformTenantId;
+    if (principal.kind === 'api-key') {
+      const own = req.apiKey;
+      return own !== undefined && (ref === own.tenantSlug || ref === own.tenantId)
+        ? own.tenantId
+        : null;
+    }
+    const tenant = await this.options.tenants.find(ref);
+    return tenant?.id ?? null;
+  }
+
+  private log(
+    req: Request,
+    policy: PlatformPolicy,
+    input: { principal: Principal; action: string; tenantId: string | null },
+    decision: PlatformDecision,
+    started: bigint,
+  ): void {
+    const audit = this.options.audit;
+    if (audit === undefined) return;
+    try {
+      audit.record({
+        tenantId: platformTenantId,
+        path: platformEntrypoint,
+        bundleName: 'verdict-platform',
+        bundleVersion: '1.0.0',
+        bundleRevision: policy.revision,
+        input: { ...policyInput(input), request: { method: req.method, path: req.path } },
+        result: decision,
+        caller: `${input.principal.kind}:${input.principal.id}`,
+        cache: 'bypass',
+        durationUs: elapsedUs(started),
+      });
+    } catch (err) {
+      // The answer stands; a log that cannot take it says so in the server log.
+      this.options.logger.error({ err: messageOf(err) }, 'platform decision could not be logged');
+    }
+  }
+}
