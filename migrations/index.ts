@@ -13,6 +13,7 @@ import * as rollouts from './20261127120000_rollouts';
 import * as auditRetention from './20261127130000_audit_retention';
 import * as identity from './20261127140000_identity';
 import * as rowLevelSecurity from './20261127150000_row_level_security';
+import * as identityRowLevelSecurity from './20261127160000_identity_row_level_security';
 
 export interface MigrationModule {
   readonly name: string;
@@ -29,4 +30,5 @@ export const migrations: readonly MigrationModule[] = [
   { name: '20261127130000_audit_retention', ...auditRetention },
   { name: '20261127140000_identity', ...identity },
   { name: '20261127150000_row_level_security', ...rowLevelSecurity },
+  { name: '20261127160000_identity_row_level_security', ...identityRowLevelSecurity },
 ];

@@ -2,8 +2,10 @@
  * Tenant isolation in the database itself, on the real Postgres and on the embedded PGlite:
  * inside `withTenant(A)` a query on each tenant table WITHOUT any tenant filter sees only A's
  * rows, an unfiltered update or delete reaches only A's rows, and a row written for another
- * tenant is refused. With the tenant role but no tenant set, nothing is visible. Three
- * tenants are seeded through the owner connection, which sees everything.
+ * tenant is refused. With the tenant role but no tenant set, nothing is visible. The identity
+ * tables, where the tenant role has no privilege, keep to one tenant even when granted one.
+ * Three tenants and a platform admin are seeded through the owner connection, which sees
+ * everything.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -34,8 +36,23 @@ const tableNames = [
 ] as const;
 type TableName = (typeof tableNames)[number];
 
-/** The column that tells whose a row is; bundle_versions says it through its bundle. */
-const ownerColumn: Record<TableName, string> = {
+/** Tables the tenant role has no privilege on (the identity service runs as the owner). */
+const identityTables = [
+  'user_mfa',
+  'mfa_recovery_codes',
+  'one_time_tokens',
+  'sessions',
+  'refresh_tokens',
+] as const;
+type IdentityTable = (typeof identityTables)[number];
+
+/** The column that tells whose a row is: a tenant id, or the id of a row that is a tenant's. */
+const ownerColumn: Record<TableName | IdentityTable, string> = {
+  user_mfa: 'user_id',
+  mfa_recovery_codes: 'user_id',
+  one_time_tokens: 'user_id',
+  sessions: 'tenant_id',
+  refresh_tokens: 'session_id',
   tenants: 'id',
   users: 'tenant_id',
   api_keys: 'tenant_id',
@@ -46,6 +63,9 @@ const ownerColumn: Record<TableName, string> = {
   decisions: 'tenant_id',
   audit_chain_anchors: 'tenant_id',
 };
+
+/** The owner of every seeded tenant, bundle, user and session id: a tenant id or `platform`. */
+const owners = new Map<string, string>();
 
 interface Seeded {
   readonly id: string;
@@ -119,11 +139,52 @@ function anchorRow(tenantId: string, seq: number): Record<string, unknown> {
   };
 }
 
-/** One tenant with two rows in every tenant table (one in `tenants`), written as the owner. */
+/** An MFA enrolment, a recovery code, a one-time token and a session (with its token). */
+async function seedIdentity(knex: Knex, userId: string, tenantId: string | null): Promise<void> {
+  const owner = tenantId ?? 'platform';
+  owners.set(userId, owner);
+  await knex('user_mfa').insert({ user_id: userId, secret: 'sealed' });
+  await knex('mfa_recovery_codes').insert({ user_id: userId, code_hash: hex64() });
+  const inAnHour = new Date(Date.now() + 3_600_000);
+  await knex('one_time_tokens').insert({
+    token_hash: hex64(),
+    user_id: userId,
+    purpose: 'mfa',
+    expires_at: inAnHour,
+  });
+  const sessionId = randomUUID();
+  owners.set(sessionId, owner);
+  const now = new Date();
+  await knex('sessions').insert({
+    id: sessionId,
+    user_id: userId,
+    tenant_id: tenantId,
+    mfa: true,
+    created_at: now,
+    last_seen_at: now,
+    expires_at: inAnHour,
+  });
+  await knex('refresh_tokens').insert({
+    token_hash: hex64(),
+    session_id: sessionId,
+    created_at: now,
+  });
+}
+
+/**
+ * One tenant with two rows in every tenant table (one in `tenants`, three in `bundles`) and
+ * two in every identity table, written as the owner.
+ */
 async function seed(knex: Knex, slug: string): Promise<Seeded> {
   const id = await insertId(knex, 'tenants', { slug, name: slug });
+  owners.set(id, id);
   for (const n of [1, 2]) {
-    await knex('users').insert({ tenant_id: id, email: `u${n}@${slug}.test`, role: 'auditor' });
+    const userId = await insertId(knex, 'users', {
+      tenant_id: id,
+      email: `u${String(n)}@${slug}.test`,
+      role: 'auditor',
+    });
+    await seedIdentity(knex, userId, id);
     await knex('api_keys').insert({
       tenant_id: id,
       name: `key ${n}`,
@@ -134,7 +195,9 @@ async function seed(knex: Knex, slug: string): Promise<Seeded> {
   }
   const bundleIds = [];
   for (const name of ['one', 'two', 'three']) {
-    bundleIds.push(await insertId(knex, 'bundles', { tenant_id: id, name }));
+    const bundleId = await insertId(knex, 'bundles', { tenant_id: id, name });
+    owners.set(bundleId, id);
+    bundleIds.push(bundleId);
   }
   const first = bundleIds[0] as string;
   const versionIds = [
@@ -192,16 +255,15 @@ function rowFor(table: TableName, to: Seeded): Record<string, unknown> {
 /** What the scoped code may never do on these tables, whoever the row is for. */
 const readOnly: ReadonlySet<TableName> = new Set(['tenants', 'decisions', 'audit_chain_anchors']);
 
-/** Rolls a transaction back after `work`, keeping its result. */
-async function thenRollBack<T>(
-  knex: Knex,
-  tenantId: string,
+/** Runs `work` in a transaction started by `begin`, rolls it back and keeps the result. */
+async function rolledBack<T>(
+  begin: (work: (trx: Knex.Transaction) => Promise<never>) => Promise<unknown>,
   work: (trx: Knex.Transaction) => Promise<T>,
 ): Promise<T> {
   const undo = new Error('roll back');
   let result: T | undefined;
   await expect(
-    withTenant(knex, tenantId, async (trx) => {
+    begin(async (trx) => {
       result = await work(trx);
       throw undo;
     }),
@@ -213,17 +275,22 @@ function describeIsolation(label: string, open: () => Promise<Database>): void {
   let db: Database;
   let tenants: Seeded[] = [];
   const checked = { reads: 0, writes: 0, unscoped: 0 };
-
-  const ownerOf = (table: TableName, value: string): string | undefined =>
-    table === 'bundle_versions'
-      ? tenants.find((t) => t.bundleIds.includes(value))?.id
-      : tenants.find((t) => t.id === value)?.id;
+  const scoped =
+    (tenantId: string) =>
+    (work: (trx: Knex.Transaction) => Promise<never>): Promise<unknown> =>
+      withTenant(db.knex, tenantId, work);
 
   beforeAll(async () => {
     db = await open();
     await migrateUp(db);
     tenants = [];
     for (const slug of ['acme', 'globex', 'initech']) tenants.push(await seed(db.knex, slug));
+    const admin = await insertId(db.knex, 'users', {
+      tenant_id: null,
+      email: 'root@platform.test',
+      role: 'platform-admin',
+    });
+    await seedIdentity(db.knex, admin, null);
   });
   afterAll(async () => {
     await db.close();
@@ -236,7 +303,9 @@ function describeIsolation(label: string, open: () => Promise<Database>): void {
   it('shows the owner every tenant', async () => {
     for (const table of tableNames) {
       const [row] = await db.knex(table).count<{ count: string }[]>('* as count');
-      const expected = tenants.reduce((sum, t) => sum + t.rows[table], 0);
+      // The platform admin is a user of no tenant.
+      const expected =
+        tenants.reduce((sum, t) => sum + t.rows[table], 0) + (table === 'users' ? 1 : 0);
       expect([table, Number(row?.count)]).toEqual([table, expected]);
     }
   });
@@ -244,10 +313,10 @@ function describeIsolation(label: string, open: () => Promise<Database>): void {
   it('shows a scoped query without a tenant filter only its own tenant rows', async () => {
     for (const tenant of tenants) {
       for (const table of tableNames) {
-        const owners = await withTenant(db.knex, tenant.id, (trx) =>
+        const seen = await withTenant(db.knex, tenant.id, (trx) =>
           trx(table).pluck<string[]>(ownerColumn[table]),
         );
-        expect([table, owners.map((value) => ownerOf(table, value))]).toEqual([
+        expect([table, seen.map((value) => owners.get(value))]).toEqual([
           table,
           Array.from({ length: tenant.rows[table] }, () => tenant.id),
         ]);
@@ -266,7 +335,7 @@ function describeIsolation(label: string, open: () => Promise<Database>): void {
         ).rejects.toThrow(refusal);
         if (!readOnly.has(table)) {
           // The same row for its own tenant goes in: the tenant alone was the reason.
-          const inserted = await thenRollBack(db.knex, tenant.id, (trx) =>
+          const inserted = await rolledBack(scoped(tenant.id), (trx) =>
             trx(table).insert(rowFor(table, tenant)).returning(ownerColumn[table]),
           );
           expect(inserted).toHaveLength(1);
@@ -278,7 +347,7 @@ function describeIsolation(label: string, open: () => Promise<Database>): void {
 
   it('updates and deletes without a tenant filter reach only the own tenant rows', async () => {
     const [acme, globex] = tenants as [Seeded, Seeded];
-    const updated = await thenRollBack(db.knex, acme.id, async (trx) => ({
+    const updated = await rolledBack(scoped(acme.id), async (trx) => ({
       tenants: await trx('tenants').update({ updated_at: trx.fn.now() }),
       users: await trx('users').update({ display_name: 'changed' }),
       api_keys: await trx('api_keys').update({ name: 'changed' }),
@@ -319,6 +388,40 @@ function describeIsolation(label: string, open: () => Promise<Database>): void {
     }
   });
 
+  it('gives the tenant role no privilege on the identity tables', async () => {
+    const [acme] = tenants as [Seeded];
+    for (const table of identityTables) {
+      await expect(withTenant(db.knex, acme.id, (trx) => trx(table).select())).rejects.toThrow(
+        /permission denied/,
+      );
+    }
+  });
+
+  it('keeps identity rows to their tenant even once the tenant role may read them', async () => {
+    for (const tenant of tenants) {
+      // Granted inside the transaction, so the rollback takes the grant back too.
+      const seen = await rolledBack(
+        (work) => db.knex.transaction(work),
+        async (trx) => {
+          await trx.raw(`grant select on ${identityTables.join(', ')} to ${tenantRole}`);
+          await trx.raw("select set_config('role', ?, true), set_config(?, ?, true)", [
+            tenantRole,
+            'verdict.tenant_id',
+            tenant.id,
+          ]);
+          const rows: [string, (string | undefined)[]][] = [];
+          for (const table of identityTables) {
+            const values = await trx(table).pluck<string[]>(ownerColumn[table]);
+            rows.push([table, values.map((value) => owners.get(value))]);
+          }
+          return rows;
+        },
+      );
+      expect(seen).toEqual(identityTables.map((table) => [table, [tenant.id, tenant.id]]));
+      checked.reads += identityTables.length;
+    }
+  });
+
   it('keeps the partitions of the decision log out of reach of the tenant role', async () => {
     const [acme] = tenants as [Seeded];
     await expect(
@@ -328,13 +431,13 @@ function describeIsolation(label: string, open: () => Promise<Database>): void {
 
   it('hands the connection back as the owner once the scoped transaction ends', async () => {
     const [acme] = tenants as [Seeded];
-    const scoped = await withTenant(db.knex, acme.id, async (trx) => {
+    const inside = await withTenant(db.knex, acme.id, async (trx) => {
       const result = await trx.raw<{ rows: { role: string; tenant: string }[] }>(
         "select current_user as role, current_setting('verdict.tenant_id') as tenant",
       );
       return result.rows[0];
     });
-    expect(scoped).toEqual({ role: tenantRole, tenant: acme.id });
+    expect(inside).toEqual({ role: tenantRole, tenant: acme.id });
     // The pool holds one connection: the next query runs on the same session.
     const after = await db.knex.raw<{ rows: { role: string; tenant: string | null }[] }>(
       "select current_user as role, current_setting('verdict.tenant_id', true) as tenant",
@@ -342,7 +445,7 @@ function describeIsolation(label: string, open: () => Promise<Database>): void {
     expect(after.rows[0]?.role).not.toBe(tenantRole);
     expect(after.rows[0]?.tenant ?? '').toBe('');
     const [all] = await db.knex('users').count<{ count: string }[]>('* as count');
-    expect(Number(all?.count)).toBe(6);
+    expect(Number(all?.count)).toBe(7);
   });
 
   it('refuses to run inside another transaction, where its scope would outlive it', async () => {
