@@ -1,13 +1,15 @@
 /**
  * The CLI's side of the admin API: where the server is (`--server`, else VERDICT_SERVER,
- * else http://127.0.0.1:8181), the bootstrap token (`--token`, else VERDICT_ADMIN_TOKEN),
- * and one JSON request at a time. Every failure becomes an `AdminCommandError` whose
+ * else http://127.0.0.1:8181), the credential (`--token`, else VERDICT_ADMIN_TOKEN, else the
+ * login `verdict login` stored for that server, refreshed when its access token is about to
+ * expire), and one JSON request at a time. Every failure becomes an `AdminCommandError` whose
  * message is one line saying what went wrong and what to do.
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Option, type Command } from 'commander';
 import { messageOf } from '../api/errors';
+import { loadLogin, saveLogin, type StoredLogin } from './credentials';
 
 export const defaultServer = 'http://127.0.0.1:8181';
 
@@ -41,7 +43,10 @@ export function withAdminOptions(command: Command): Command {
     .addOption(
       new Option('--server <url>', `Verdict server (default: $VERDICT_SERVER or ${defaultServer})`),
     )
-    .option('--token <token>', 'admin token (default: $VERDICT_ADMIN_TOKEN)')
+    .option(
+      '--token <token>',
+      'admin token or access token (default: $VERDICT_ADMIN_TOKEN, else your `verdict login`)',
+    )
     .option('--json', "print the server's JSON answer instead of text");
 }
 
@@ -77,15 +82,23 @@ function networkReason(err: unknown): string {
   return typeof message === 'string' && message !== '' ? message : messageOf(cause ?? err);
 }
 
+/** Refresh a stored access token this long before it expires. */
+const refreshMarginMs = 30_000;
+
 export class AdminClient {
   readonly server: string;
-  private readonly token: string;
+  private token: string | undefined;
+  /** The stored login the token came from, refreshed when it is about to expire. */
+  private login: StoredLogin | undefined;
+  private readonly env: NodeJS.ProcessEnv;
   private readonly timeoutMs: number;
 
+  /** `auth: 'none'` for the requests that need no credential (logging in). */
   constructor(
     options: AdminOptions,
     env: NodeJS.ProcessEnv = process.env,
     timeoutMs = defaultTimeoutMs,
+    auth: 'required' | 'none' = 'required',
   ) {
     const fromEnv = env.VERDICT_SERVER?.trim();
     const server =
@@ -103,15 +116,57 @@ export class AdminClient {
         `--server ${JSON.stringify(server)} must be an http:// or https:// URL`,
       );
     }
-    const token = options.token ?? env.VERDICT_ADMIN_TOKEN?.trim();
-    if (token === undefined || token === '') {
-      throw new AdminCommandError(
-        'no admin token: pass --token or set VERDICT_ADMIN_TOKEN (the value the server runs with)',
-      );
-    }
     this.server = server.replace(/\/+$/, '');
-    this.token = token;
+    this.env = env;
     this.timeoutMs = timeoutMs;
+    const token = options.token ?? env.VERDICT_ADMIN_TOKEN?.trim();
+    if (token !== undefined && token !== '') {
+      this.token = token;
+    } else if (auth === 'required') {
+      this.login = loadLogin(env, this.server);
+      if (this.login === undefined) {
+        throw new AdminCommandError(
+          'no admin token: pass --token or set VERDICT_ADMIN_TOKEN (the value the server runs with), or log in with `verdict login`',
+        );
+      }
+      this.token = this.login.access_token;
+    }
+  }
+
+  /** The bearer credential, after refreshing a stored login that is about to expire. */
+  private async credential(): Promise<string | undefined> {
+    const login = this.login;
+    if (login !== undefined && login.access_expires_at - refreshMarginMs <= Date.now()) {
+      const response = await this.fetch(
+        'POST',
+        '/v1/auth/refresh',
+        {
+          contentType: 'application/json',
+          data: JSON.stringify({ refresh_token: login.refresh_token }),
+        },
+        AbortSignal.timeout(this.timeoutMs),
+        false,
+      );
+      if (!response.ok) {
+        throw new AdminCommandError(
+          `your login to ${this.server} has ended (${describeProblem(response.status, await response.json().catch(() => undefined))}): run \`verdict login\` again`,
+        );
+      }
+      const tokens = (await response.json()) as {
+        access_token: string;
+        refresh_token: string;
+        expires_in: number;
+      };
+      this.login = {
+        ...login,
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        access_expires_at: Date.now() + tokens.expires_in * 1000,
+      };
+      saveLogin(this.env, this.server, this.login);
+      this.token = tokens.access_token;
+    }
+    return this.token;
   }
 
   /** Sends one request; the parsed JSON answer of a 2xx, or an AdminCommandError. */
@@ -162,12 +217,14 @@ export class AdminClient {
     path: string,
     body: { contentType: string; data: string | Uint8Array } | undefined,
     signal: AbortSignal,
+    authenticate = true,
   ): Promise<Response> {
+    const token = authenticate ? await this.credential() : undefined;
     try {
       return await fetch(`${this.server}${path}`, {
         method,
         headers: {
-          Authorization: `Bearer ${this.token}`,
+          ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
           Accept: 'application/json, application/problem+json',
           ...(body === undefined ? {} : { 'Content-Type': body.contentType }),
         },
@@ -205,6 +262,8 @@ export class AdminClient {
       parsed = undefined;
     }
     if (!response.ok) throw new AdminCommandError(describeProblem(response.status, parsed));
+    // No Content: done, nothing to say (logout, revocations).
+    if (response.status === 204) return null;
     if (parsed === undefined) {
       throw new AdminCommandError(
         `unexpected answer from ${url}: HTTP ${response.status} without a JSON body; is --server a Verdict server?`,

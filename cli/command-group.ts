@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 
 const groupDescriptions = {
-  keys: 'Manage tenant API keys (create, list, revoke) and bundle signing keys (gen).',
+  keys: 'Manage tenant API keys (create, list, revoke), bundle signing keys (gen), and the keys behind user logins (rotate-signing-key, rotate-data-key).',
 } as const;
 
 const groupExamples: Record<keyof typeof groupDescriptions, string> = {

@@ -12,8 +12,11 @@ import { register as registerDecisions } from './decisions';
 import { register as registerEval } from './eval';
 import { register as registerFmt } from './fmt';
 import { register as registerInit } from './init';
+import { register as registerIdentityKeys } from './identity-keys';
 import { register as registerInspect } from './inspect';
 import { register as registerKeys } from './keys';
+import { register as registerLogin } from './login';
+import { register as registerMfa } from './mfa';
 import { register as registerMigrate } from './migrate';
 import { register as registerReplay } from './replay';
 import { register as registerRollout } from './rollout';
@@ -21,6 +24,7 @@ import { register as registerServe } from './serve';
 import { register as registerSign } from './sign';
 import { register as registerTenants } from './tenants';
 import { register as registerTest } from './test';
+import { register as registerUsers } from './users';
 
 type Registrar = (program: Command) => void;
 
@@ -30,6 +34,10 @@ const registrars: readonly Registrar[] = [
   registerAudit,
   registerTenants,
   registerKeys,
+  registerIdentityKeys,
+  registerLogin,
+  registerUsers,
+  registerMfa,
   registerBundles,
   registerRollout,
   registerReplay,

@@ -4,38 +4,18 @@
  * one line per migration; logs go to stderr.
  */
 import type { Command } from 'commander';
-import pino from 'pino';
-import { loadConfig } from '../api/config';
-import { openDatabase } from '../api/db/database';
 import { migrateDown, migrateUp, migrationStatus, releaseMigrationLock } from '../api/db/migrator';
-import { createLogger } from '../api/logger';
+import { runAgainstDatabase, type DatabaseCommandOptions } from './database-command';
 
 export type MigrateAction = 'up' | 'down' | 'status' | 'unlock';
 
-export interface MigrateOptions {
+export interface MigrateOptions extends DatabaseCommandOptions {
   all?: boolean;
-  env?: NodeJS.ProcessEnv;
-  /** Where result lines go; stdout unless given. */
-  write?: (line: string) => void;
 }
 
 /** Runs one migration action and returns the lines it printed. */
-export async function runMigrate(
-  action: MigrateAction,
-  options: MigrateOptions = {},
-): Promise<string[]> {
-  const lines: string[] = [];
-  const print = (line: string): void => {
-    lines.push(line);
-    (options.write ?? ((l: string) => process.stdout.write(`${l}\n`)))(line);
-  };
-  const config = loadConfig(options.env);
-  const logger = createLogger({
-    level: config.logLevel,
-    destination: pino.destination({ fd: 2, sync: true }),
-  });
-  const db = await openDatabase(config, logger);
-  try {
+export function runMigrate(action: MigrateAction, options: MigrateOptions = {}): Promise<string[]> {
+  return runAgainstDatabase(options, async ({ db, print }) => {
     switch (action) {
       case 'up': {
         const applied = await migrateUp(db);
@@ -61,10 +41,7 @@ export async function runMigrate(
         break;
       }
     }
-  } finally {
-    await db.close();
-  }
-  return lines;
+  });
 }
 
 export function register(program: Command): void {

@@ -201,7 +201,7 @@ describe('verdict tenants and keys in-process', () => {
     [
       'no token at all',
       () => runTenantsList({}, capture(), { VERDICT_SERVER: server.url }),
-      'no admin token: pass --token or set VERDICT_ADMIN_TOKEN (the value the server runs with)',
+      'no admin token: pass --token or set VERDICT_ADMIN_TOKEN (the value the server runs with), or log in with `verdict login`',
     ],
     [
       'an unknown tenant',
