@@ -59,42 +59,71 @@ const tables: readonly TenantTable[] = [
   { name: 'audit_chain_anchors', privileges: 'select', owned: byTenantColumn },
 ];
 
-/** Creates the role unless it exists; a clear error when this user may not create roles. */
-const createRole = `
-  do $$
-  begin
-    if not exists (select 1 from pg_roles where rolname = '${role}') then
-      begin
-        create role ${role} nologin;
-      exception
-        -- Another database on this server created it at the same moment.
-        when duplicate_object or unique_violation then null;
-        when insufficient_privilege then
-          raise exception 'the database user % may not create roles, and the role ${role} does not exist: have an administrator run CREATE ROLE ${role} NOLOGIN; GRANT ${role} TO %; then migrate again (see docs/operations.md)', current_user, current_user;
-      end;
-    end if;
-  end
-  $$`;
+/** SQLSTATE of "permission denied" and of a refused role grant. */
+const refusedCodes = new Set(['42501', '0LP01']);
+
+function refused(err: unknown): boolean {
+  return refusedCodes.has(String((err as { code?: unknown } | null)?.code));
+}
+
+/** Runs `statement`, ignoring the error of another database doing the same at this moment. */
+function unlessRacing(statement: string): string {
+  return `do $$ begin ${statement}; exception when duplicate_object or unique_violation then null; end $$`;
+}
+
+interface UserState {
+  user: string;
+  superuser: boolean;
+  role_exists: boolean;
+  server_version: number;
+}
 
 /**
- * Lets the current user `set role` to the tenant role (superusers may already). Unlike a
- * membership check, granting again is harmless, and also fixes a membership without the
- * SET option (Postgres 16 gives a role's creator one).
+ * Creates the tenant role unless it exists and lets the current user `set role` to it
+ * (superusers may already). Refusals become an error that says what an administrator must
+ * run; the migration's transaction is rolled back either way.
  */
-const grantRoleToUser = `
-  do $$
-  begin
-    if not exists (select 1 from pg_roles where rolname = current_user and rolsuper) then
-      begin
-        execute format('grant ${role} to %I', current_user);
-      exception
-        when unique_violation then null;
-        when insufficient_privilege or invalid_grant_operation then
-          raise exception 'the database user % may not grant itself the role ${role}: have an administrator run GRANT ${role} TO %; then migrate again (see docs/operations.md)', current_user, current_user;
-      end;
-    end if;
-  end
-  $$`;
+async function ensureRole(knex: Knex): Promise<void> {
+  const state = (
+    await knex.raw<{ rows: UserState[] }>(
+      `select current_user as user, rolsuper as superuser,
+              exists (select 1 from pg_roles where rolname = ?) as role_exists,
+              current_setting('server_version_num')::int as server_version
+         from pg_roles where rolname = current_user`,
+      [role],
+    )
+  ).rows[0] as UserState;
+  const help = (what: string): Error =>
+    new Error(
+      `the database user ${state.user} ${what}: have an administrator run ` +
+        `${state.role_exists ? '' : `CREATE ROLE ${role} NOLOGIN; `}GRANT ${role} TO ${state.user}; ` +
+        'then migrate again (see docs/operations.md, "Embedded or external storage")',
+    );
+  if (!state.role_exists) {
+    try {
+      await knex.raw(unlessRacing(`create role ${role} nologin`));
+    } catch (err) {
+      if (refused(err)) throw help(`may not create the role ${role}`);
+      throw err;
+    }
+  }
+  if (state.superuser) return;
+  // Postgres 16 separates membership from the right to `set role` (the SET option).
+  const privilege = state.server_version >= 160000 ? 'SET' : 'MEMBER';
+  const member = (
+    await knex.raw<{ rows: { can: boolean }[] }>('select pg_has_role(current_user, ?, ?) as can', [
+      role,
+      privilege,
+    ])
+  ).rows[0]?.can;
+  if (member === true) return;
+  try {
+    await knex.raw(unlessRacing(`execute format('grant ${role} to %I', current_user)`));
+  } catch (err) {
+    if (refused(err)) throw help(`may not grant itself the role ${role}`);
+    throw err;
+  }
+}
 
 /** `grant` or `revoke` of the role's usage of the schema the tables are in. */
 function schemaUsage(action: 'grant usage on schema %I to' | 'revoke usage on schema %I from') {
@@ -102,8 +131,7 @@ function schemaUsage(action: 'grant usage on schema %I to' | 'revoke usage on sc
 }
 
 export async function up(knex: Knex): Promise<void> {
-  await knex.raw(createRole);
-  await knex.raw(grantRoleToUser);
+  await ensureRole(knex);
   await knex.raw(schemaUsage('grant usage on schema %I to'));
   for (const table of tables) {
     await knex.raw(`grant ${table.privileges} on ${table.name} to ${role}`);
