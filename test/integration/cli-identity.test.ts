@@ -14,6 +14,7 @@ import { credentialsPath, loadLogin, saveLogin } from '../../cli/credentials';
 import { runKeyRotation } from '../../cli/identity-keys';
 import { runLogin, runLogout } from '../../cli/login';
 import { runMfaConfirm, runMfaDisable, runMfaEnrol, runMfaRecoveryCodes } from '../../cli/mfa';
+import { buildProgram } from '../../cli/main';
 import { runUsersCreate, runUsersDisable, runUsersList } from '../../cli/users';
 import { capture } from '../helpers/cli-io';
 import { randomDataKeys } from './helpers/identity';
@@ -239,6 +240,80 @@ describe('verdict login, mfa and logout', () => {
   });
 });
 
+describe('as commands', () => {
+  it('runs users, mfa and keys subcommands through the program', async () => {
+    const written: string[] = [];
+    const record = (chunk: unknown): boolean => {
+      written.push(String(chunk));
+      return true;
+    };
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(record);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(record);
+    const saved = { ...process.env };
+    const verdict = (...args: string[]): Promise<unknown> =>
+      buildProgram().parseAsync(['node', 'verdict', ...args]);
+    const admin = ['--server', server.url, '--token', adminToken];
+    try {
+      await verdict(
+        'users',
+        'create',
+        '--tenant',
+        'acme',
+        '--email',
+        'dee@acme.test',
+        '--role',
+        'auditor',
+        ...admin,
+      );
+      const setupToken = (written.find((line) => line.startsWith('vst_')) ?? '').trim();
+      await verdict('users', 'list', '--tenant', 'acme', '--json', ...admin);
+      const printed = capture();
+      await runLogin(
+        { tenant: 'acme', email: 'dee@acme.test', setupToken, print: true },
+        { io: printed.io, env: userEnv(), prompter: answers(password) },
+      );
+      const user = [
+        '--server',
+        server.url,
+        '--token',
+        (JSON.parse(printed.out()) as { access_token: string }).access_token,
+      ];
+      written.length = 0;
+      await verdict('mfa', 'enrol', '--json', ...user);
+      const secret = (JSON.parse(written.join('')) as { secret: string }).secret;
+      await verdict(
+        'mfa',
+        'confirm',
+        hotp(base32Decode(secret) as Buffer, totpStep(Date.now())),
+        ...user,
+      );
+      await verdict('mfa', 'recovery-codes', '--json', ...user);
+      const list = JSON.parse(
+        await new Promise<string>((resolve) => {
+          written.length = 0;
+          void verdict('users', 'list', '--tenant', 'acme', '--json', ...admin).then(() => {
+            resolve(written.join(''));
+          });
+        }),
+      ) as { users: { id: string; email: string; mfa_enabled: boolean }[] };
+      const dee = list.users.find((u) => u.email === 'dee@acme.test');
+      expect(dee?.mfa_enabled).toBe(true);
+      await verdict('users', 'disable', '--tenant', 'acme', dee?.id as string, ...admin);
+      Object.assign(process.env, serverEnv());
+      await verdict('keys', 'rotate-signing-key');
+      await verdict('keys', 'rotate-data-key');
+      const text = written.join('');
+      expect(text).toContain('disabled dee@acme.test in tenant acme');
+      expect(text).toMatch(/new signing key /);
+      expect(text).toMatch(/users\.email: 0 of \d+ re-encrypted under k1/);
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+      process.env = saved;
+    }
+  });
+});
+
 describe('verdict keys rotate-signing-key and rotate-data-key', () => {
   it('rotates the signing key and re-encrypts under a new data key, against the database', async () => {
     const lines: string[] = [];
@@ -259,7 +334,7 @@ describe('verdict keys rotate-signing-key and rotate-data-key', () => {
     const out: string[] = [];
     await runKeyRotation('data', { env: rotatedEnv, write: (l) => out.push(l) });
     expect(out).toHaveLength(3);
-    expect(out[0]).toMatch(/^users\.email: 3 of 3 re-encrypted under k2$/);
+    expect(out[0]).toMatch(/^users\.email: (\d+) of \1 re-encrypted under k2$/);
     expect(out[2]).toMatch(/^signing_keys\.private_key: (\d+) of \1 re-encrypted under k2$/);
     const emails = (await server.db.knex('users').pluck('email')) as string[];
     for (const email of emails) expect(email).toMatch(/^v1:k2:/);
