@@ -113,14 +113,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(decisionsRouter({ access, tenants, knex: deps.db.knex, logger: deps.logger }));
   app.use(caslRouter({ apiKeys, rules: new CaslRulesService(deps.db.knex) }));
   if (deps.identity !== undefined) {
-    app.use(
-      identityRouter({
-        adminToken: deps.adminToken,
-        apiKeys,
-        identity: deps.identity,
-        tenants: new TenantService(deps.db.knex),
-      }),
-    );
+    app.use(identityRouter({ access, identity: deps.identity, tenants }));
   }
   if (deps.decisions !== undefined) {
     app.use(

@@ -3,15 +3,15 @@
  * sessions, a user's own password, MFA and sessions, and the admin routes that create, list
  * and disable users. Handlers parse and validate, call the identity service, and format.
  *
- * Guards for now: user administration needs the bootstrap admin token; `/v1/users/me/...`
- * and the session routes need the signed-in user's access token. The platform policy will
- * take over these decisions.
+ * User administration asks the platform policy (`users.*` in a tenant, `platform-users.*`
+ * for platform admins); `/v1/users/me/...` and the session routes need the signed-in user's
+ * own access token.
  */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import QRCode from 'qrcode';
 import type { Principal } from '../auth/principal';
 import { VerdictError } from '../errors';
-import { requireAdminToken, type AdminAccessOptions } from '../middleware/admin-auth';
+import type { PlatformAccess } from '../auth/access';
 import { bearerToken, challengeIfUnauthorized } from '../middleware/api-key';
 import {
   changePasswordSchema,
@@ -28,7 +28,8 @@ import type { IdentityService } from '../services/identity/service';
 import type { TenantService } from '../services/tenants';
 import { requireJsonBody } from './admin';
 
-export interface IdentityRouterOptions extends AdminAccessOptions {
+export interface IdentityRouterOptions {
+  readonly access: PlatformAccess;
   readonly identity: IdentityService;
   readonly tenants: TenantService;
 }
@@ -108,7 +109,7 @@ async function qrSvg(uri: string): Promise<string> {
 export function identityRouter(options: IdentityRouterOptions): Router {
   const router = Router();
   const { identity, tenants } = options;
-  const adminOnly = requireAdminToken(options);
+  const { access } = options;
   const user = requireSignedInUser(identity);
 
   // --- Logging in and sessions ---------------------------------------------------------
@@ -218,31 +219,49 @@ export function identityRouter(options: IdentityRouterOptions): Router {
     noStore(res).status(201).json(created);
   };
 
-  router.post('/v1/tenants/:tenant/users', adminOnly, requireJsonBody, async (req, res) => {
-    await createUser(req, res, await tenantIdOf(tenants, req.params.tenant as string));
-  });
+  router.post(
+    '/v1/tenants/:tenant/users',
+    access.require('users.create'),
+    requireJsonBody,
+    async (req, res) => {
+      await createUser(req, res, await tenantIdOf(tenants, req.params.tenant as string));
+    },
+  );
 
-  router.get('/v1/tenants/:tenant/users', adminOnly, async (req, res) => {
+  router.get('/v1/tenants/:tenant/users', access.require('users.list'), async (req, res) => {
     const tenantId = await tenantIdOf(tenants, req.params.tenant as string);
     res.json({ users: await identity.listUsers(tenantId) });
   });
 
-  router.delete('/v1/tenants/:tenant/users/:userId', adminOnly, async (req, res) => {
-    const tenantId = await tenantIdOf(tenants, req.params.tenant as string);
-    res.json(await identity.disableUser(tenantId, req.params.userId as string));
-  });
+  router.delete(
+    '/v1/tenants/:tenant/users/:userId',
+    access.require('users.update'),
+    async (req, res) => {
+      const tenantId = await tenantIdOf(tenants, req.params.tenant as string);
+      res.json(await identity.disableUser(tenantId, req.params.userId as string));
+    },
+  );
 
-  router.post('/v1/platform/users', adminOnly, requireJsonBody, async (req, res) => {
-    await createUser(req, res, null);
-  });
+  router.post(
+    '/v1/platform/users',
+    access.require('platform-users.create'),
+    requireJsonBody,
+    async (req, res) => {
+      await createUser(req, res, null);
+    },
+  );
 
-  router.get('/v1/platform/users', adminOnly, async (_req, res) => {
+  router.get('/v1/platform/users', access.require('platform-users.list'), async (_req, res) => {
     res.json({ users: await identity.listUsers(null) });
   });
 
-  router.delete('/v1/platform/users/:userId', adminOnly, async (req, res) => {
-    res.json(await identity.disableUser(null, req.params.userId as string));
-  });
+  router.delete(
+    '/v1/platform/users/:userId',
+    access.require('platform-users.update'),
+    async (req, res) => {
+      res.json(await identity.disableUser(null, req.params.userId as string));
+    },
+  );
 
   return router;
 }

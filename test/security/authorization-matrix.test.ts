@@ -22,6 +22,8 @@ import type { ApiKeyScope } from '../../api/models/api-key';
 import { ApiKeyService } from '../../api/services/api-keys';
 import { createAuditWriter, verifyChain, type AuditWriter } from '../../api/services/audit';
 import { MemoryCache } from '../../api/services/cache/memory';
+import { openIdentity } from '../../api/services/identity';
+import type { IdentityService } from '../../api/services/identity/service';
 import { TenantService } from '../../api/services/tenants';
 import { rbacBundle } from '../integration/bundles/fixtures';
 import {
@@ -58,6 +60,7 @@ let db: Database;
 let audit: AuditWriter;
 let dataDir: ReturnType<typeof tempDir>;
 let app: express.Express;
+let identity: IdentityService;
 const tenantIds = new Map<string, string>();
 /** Bearer token of each principal, by tenant slug. */
 const tokens = new Map<string, Map<string, string>>();
@@ -93,6 +96,11 @@ beforeAll(async () => {
   const cache = new MemoryCache({ logger: silentLogger });
   const apiKeys = new ApiKeyService({ knex: db.knex, logger: silentLogger });
   const tenants = new TenantService(db.knex);
+  identity = await openIdentity({
+    config: testConfig({ DATABASE_URL: database.url, VERDICT_DATA_DIR: dataDir.path }),
+    knex: db.knex,
+    logger: silentLogger,
+  });
   app = createApp({
     logger: silentLogger,
     db,
@@ -100,6 +108,7 @@ beforeAll(async () => {
     isShuttingDown: () => false,
     adminToken,
     apiKeys,
+    identity,
     accessTokens: testUsers,
     audit,
   });
@@ -129,6 +138,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await identity.close();
   await audit.close();
   await db.close();
   await database.drop();
@@ -178,6 +188,42 @@ it('matches the table for every route, principal and tenant', async () => {
   expect(failures).toEqual([]);
 });
 
+it('gives a real login the answers its role and MFA state call for', async () => {
+  // A login's access token goes through the identity service, not the test verifier.
+  const real = createApp({
+    logger: silentLogger,
+    db,
+    cache: new MemoryCache({ logger: silentLogger }),
+    isShuttingDown: () => false,
+    adminToken,
+    identity,
+    audit,
+  });
+  const password = 'correct horse battery staple 42';
+  const created = await request(real)
+    .post('/v1/tenants/acme/users')
+    .set('Authorization', `Bearer ${adminToken}`)
+    .send({ email: 'admin@acme.example', role: 'tenant-admin', password });
+  expect(created.status).toBe(201);
+  const login = await request(real)
+    .post('/v1/auth/login')
+    .send({ tenant: 'acme', email: 'admin@acme.example', password });
+  expect(login.status).toBe(200);
+  const token = (login.body as { access_token: string }).access_token;
+  const as = (method: 'get' | 'post', url: string) =>
+    request(real)[method](url).set('Authorization', `Bearer ${token}`);
+  expect((await as('get', '/v1/tenants/acme/users')).status).toBe(200);
+  expect((await as('get', '/v1/tenants/acme/decisions')).status).toBe(200);
+  // No MFA in this session: changing who may do what is refused.
+  const keys = await as('post', '/v1/tenants/acme/keys').send({ name: 'k', scopes: ['decide'] });
+  expect(keys.status).toBe(403);
+  expect((keys.body as { detail: string }).detail).toContain('second factor');
+  // Another tenant, and platform routes, are out of reach.
+  expect((await as('get', '/v1/tenants/globex/users')).status).toBe(403);
+  expect((await as('get', '/v1/platform/users')).status).toBe(403);
+  expect((await as('get', '/v1/tenants')).status).toBe(403);
+});
+
 it('lists every admin route the server has in the table', () => {
   const stack = (app as unknown as { router: { stack: Layer[] } }).router.stack;
   const tableRoutes = new Set(
@@ -194,7 +240,7 @@ it('lists every admin route the server has in the table', () => {
       .replace(':tenant', '{t}')
       .replace(':name', 'rbac')
       .replace(':version', '1.0.0')
-      .replace(/:keyId|:id/u, ':id');
+      .replace(/:keyId|:userId|:id/u, ':id');
     if (!tableRoutes.has(normalized)) missing.push(route);
   }
   expect(missing).toEqual([]);
@@ -218,12 +264,12 @@ interface Layer {
   handle?: { stack?: Layer[] };
 }
 
-/** `METHOD path` of every route under /v1/tenants, from Express's router stack. */
+/** `METHOD path` of every route under /v1/tenants and /v1/platform, from Express's stack. */
 function adminRoutes(stack: readonly Layer[]): string[] {
   const out: string[] = [];
   for (const layer of stack) {
     if (layer.route !== undefined) {
-      if (!layer.route.path.startsWith('/v1/tenants')) continue;
+      if (!/^\/v1\/(tenants|platform)/u.test(layer.route.path)) continue;
       for (const method of Object.keys(layer.route.methods)) {
         out.push(`${method.toUpperCase()} ${layer.route.path}`);
       }
