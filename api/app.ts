@@ -4,7 +4,6 @@
  * and opens nothing itself, so tests can build it around whatever they need.
  */
 import express, { type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import { PlatformAccess } from './auth/access';
 import type { AccessTokenVerifier } from './auth/principal';
 import { ApiKeyService } from './services/api-keys';
@@ -13,8 +12,10 @@ import type { CacheStore } from './services/cache';
 import { TenantService } from './services/tenants';
 import type { Database } from './db/database';
 import type { Logger } from './logger';
+import { edgeMiddleware, trustProxyValue, type EdgeOptions } from './middleware/edges';
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestLogger } from './middleware/request-log';
+import { securityHeaders } from './middleware/security-headers';
 import { adminRouter } from './routes/admin';
 import { bundlesRouter } from './routes/bundles';
 import { caslRouter } from './routes/casl';
@@ -49,6 +50,11 @@ export interface AppDependencies {
   audit?: { record(entry: AuditEntry): AuditRow };
   /** The decision API (`/v1/data/...`); mounted only when given. */
   decisions?: { service: DecisionService; maxInputDepth?: number };
+  /** CORS, body shape limits and rate limits (api/middleware/edges.ts). */
+  edges?: EdgeOptions & {
+    /** VERDICT_TRUST_PROXY: proxies whose X-Forwarded-For names the client. */
+    trustProxy?: string | undefined;
+  };
   /** Platform users: logins, sessions, MFA and user administration; mounted only when given. */
   identity?: IdentityService;
 }
@@ -74,11 +80,14 @@ function closeConnectionsWhenShuttingDown(isShuttingDown: () => boolean): Reques
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
-  app.use(helmet());
+  app.set('trust proxy', trustProxyValue(deps.edges?.trustProxy));
+  const edges = edgeMiddleware(deps.edges);
+  app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
   app.use(closeConnectionsWhenShuttingDown(deps.isShuttingDown));
+  app.use(edges.beforeBody);
   app.use(express.json({ limit: jsonBodyLimit }));
+  app.use(edges.afterBody);
   app.use(healthRouter({ checks: readinessChecks(deps), isShuttingDown: deps.isShuttingDown }));
   app.use(consoleRouter({ logger: deps.logger }));
   const apiKeys = deps.apiKeys ?? new ApiKeyService({ knex: deps.db.knex, logger: deps.logger });

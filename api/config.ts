@@ -6,9 +6,25 @@
 import path from 'node:path';
 import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
 import { VerdictError } from './errors';
+import { parseDuration } from './schemas/duration';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
+
+/** A rate limit: at most `points` requests per window of `durationSeconds`. */
+export interface RateLimitRule {
+  readonly points: number;
+  readonly durationSeconds: number;
+}
+
+/** The rate limits of each route class (api/middleware/route-limits.ts); undefined: off. */
+export interface RateLimitRules {
+  readonly ip: RateLimitRule | undefined;
+  readonly decisions: RateLimitRule | undefined;
+  readonly admin: RateLimitRule | undefined;
+  readonly authIp: RateLimitRule | undefined;
+  readonly authAccount: RateLimitRule | undefined;
+}
 
 export interface Config {
   /** HTTP port; 0 picks a free one (tests). */
@@ -62,6 +78,13 @@ export interface Config {
   decisionCacheTtlMs: number;
   /** Deepest nesting of arrays and objects accepted in a decision input. */
   maxInputDepth: number;
+  /** Most array elements and object members in one JSON request body. */
+  maxBodyMembers: number;
+  /** Exact origins browsers may call the API from (CORS); empty: none. */
+  corsOrigins: string[];
+  /** Proxies whose X-Forwarded-For is believed (Express `trust proxy`); undefined: none. */
+  trustProxy: string | undefined;
+  rateLimits: RateLimitRules;
 }
 
 /** The environment as the schema sees it: one property per variable, already coerced. */
@@ -90,9 +113,32 @@ interface EnvSettings {
   VERDICT_DECISION_CACHE_MAX: number;
   VERDICT_DECISION_CACHE_TTL_MS: number;
   VERDICT_MAX_INPUT_DEPTH: number;
+  VERDICT_MAX_BODY_MEMBERS: number;
+  VERDICT_CORS_ORIGINS?: string;
+  VERDICT_TRUST_PROXY?: string;
+  VERDICT_RATE_LIMIT_IP: string;
+  VERDICT_RATE_LIMIT_DECISIONS: string;
+  VERDICT_RATE_LIMIT_ADMIN: string;
+  VERDICT_RATE_LIMIT_AUTH_IP: string;
+  VERDICT_RATE_LIMIT_AUTH_ACCOUNT: string;
 }
 
 type SettingName = keyof EnvSettings;
+
+function rateLimitExpectation(example: string): string {
+  return `off, or requests/window like 100/1s, 30/1m or 500/1h (default ${example})`;
+}
+
+/** `off`, or a number of requests per duration (api/schemas/duration.ts). */
+const rateLimitPattern = '^(off|[1-9][0-9]{0,8}/[1-9][0-9]{0,5}[smhd])$';
+const rateLimitSetting = (example: string) =>
+  ({ type: 'string', pattern: rateLimitPattern, default: example }) as const;
+
+/** One origin: scheme, host (name, IPv4 or [IPv6]) and an optional port. */
+const originPattern = 'https?://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?';
+const proxyPattern = '[0-9A-Za-z.:/]+';
+/** One or more items separated by commas (blanks around them allowed). */
+const listOf = (item: string): string => `^\\s*${item}(\\s*,\\s*${item})*\\s*$`;
 
 /** What each setting must look like, in the words the error line uses. */
 const expectations: Record<SettingName, string> = {
@@ -131,6 +177,17 @@ const expectations: Record<SettingName, string> = {
     'an integer from 1000 to 86400000 milliseconds (life of a cached decision; default 300000)',
   VERDICT_MAX_INPUT_DEPTH:
     'an integer from 1 to 1000 (deepest nesting of a decision input; default 64)',
+  VERDICT_MAX_BODY_MEMBERS:
+    'an integer from 100 to 10000000 (array elements and object members in one JSON body; default 100000)',
+  VERDICT_CORS_ORIGINS:
+    'exact origins separated by commas, each scheme://host[:port] without a path, e.g. https://console.example.com',
+  VERDICT_TRUST_PROXY:
+    'a number of proxy hops, or proxy addresses or CIDR ranges separated by commas, or loopback, linklocal, uniquelocal (e.g. 10.0.0.0/8)',
+  VERDICT_RATE_LIMIT_IP: rateLimitExpectation('5000/1s'),
+  VERDICT_RATE_LIMIT_DECISIONS: rateLimitExpectation('2000/1s'),
+  VERDICT_RATE_LIMIT_ADMIN: rateLimitExpectation('100/1s'),
+  VERDICT_RATE_LIMIT_AUTH_IP: rateLimitExpectation('30/1m'),
+  VERDICT_RATE_LIMIT_AUTH_ACCOUNT: rateLimitExpectation('10/1m'),
 };
 
 /** Settings whose values must never be echoed back, not even in an error line. */
@@ -194,6 +251,19 @@ const schema: JSONSchemaType<EnvSettings> = {
       default: 300000,
     },
     VERDICT_MAX_INPUT_DEPTH: { type: 'integer', minimum: 1, maximum: 1000, default: 64 },
+    VERDICT_MAX_BODY_MEMBERS: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 10000000,
+      default: 100000,
+    },
+    VERDICT_CORS_ORIGINS: { type: 'string', nullable: true, pattern: listOf(originPattern) },
+    VERDICT_TRUST_PROXY: { type: 'string', nullable: true, pattern: listOf(proxyPattern) },
+    VERDICT_RATE_LIMIT_IP: rateLimitSetting('5000/1s'),
+    VERDICT_RATE_LIMIT_DECISIONS: rateLimitSetting('2000/1s'),
+    VERDICT_RATE_LIMIT_ADMIN: rateLimitSetting('100/1s'),
+    VERDICT_RATE_LIMIT_AUTH_IP: rateLimitSetting('30/1m'),
+    VERDICT_RATE_LIMIT_AUTH_ACCOUNT: rateLimitSetting('10/1m'),
   },
   required: [
     'PORT',
@@ -213,6 +283,12 @@ const schema: JSONSchemaType<EnvSettings> = {
     'VERDICT_DECISION_CACHE_MAX',
     'VERDICT_DECISION_CACHE_TTL_MS',
     'VERDICT_MAX_INPUT_DEPTH',
+    'VERDICT_MAX_BODY_MEMBERS',
+    'VERDICT_RATE_LIMIT_IP',
+    'VERDICT_RATE_LIMIT_DECISIONS',
+    'VERDICT_RATE_LIMIT_ADMIN',
+    'VERDICT_RATE_LIMIT_AUTH_IP',
+    'VERDICT_RATE_LIMIT_AUTH_ACCOUNT',
   ],
   additionalProperties: false,
 };
@@ -292,7 +368,28 @@ export function loadConfig(
     decisionCacheMax: settings.VERDICT_DECISION_CACHE_MAX,
     decisionCacheTtlMs: settings.VERDICT_DECISION_CACHE_TTL_MS,
     maxInputDepth: settings.VERDICT_MAX_INPUT_DEPTH,
+    maxBodyMembers: settings.VERDICT_MAX_BODY_MEMBERS,
+    corsOrigins: listItems(settings.VERDICT_CORS_ORIGINS),
+    trustProxy: settings.VERDICT_TRUST_PROXY,
+    rateLimits: {
+      ip: rateLimitRule(settings.VERDICT_RATE_LIMIT_IP),
+      decisions: rateLimitRule(settings.VERDICT_RATE_LIMIT_DECISIONS),
+      admin: rateLimitRule(settings.VERDICT_RATE_LIMIT_ADMIN),
+      authIp: rateLimitRule(settings.VERDICT_RATE_LIMIT_AUTH_IP),
+      authAccount: rateLimitRule(settings.VERDICT_RATE_LIMIT_AUTH_ACCOUNT),
+    },
   };
+}
+
+function listItems(text: string | undefined): string[] {
+  return text === undefined ? [] : text.split(',').map((item) => item.trim());
+}
+
+/** A rate limit setting the schema has checked: `off`, or `points/duration`. */
+function rateLimitRule(text: string): RateLimitRule | undefined {
+  if (text === 'off') return undefined;
+  const [points = '', duration = ''] = text.split('/');
+  return { points: Number(points), durationSeconds: parseDuration(duration) as number };
 }
 
 /** The configuration with secrets and credentials masked, for the start-up log line. */

@@ -14,6 +14,8 @@ import { describeConfig, loadConfig, type Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { migrateUp } from './db/migrator';
 import { VerdictError } from './errors';
+import { answerClientError } from './middleware/client-error';
+import { edgesFromConfig } from './middleware/edges';
 import { createLogger, type Logger } from './logger';
 import { ApiKeyService } from './services/api-keys';
 import { createAuditWriter, type AuditWriter } from './services/audit';
@@ -118,8 +120,10 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       identity,
       audit,
       decisions: { service: decisions.service, maxInputDepth: config.maxInputDepth },
+      edges: edgesFromConfig(config, cache, logger),
     });
     const httpServer = http.createServer(app);
+    httpServer.on('clientError', answerClientError);
     const address = await listen(httpServer, config.port, config.host);
     const url = loopbackUrl(config.host, address.port);
     logger.info({ url, database: db.mode, cache: cache.kind }, 'verdict listening');

@@ -74,6 +74,27 @@ function fromBodyParser(err: unknown): VerdictError | undefined {
   }
 }
 
+/**
+ * The router's URIError for a path parameter that is not valid percent-encoding
+ * (`/v1/tenants/%E0%A4%A`); other errors that carry a 4xx status from Express's own
+ * dependencies (http-errors) are the client's fault too.
+ */
+function fromRouting(err: unknown): VerdictError | undefined {
+  if (err instanceof URIError) {
+    return new VerdictError(
+      'bad_request',
+      'The URL holds a malformed percent-encoding; encode each reserved byte as %XX of UTF-8.',
+    );
+  }
+  if (typeof err !== 'object' || err === null || !('status' in err)) return undefined;
+  const status = err.status;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  return new VerdictError(
+    'bad_request',
+    'The request could not be read; check its URL and headers.',
+  );
+}
+
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(
     new VerdictError(
@@ -91,7 +112,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       next(err);
       return;
     }
-    let error = err instanceof VerdictError ? err : fromBodyParser(err);
+    let error = err instanceof VerdictError ? err : (fromBodyParser(err) ?? fromRouting(err));
     const requestId = typeof req.id === 'string' ? req.id : undefined;
     if (error === undefined) {
       logger.error({ err, requestId }, 'unhandled error');

@@ -27,7 +27,8 @@ return count`;
 
 export class RedisCache implements CacheStore {
   readonly kind = 'redis';
-  private readonly commands: Redis;
+  /** The command connection, also lent to libraries that speak Redis themselves (rate limits). */
+  readonly commands: Redis;
   private readonly subscriber: Redis;
   private readonly keyPrefix: string;
   private readonly listeners = new Map<string, Set<MessageListener>>();

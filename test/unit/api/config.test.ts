@@ -39,6 +39,22 @@ describe('loadConfig', () => {
       decisionCacheMax: 100000,
       decisionCacheTtlMs: 300000,
       maxInputDepth: 64,
+      dataKeys: undefined,
+      dataKeyId: undefined,
+      blindIndexKey: undefined,
+      accessTokenTtlSeconds: 600,
+      sessionTtlSeconds: 604800,
+      signingKeyRotationDays: 30,
+      maxBodyMembers: 100000,
+      corsOrigins: [],
+      trustProxy: undefined,
+      rateLimits: {
+        ip: { points: 5000, durationSeconds: 1 },
+        decisions: { points: 2000, durationSeconds: 1 },
+        admin: { points: 100, durationSeconds: 1 },
+        authIp: { points: 30, durationSeconds: 60 },
+        authAccount: { points: 10, durationSeconds: 60 },
+      },
     });
   });
 
@@ -63,6 +79,14 @@ describe('loadConfig', () => {
         VERDICT_DECISION_CACHE_MAX: '5000',
         VERDICT_DECISION_CACHE_TTL_MS: '60000',
         VERDICT_MAX_INPUT_DEPTH: '16',
+        VERDICT_MAX_BODY_MEMBERS: '5000',
+        VERDICT_CORS_ORIGINS: 'https://console.example.com, http://[::1]:5173,http://10.0.0.7:8080',
+        VERDICT_TRUST_PROXY: '10.0.0.0/8, loopback',
+        VERDICT_RATE_LIMIT_IP: '100/1m',
+        VERDICT_RATE_LIMIT_DECISIONS: 'off',
+        VERDICT_RATE_LIMIT_ADMIN: '20/2s',
+        VERDICT_RATE_LIMIT_AUTH_IP: '5/1h',
+        VERDICT_RATE_LIMIT_AUTH_ACCOUNT: '3/1d',
       },
       '/srv/verdict',
     );
@@ -85,6 +109,22 @@ describe('loadConfig', () => {
       decisionCacheMax: 5000,
       decisionCacheTtlMs: 60000,
       maxInputDepth: 16,
+      dataKeys: undefined,
+      dataKeyId: undefined,
+      blindIndexKey: undefined,
+      accessTokenTtlSeconds: 600,
+      sessionTtlSeconds: 604800,
+      signingKeyRotationDays: 30,
+      maxBodyMembers: 5000,
+      corsOrigins: ['https://console.example.com', 'http://[::1]:5173', 'http://10.0.0.7:8080'],
+      trustProxy: '10.0.0.0/8, loopback',
+      rateLimits: {
+        ip: { points: 100, durationSeconds: 60 },
+        decisions: undefined,
+        admin: { points: 20, durationSeconds: 2 },
+        authIp: { points: 5, durationSeconds: 3600 },
+        authAccount: { points: 3, durationSeconds: 86400 },
+      },
     });
   });
 
@@ -199,6 +239,36 @@ describe('loadConfig', () => {
       'VERDICT_MAX_INPUT_DEPTH',
       '0',
       'VERDICT_MAX_INPUT_DEPTH="0": expected an integer from 1 to 1000 (deepest nesting of a decision input; default 64)',
+    ],
+    [
+      'VERDICT_CORS_ORIGINS',
+      'https://a.example.com/path',
+      'VERDICT_CORS_ORIGINS="https://a.example.com/path": expected exact origins separated by commas, each scheme://host[:port] without a path, e.g. https://console.example.com',
+    ],
+    [
+      'VERDICT_CORS_ORIGINS',
+      '*',
+      'VERDICT_CORS_ORIGINS="*": expected exact origins separated by commas, each scheme://host[:port] without a path, e.g. https://console.example.com',
+    ],
+    [
+      'VERDICT_TRUST_PROXY',
+      'everyone!',
+      'VERDICT_TRUST_PROXY="everyone!": expected a number of proxy hops, or proxy addresses or CIDR ranges separated by commas, or loopback, linklocal, uniquelocal (e.g. 10.0.0.0/8)',
+    ],
+    [
+      'VERDICT_RATE_LIMIT_ADMIN',
+      '100 per second',
+      'VERDICT_RATE_LIMIT_ADMIN="100 per second": expected off, or requests/window like 100/1s, 30/1m or 500/1h (default 100/1s)',
+    ],
+    [
+      'VERDICT_RATE_LIMIT_DECISIONS',
+      '0/1s',
+      'VERDICT_RATE_LIMIT_DECISIONS="0/1s": expected off, or requests/window like 100/1s, 30/1m or 500/1h (default 2000/1s)',
+    ],
+    [
+      'VERDICT_MAX_BODY_MEMBERS',
+      '10',
+      'VERDICT_MAX_BODY_MEMBERS="10": expected an integer from 100 to 10000000 (array elements and object members in one JSON body; default 100000)',
     ],
   ])('rejects %s=%j with one clear line', (name, value, line) => {
     expect(problemsOf({ [name]: value })).toEqual([line]);

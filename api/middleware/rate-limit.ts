@@ -1,0 +1,206 @@
+/**
+ * Rate limits (rate-limiter-flexible): fixed windows of `points` requests per `duration`,
+ * counted in Redis when REDIS_URL is set, so every instance shares one count, and in-process
+ * otherwise. A refused request gets a 429 problem with Retry-After; every limited response
+ * carries the IETF draft RateLimit-Limit/-Remaining/-Reset headers of the limit closest to
+ * running out.
+ *
+ * When the store fails (Redis down or slower than `storeTimeoutMs`), a limiter either lets the
+ * request through (`allow`: decisions must never fail because of a limiter) or counts in this
+ * process instead (`local`: logins stay limited per instance and stay available).
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import type { Redis } from 'ioredis';
+import {
+  RLWrapperTimeouts,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import type { RateLimitRule } from '../config';
+import { VerdictError, messageOf } from '../errors';
+import type { Logger } from '../logger';
+
+export type { RateLimitRule } from '../config';
+
+/** Where counts live: one Redis shared by all instances, or this process. */
+export type RateLimitStore =
+  { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly client: Redis };
+
+/** What a limiter does when its store cannot answer. */
+export type StoreFailurePolicy = 'allow' | 'local';
+
+export interface RateLimitOptions {
+  readonly rule: RateLimitRule;
+  /** The bucket a request counts against; undefined leaves the request unlimited. */
+  readonly key: (req: Request) => string | undefined;
+  /** Default `allow`. */
+  readonly onStoreFailure?: StoreFailurePolicy;
+}
+
+export interface RateLimitsOptions {
+  readonly store: RateLimitStore;
+  readonly logger: Logger;
+  /** How long a Redis count may take before the store counts as failed (default 250 ms). */
+  readonly storeTimeoutMs?: number;
+}
+
+export const defaultStoreTimeoutMs = 250;
+
+/** How often a failing store is reported in the log, at most. */
+const storeFailureLogIntervalMs = 10_000;
+
+/** A limiter's verdict on one request. */
+interface Outcome {
+  readonly allowed: boolean;
+  /** Absent when the store failed and the request was let through uncounted. */
+  readonly state?: RateLimiterRes;
+  readonly rule: RateLimitRule;
+}
+
+/** The limit state already announced on a response, to keep the tightest one. */
+const announced = new WeakMap<Response, number>();
+
+function resetSeconds(state: RateLimiterRes): number {
+  return Math.max(0, Math.ceil(state.msBeforeNext / 1000));
+}
+
+/** Sets the RateLimit headers unless an earlier limiter announced a tighter limit. */
+function announce(res: Response, outcome: Outcome): void {
+  const { state, rule } = outcome;
+  if (state === undefined) return;
+  const remaining = state.remainingPoints;
+  const earlier = announced.get(res);
+  if (earlier !== undefined && earlier <= remaining) return;
+  announced.set(res, remaining);
+  res.setHeader('RateLimit-Limit', String(rule.points));
+  res.setHeader('RateLimit-Remaining', String(remaining));
+  res.setHeader('RateLimit-Reset', String(resetSeconds(state)));
+  res.setHeader('RateLimit-Policy', `${rule.points};w=${rule.durationSeconds}`);
+}
+
+function tooManyRequests(res: Response, name: string, outcome: Outcome): VerdictError {
+  const state = outcome.state as RateLimiterRes;
+  announced.delete(res);
+  announce(res, outcome);
+  const retryAfter = Math.max(1, resetSeconds(state));
+  res.setHeader('Retry-After', String(retryAfter));
+  return new VerdictError(
+    'too_many_requests',
+    `Rate limit "${name}" (${outcome.rule.points} requests per ${outcome.rule.durationSeconds} s) reached; retry after ${retryAfter} s.`,
+    { extensions: { limit: name, retryAfterSeconds: retryAfter } },
+  );
+}
+
+/** Counts one request against `key`. */
+export type Counter = (key: string) => Promise<Outcome>;
+
+/** Builds limiters over one store, and the middleware that applies them. */
+export class RateLimits {
+  private readonly store: RateLimitStore;
+  private readonly logger: Logger;
+  private readonly storeTimeoutMs: number;
+  private readonly lastFailureLog = new Map<string, number>();
+
+  constructor(options: RateLimitsOptions) {
+    this.store = options.store;
+    this.logger = options.logger;
+    this.storeTimeoutMs = options.storeTimeoutMs ?? defaultStoreTimeoutMs;
+  }
+
+  get storeKind(): RateLimitStore['kind'] {
+    return this.store.kind;
+  }
+
+  /** A counter named `name` (its keys live under `rl:<name>:`). */
+  counter(
+    name: string,
+    rule: RateLimitRule,
+    onStoreFailure: StoreFailurePolicy = 'allow',
+  ): Counter {
+    const limiter = this.limiter(name, rule, onStoreFailure);
+    return async (key) => {
+      try {
+        return { allowed: true, state: await limiter.consume(key), rule };
+      } catch (err) {
+        if (err instanceof RateLimiterRes) return { allowed: false, state: err, rule };
+        // Only `allow` limiters get here: a `local` one counts in-process instead.
+        this.reportStoreFailure(name, err);
+        return { allowed: true, rule };
+      }
+    };
+  }
+
+  /** Middleware that counts each request against `options.key(req)` under the name `name`. */
+  rateLimit(name: string, options: RateLimitOptions): RequestHandler {
+    const count = this.counter(name, options.rule, options.onStoreFailure);
+    return async (req, res, next) => {
+      const key = options.key(req);
+      if (key === undefined) {
+        next();
+        return;
+      }
+      const outcome = await count(key);
+      announce(res, outcome);
+      next(outcome.allowed ? undefined : tooManyRequests(res, name, outcome));
+    };
+  }
+
+  /**
+   * Middleware that counts each request against several limiters at once (in parallel: one
+   * store round trip of latency); the first refusal answers.
+   */
+  all(
+    limits: readonly { name: string; count: Counter; key: (req: Request) => string | undefined }[],
+  ): RequestHandler {
+    return async (req, res, next) => {
+      const applied = limits.flatMap((limit) => {
+        const key = limit.key(req);
+        return key === undefined ? [] : [{ name: limit.name, key, count: limit.count }];
+      });
+      const outcomes = await Promise.all(applied.map((limit) => limit.count(limit.key)));
+      for (const outcome of outcomes) announce(res, outcome);
+      const refused = outcomes.findIndex((outcome) => !outcome.allowed);
+      if (refused === -1) {
+        next();
+        return;
+      }
+      const name = (applied[refused] as { name: string }).name;
+      next(tooManyRequests(res, name, outcomes[refused] as Outcome));
+    };
+  }
+
+  private limiter(
+    name: string,
+    rule: RateLimitRule,
+    onStoreFailure: StoreFailurePolicy,
+  ): RateLimiterAbstract {
+    const common = { keyPrefix: `rl:${name}`, points: rule.points, duration: rule.durationSeconds };
+    if (this.store.kind === 'memory') return new RateLimiterMemory(common);
+    const redis = new RateLimiterRedis({
+      ...common,
+      storeClient: this.store.client,
+      rejectIfRedisNotReady: true,
+      // Once a key is over its limit, refuse it from memory until the window ends: a flood
+      // costs no Redis round trips.
+      inMemoryBlockOnConsumed: rule.points + 1,
+    });
+    return new RLWrapperTimeouts({
+      limiter: redis,
+      timeoutMs: this.storeTimeoutMs,
+      ...(onStoreFailure === 'local' ? { insuranceLimiter: new RateLimiterMemory(common) } : {}),
+    });
+  }
+
+  private reportStoreFailure(name: string, err: unknown): void {
+    const now = Date.now();
+    const last = this.lastFailureLog.get(name);
+    if (last !== undefined && now - last < storeFailureLogIntervalMs) return;
+    this.lastFailureLog.set(name, now);
+    this.logger.warn(
+      { limit: name, err: messageOf(err) },
+      'rate limit store failed: requests pass uncounted meanwhile',
+    );
+  }
+}

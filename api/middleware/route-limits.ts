@@ -1,0 +1,114 @@
+/**
+ * Which rate limits apply to which routes (docs/security.md, "Rate limits"):
+ *
+ * - every route but /health: per client address (`ip`);
+ * - decisions (`/v1/data`, `/v1/batch/data`, `/v1/casl`): per credential (`decisions`);
+ * - logins (`/v1/auth`): per client address (`auth-ip`) and per account name (`auth-account`),
+ *   counted in-process when Redis fails, so they never go unlimited;
+ * - every other `/v1` route: per credential (`admin`).
+ *
+ * A credential is the bearer token, known by its SHA-256 only: a caller who knows a key's
+ * public prefix but not its secret cannot spend that key's allowance. Requests without a
+ * token count per client address. Paths are matched case-insensitively, as Express routes are.
+ */
+import { createHash } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import type { RateLimitRules } from '../config';
+import { bearerToken } from './api-key';
+import { RateLimits, type Counter } from './rate-limit';
+
+const healthPath = /^\/health(\/|$)/i;
+const decisionPath = /^\/v1\/(data|batch\/data|casl)(\/|$)/i;
+const authPath = /^\/v1\/auth(\/|$)/i;
+const apiPath = /^\/v1(\/|$)/i;
+
+type RouteClass = 'health' | 'decisions' | 'auth' | 'admin' | 'other';
+
+export function routeClassOf(path: string): RouteClass {
+  if (healthPath.test(path)) return 'health';
+  if (decisionPath.test(path)) return 'decisions';
+  if (authPath.test(path)) return 'auth';
+  if (apiPath.test(path)) return 'admin';
+  return 'other';
+}
+
+export function clientAddress(req: Request): string {
+  return `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+}
+
+/** The bearer token's digest, or the client address for a request without one. */
+export function credentialKey(req: Request): string {
+  const token = bearerToken(req);
+  if (token === undefined || token === '') return clientAddress(req);
+  return `cred:${createHash('sha256').update(token, 'utf8').digest('base64url')}`;
+}
+
+/** The account a login names (`email` of a JSON body), case-folded; undefined without one. */
+export function accountKey(req: Request): string | undefined {
+  const body: unknown = req.body;
+  if (typeof body !== 'object' || body === null || !('email' in body)) return undefined;
+  const { email } = body;
+  if (typeof email !== 'string' || email.trim() === '') return undefined;
+  const digest = createHash('sha256').update(email.trim().toLowerCase(), 'utf8');
+  return `account:${digest.digest('base64url')}`;
+}
+
+interface Limit {
+  readonly name: string;
+  readonly count: Counter;
+  readonly key: (req: Request) => string | undefined;
+}
+
+/** The limits of one route class, with the key each counts by. */
+function limitsFor(limits: RateLimits, rules: RateLimitRules): Record<RouteClass, Limit[]> {
+  const make = (
+    name: string,
+    rule: RateLimitRules[keyof RateLimitRules],
+    key: (req: Request) => string | undefined,
+    local = false,
+  ): Limit[] =>
+    rule === undefined
+      ? []
+      : [{ name, count: limits.counter(name, rule, local ? 'local' : 'allow'), key }];
+  const ip = make('ip', rules.ip, clientAddress);
+  return {
+    health: [],
+    other: ip,
+    decisions: [...ip, ...make('decisions', rules.decisions, credentialKey)],
+    admin: [...ip, ...make('admin', rules.admin, credentialKey)],
+    auth: [...ip, ...make('auth-ip', rules.authIp, clientAddress, true)],
+  };
+}
+
+/**
+ * The app's rate limits: `beforeBody` runs before the body is read (a refused request costs
+ * no parsing), `afterBody` needs the parsed body (the account a login names).
+ */
+export function routeRateLimits(
+  limits: RateLimits,
+  rules: RateLimitRules,
+): { beforeBody: RequestHandler; afterBody: RequestHandler } {
+  const byClass = limitsFor(limits, rules);
+  const handlers = Object.fromEntries(
+    Object.entries(byClass).map(([routeClass, list]) => [routeClass, limits.all(list)]),
+  ) as Record<RouteClass, RequestHandler>;
+  const account = rules.authAccount;
+  const accountLimit =
+    account === undefined
+      ? undefined
+      : limits.rateLimit('auth-account', {
+          rule: account,
+          key: accountKey,
+          onStoreFailure: 'local',
+        });
+  return {
+    beforeBody: (req, res, next) => handlers[routeClassOf(req.path)](req, res, next),
+    afterBody: (req, res, next) => {
+      if (accountLimit === undefined || routeClassOf(req.path) !== 'auth') {
+        next();
+        return;
+      }
+      accountLimit(req, res, next);
+    },
+  };
+}
