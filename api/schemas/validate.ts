@@ -5,6 +5,7 @@
  */
 import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
 import { VerdictError } from '../errors';
+import { isStorableText } from '../services/audit/canonical';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 
@@ -49,11 +50,44 @@ export function fieldProblem(field: string, message: string): VerdictError {
   });
 }
 
-/** Compiles `schema` once; the returned function returns the body typed, or throws. */
+function pointerSegment(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * The JSON pointer of the first string in `value` that a Postgres text column cannot hold as
+ * sent: one with NUL, or with an unpaired surrogate (which UTF-8 has no bytes for, so the
+ * driver would store U+FFFD instead). Undefined when there is none.
+ */
+export function unstorableTextAt(value: unknown): string | undefined {
+  const stack: { node: unknown; pointer: string }[] = [{ node: value, pointer: '' }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { node, pointer } = item;
+    if (typeof node === 'string') {
+      if (!isStorableText(node)) return pointer;
+    } else if (typeof node === 'object' && node !== null) {
+      for (const [key, child] of Object.entries(node)) {
+        const at = `${pointer}/${pointerSegment(key)}`;
+        if (!isStorableText(key)) return at;
+        stack.push({ node: child, pointer: at });
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Compiles `schema` once; the returned function returns the body typed, or throws. A body
+ * that fits the schema must also hold only text Postgres can store as sent.
+ */
 export function bodyValidator<T>(schema: JSONSchemaType<T>): (body: unknown) => T {
   const validate = ajv.compile(schema);
   return (body) => {
-    if (validate(body)) return body;
+    if (validate(body)) {
+      const at = unstorableTextAt(body);
+      if (at === undefined) return body;
+      throw fieldProblem(at, 'must be text without NUL characters or unpaired surrogates');
+    }
     // A failed validation always leaves at least one error.
     const errors = (validate.errors as ErrorObject[]).map(fieldError);
     throw new VerdictError('bad_request', `Invalid request body: ${describe(errors)}.`, {

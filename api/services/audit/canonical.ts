@@ -23,6 +23,13 @@ export function storableText(text: string): string {
   return text.replace(unstorable, '\uFFFD');
 }
 
+/** Whether Postgres stores `text` as it is (no NUL, no surrogate half without its partner). */
+export function isStorableText(text: string): boolean {
+  // The pattern is global: start each test from the beginning.
+  unstorable.lastIndex = 0;
+  return !unstorable.test(text);
+}
+
 /** The JSON value `value` stands for, made safe for `jsonb`; undefined when JSON has none. */
 export function toStorableJson(value: unknown): JsonValue | undefined {
   switch (typeof value) {

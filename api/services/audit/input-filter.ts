@@ -11,7 +11,7 @@
  * The path and the value are bound as query parameters (`input #> $1::text[] = $2::jsonb`),
  * never written into the SQL text.
  */
-import type { JsonValue } from './canonical';
+import { storableText, type JsonValue } from './canonical';
 
 export interface InputFilter {
   /** Members from the input's root, e.g. ['subject', 'id']. */
@@ -36,7 +36,8 @@ function parseValue(text: string): JsonValue | undefined {
   if (text.startsWith('"')) {
     try {
       const parsed: unknown = JSON.parse(text);
-      return typeof parsed === 'string' ? parsed : undefined;
+      // Compared with the input as stored, where NUL and lone surrogate halves became U+FFFD.
+      return typeof parsed === 'string' ? storableText(parsed) : undefined;
     } catch {
       return undefined;
     }

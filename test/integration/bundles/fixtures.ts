@@ -78,7 +78,7 @@ export function withEntries(tarGz: Uint8Array, replaced: readonly TarEntry[]): B
 }
 
 /** A ustar header for `name`, written by hand so that unsafe names can be made. */
-function rawHeader(name: string, size: number): Buffer {
+function rawHeader(name: string, size: number, typeflag = '0', linkName = ''): Buffer {
   const h = Buffer.alloc(512);
   h.write(name, 0, 100, 'utf8');
   h.write('0000644\0', 100, 'ascii');
@@ -87,7 +87,8 @@ function rawHeader(name: string, size: number): Buffer {
   h.write(size.toString(8).padStart(11, '0') + '\0', 124, 'ascii');
   h.write('00000000000\0', 136, 'ascii');
   h.write('        ', 148, 'ascii');
-  h.write('0', 156, 'ascii');
+  h.write(typeflag, 156, 'ascii');
+  h.write(linkName, 157, 100, 'utf8');
   h.write('ustar\0', 257, 'ascii');
   h.write('00', 263, 'ascii');
   let sum = 0;
@@ -96,12 +97,20 @@ function rawHeader(name: string, size: number): Buffer {
   return h;
 }
 
-/** A .tar.gz with one file under any name at all (`../evil.rego`). */
-export function rawTarGz(name: string, content: string): Buffer {
+/**
+ * A .tar.gz with one entry under any name at all (`../evil.rego`): a file by default, or a
+ * link (`typeflag` 1 or 2) to `linkName`.
+ */
+export function rawTarGz(name: string, content: string, typeflag = '0', linkName = ''): Buffer {
   const data = Buffer.from(content);
   const pad = Buffer.alloc((512 - (data.length % 512)) % 512);
   return zlib.gzipSync(
-    Buffer.concat([rawHeader(name, data.length), data, pad, Buffer.alloc(1024)]),
+    Buffer.concat([
+      rawHeader(name, data.length, typeflag, linkName),
+      data,
+      pad,
+      Buffer.alloc(1024),
+    ]),
   );
 }
 

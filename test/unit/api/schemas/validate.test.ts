@@ -1,5 +1,5 @@
 import { VerdictError } from '../../../../api/errors';
-import { bodyValidator, fieldProblem } from '../../../../api/schemas/validate';
+import { bodyValidator, fieldProblem, unstorableTextAt } from '../../../../api/schemas/validate';
 
 interface Sample {
   name: string;
@@ -72,5 +72,31 @@ describe('fieldProblem', () => {
       errors: [{ field: '/expires_in', message: 'must be at most 3650d' }],
     });
     expect(problem.detail).toBe('Invalid request body: /expires_in must be at most 3650d.');
+  });
+});
+
+describe('text Postgres cannot store', () => {
+  it('points at the first string or member name with NUL or a lone surrogate half', () => {
+    expect(unstorableTextAt({ a: ['ok', '😀'], b: { c: 'fine' } })).toBeUndefined();
+    expect(unstorableTextAt({ a: ['ok', 'x\u0000'] })).toBe('/a/1');
+    expect(unstorableTextAt({ 'a/b~': { c: '\uD800' } })).toBe('/a~1b~0/c');
+    expect(unstorableTextAt({ ['k\uDC00']: 1 })).toBe('/k\uDC00');
+    expect(unstorableTextAt('\u0000')).toBe('');
+  });
+
+  it('refuses a body that fits the schema but holds such text, naming the field only', () => {
+    let caught: unknown;
+    try {
+      validate({ name: 'secret\u0000value', tags: [] });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(VerdictError);
+    const problem = caught as VerdictError;
+    expect(problem.extensions.field).toBe('/name');
+    expect(problem.detail).toBe(
+      'Invalid request body: /name must be text without NUL characters or unpaired surrogates.',
+    );
+    expect(problem.detail).not.toContain('secret');
   });
 });

@@ -1,5 +1,6 @@
 import {
   canonicalJson,
+  isStorableText,
   storableText,
   toStorableJson,
 } from '../../../../../api/services/audit/canonical';
@@ -30,6 +31,11 @@ describe('toStorableJson', () => {
     expect(storableText('a\u0000b')).toBe('a\uFFFDb');
     expect(storableText('\uD800x\uDC00')).toBe('\uFFFDx\uFFFD');
     expect(storableText('😀')).toBe('😀');
+    expect(isStorableText('😀 plain')).toBe(true);
+    expect(isStorableText('a\u0000b')).toBe(false);
+    // The same answer twice in a row: the global pattern starts over each time.
+    expect(isStorableText('\uDC00')).toBe(false);
+    expect(isStorableText('\uDC00')).toBe(false);
     expect(toStorableJson({ 'k\u0000': ['\uD83D'] })).toEqual({ 'k\uFFFD': ['\uFFFD'] });
   });
 
