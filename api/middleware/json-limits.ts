@@ -11,12 +11,18 @@ import { exceededJsonLimit, type JsonShapeLimits } from '../services/decisions/i
 /** Levels a body may add around a decision input: a batch's `{"inputs": {"id": input}}`. */
 export const bodyWrapperDepth = 2;
 
+/**
+ * Deepest body accepted whatever the input limit: twice the default input limit, so an input
+ * a little too deep still reaches the decision route, which names the input that is.
+ */
+export const minBodyDepth = 128;
+
 /** Default most members of one body: room for any decision input that fits in 1 MiB. */
 export const defaultMaxBodyMembers = 100_000;
 
 /** The body limits that let every decision input of at most `maxInputDepth` levels through. */
 export function bodyLimitsFor(maxInputDepth: number, maxMembers: number): JsonShapeLimits {
-  return { maxDepth: maxInputDepth + bodyWrapperDepth, maxMembers };
+  return { maxDepth: Math.max(minBodyDepth, maxInputDepth + bodyWrapperDepth), maxMembers };
 }
 
 export function jsonShapeLimits(limits: JsonShapeLimits): RequestHandler {

@@ -206,30 +206,34 @@ export function dataRouter(options: DataRouterOptions): Router {
       { ...callerOf(req), path: pathOf(req) },
       new Map(entries),
     );
-    const responses: Record<string, unknown> = {};
+    // A Map, not `{}`: an input id such as `__proto__` stays an answer of its own.
+    const responses = new Map<string, unknown>();
     let failed = false;
     for (const [id, outcome] of outcomes) {
       if (outcome.ok) {
         const handlerNs = Number(process.hrtime.bigint() - started);
-        responses[id] = decisionBody(
-          outcome.decision,
-          flags,
-          flags.metrics ? decisionMetrics(outcome.decision, handlerNs) : undefined,
+        responses.set(
+          id,
+          decisionBody(
+            outcome.decision,
+            flags,
+            flags.metrics ? decisionMetrics(outcome.decision, handlerNs) : undefined,
+          ),
         );
       } else {
         failed = true;
-        responses[id] = {
+        responses.set(id, {
           code: outcome.error.code,
           message: outcome.error.detail,
           http_status_code: String(outcome.error.status),
-        };
+        });
       }
     }
     const metrics = flags.metrics
       ? { metrics: { timer_server_handler_ns: Number(process.hrtime.bigint() - started) } }
       : {};
     // 207 Multi-Status when some inputs failed: each response says its own status.
-    send(res, failed ? 207 : 200, { responses, ...metrics }, flags);
+    send(res, failed ? 207 : 200, { responses: Object.fromEntries(responses), ...metrics }, flags);
   });
 
   return router;

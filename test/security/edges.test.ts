@@ -227,7 +227,7 @@ describe('problem+json for everything that goes wrong', () => {
         413,
         'payload_too_large',
       ],
-      ['67 levels deep', `{"a":${'['.repeat(66)}${']'.repeat(66)}}`, 400, 'bad_request'],
+      ['129 levels deep', `{"a":${'['.repeat(128)}${']'.repeat(128)}}`, 400, 'bad_request'],
       ['100000 levels deep', '['.repeat(100_000) + ']'.repeat(100_000), 400, 'bad_request'],
       [
         '1001 members',
@@ -247,6 +247,9 @@ describe('problem+json for everything that goes wrong', () => {
       // Invalid UTF-8 decodes to U+FFFD, which the schema then refuses.
       if (what !== 'invalid UTF-8') expect(problemOf(res).code).toBe(code);
       else problemOf(res);
+      if (what.endsWith('levels deep')) {
+        expect(problemOf(res).detail).toContain('deeper than 128 levels');
+      }
     }
   });
 

@@ -247,7 +247,7 @@ const plausibleRequest: fc.Arbitrary<FuzzRequest> = fc
   .map(({ tenant, shape, value, text, filter }): FuzzRequest => {
     const keys = fixtures[tenant].keys;
     const common = {
-      contentType: 'application/json',
+      contentType: 'application/json' as const,
       requestId: null,
       origin: null,
       query: '',

@@ -531,6 +531,22 @@ describe('__proto__, constructor and prototype members in bodies and queries', (
     expect(result.user).toBe('x');
   });
 
+  it('answers batch inputs with ids like __proto__ and constructor under those ids', async () => {
+    counter.add('prototype');
+    const res = await call('POST', '/v1/batch/data/iso/allow', {
+      token: decideKey,
+      body: '{"inputs":{"__proto__":{"user":"acme-marker"},"constructor":{"user":"x"},"toString":{}}}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(200);
+    const responses = (res.json as { responses: Record<string, { result?: unknown }> }).responses;
+    expect(Object.keys(responses).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(Object.getOwnPropertyDescriptor(responses, '__proto__')?.value).toMatchObject({
+      result: true,
+    });
+    expect(responses.constructor).toMatchObject({ result: false });
+  });
+
   it('refuses or ignores polluting query parameter names', async () => {
     const queries = [
       '__proto__[polluted]=yes',
