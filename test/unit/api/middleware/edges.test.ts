@@ -7,7 +7,8 @@
 import express, { type Request } from 'express';
 import request from 'supertest';
 import { VerdictError } from '../../../../api/errors';
-import { clientErrorResponse } from '../../../../api/middleware/client-error';
+import { PassThrough } from 'node:stream';
+import { answerClientError, clientErrorResponse } from '../../../../api/middleware/client-error';
 import { corsPolicy } from '../../../../api/middleware/cors';
 import { edgeMiddleware, rejectNulInUrl, trustProxyValue } from '../../../../api/middleware/edges';
 import { jsonShapeLimits } from '../../../../api/middleware/json-limits';
@@ -195,6 +196,25 @@ describe('requests the HTTP parser refuses', () => {
     expect(Buffer.byteLength(JSON.stringify(body))).toBe(
       Number(/Content-Length: (\d+)/.exec(raw)?.[1]),
     );
+  });
+});
+
+describe('the clientError listener', () => {
+  it('answers a socket it can write to, and only closes one that reset or is closing', () => {
+    const err = Object.assign(new Error('parse'), { code: 'HPE_INVALID_METHOD' });
+    const open = new PassThrough();
+    answerClientError(err, open);
+    expect(String(open.read())).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+
+    const reset = new PassThrough();
+    answerClientError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), reset);
+    expect(reset.destroyed).toBe(true);
+    expect(reset.read()).toBeNull();
+
+    const closing = new PassThrough();
+    closing.end();
+    answerClientError(err, closing);
+    expect(closing.destroyed).toBe(true);
   });
 });
 
