@@ -25,6 +25,7 @@ import {
   startSecurityServer,
   tenantKey,
   unacceptable,
+  urlText,
   type RawAnswer,
   type SecurityServer,
 } from './helpers';
@@ -88,19 +89,6 @@ afterAll(async () => {
   await api.stop();
   counter.print();
 });
-
-/** Text for a URL: percent-encoded UTF-8, lone surrogates as bytes UTF-8 has no meaning for. */
-function urlText(text: string): string {
-  let encoded = '';
-  for (const ch of text) {
-    try {
-      encoded += encodeURIComponent(ch);
-    } catch {
-      encoded += '%ED%A0%80';
-    }
-  }
-  return encoded;
-}
 
 /** Any UTF-16 text, lone surrogate halves included. */
 const anyText = (maxLength: number) =>

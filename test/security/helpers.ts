@@ -100,6 +100,22 @@ export async function send(
   return { status: res.status, headers: res.headers, text, json };
 }
 
+/**
+ * Text for a URL: percent-encoded UTF-8; a lone surrogate half, which UTF-8 cannot hold, as
+ * %ED%A0%80 (the bytes such a half would have, which a decoder must refuse).
+ */
+export function urlText(text: string): string {
+  let encoded = '';
+  for (const ch of text) {
+    try {
+      encoded += encodeURIComponent(ch);
+    } catch {
+      encoded += '%ED%A0%80';
+    }
+  }
+  return encoded;
+}
+
 /** Why `res` is not an acceptable answer (a 5xx, or a 4xx that is no problem); undefined when fine. */
 export function unacceptable(res: RawAnswer): string | undefined {
   if (res.status >= 500) return `${res.status} ${res.text.slice(0, 300)}`;

@@ -21,6 +21,7 @@ import {
   startSecurityServer,
   tenantKey,
   unacceptable,
+  urlText,
   type RawAnswer,
   type SecurityServer,
 } from './helpers';
@@ -83,19 +84,6 @@ const payloads: [string, string][] = [
   ...prototypeNames.map((p): [string, string] => ['prototype', p]),
   ...unicode.map((p): [string, string] => ['unicode', p]),
 ];
-
-/** Text for a URL: percent-encoded UTF-8; lone surrogates (which UTF-8 cannot hold) as %ED%A0%80. */
-function urlText(text: string): string {
-  let encoded = '';
-  for (const ch of text) {
-    try {
-      encoded += encodeURIComponent(ch);
-    } catch {
-      encoded += '%ED%A0%80';
-    }
-  }
-  return encoded;
-}
 
 let api: SecurityServer;
 let decideKey = '';
