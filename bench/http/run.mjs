@@ -1,0 +1,580 @@
+// Verdict's HTTP decision service beside Cerbos, both on loopback, driven by autocannon.
+// Usage: npm run bench:http [-- --duration 10 --connections 64,1000 --rounds 1 --write]
+//   --duration <s>         seconds per run (default 10)
+//   --connections <list>   connection counts, comma-separated (default 64)
+//   --rounds <n>           Verdict/Cerbos pairs per connection count, order alternating (default 1)
+//   --cerbos-actions <n>   actions checked per Cerbos request, 1-4 (default 3)
+//   --sample <n>           inputs whose answers are compared before timing (default 256)
+//   --write                rewrite the http section of docs/benchmarks.md
+// Verdict runs as `node bin/verdict.js serve` (one process, audit on) on real Postgres
+// (DATABASE_URL's server, default postgres://postgres@127.0.0.1:5432/test; a scratch database is
+// created and dropped) and Redis (REDIS_URL, default redis://127.0.0.1:6379, a unique key
+// prefix removed afterwards). Cerbos is the binary of @cerbos/cerbos-linux-x64 serving
+// bench/http/cerbos/ with audit off.
+import { createRequire } from 'node:module';
+import { spawn, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import console from 'node:console';
+import process from 'node:process';
+import { setTimeout, clearTimeout } from 'node:timers';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, URL } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const { fetch } = globalThis;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const autocannon = require('autocannon');
+const pg = require('pg');
+const Redis = require('ioredis');
+
+// --- options ---------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const option = (name, fallback) => {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
+};
+const positive = (name, text) => {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`--${name} must be a whole number of at least 1 (got ${text})`);
+    process.exit(2);
+  }
+  return value;
+};
+const duration = positive('duration', option('duration', '10'));
+const connectionCounts = option('connections', '64')
+  .split(',')
+  .map((text) => positive('connections', text.trim()));
+const rounds = positive('rounds', option('rounds', '1'));
+const cerbosActions = Math.min(4, positive('cerbos-actions', option('cerbos-actions', '3')));
+const sampleSize = positive('sample', option('sample', '256'));
+const write = argv.includes('--write');
+
+const adminDatabaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const cerbosBinary = require.resolve('@cerbos/cerbos-linux-x64/cerbos-linux-x64');
+const cerbosVersion = execFileSync(cerbosBinary, ['--version'], { encoding: 'utf8' }).split(
+  '\n',
+)[0];
+const autocannonVersion = require('autocannon/package.json').version;
+
+// --- the request mix -------------------------------------------------------------------
+// examples/rbac: roles per tenant in data.json, grants per role and resource type, owners may
+// read/update/delete/share what they own, nobody acts across tenants.
+const example = path.join(root, 'examples/rbac');
+const data = JSON.parse(fs.readFileSync(path.join(example, 'data.json'), 'utf8'));
+const subjects = [
+  { id: 'alice', tenant: 'acme' },
+  { id: 'bob', tenant: 'acme' },
+  { id: 'carol', tenant: 'acme' },
+  { id: 'erin', tenant: 'acme' }, // no role: only what she owns
+  { id: 'dave', tenant: 'globex' },
+  { id: 'dave', tenant: 'acme' }, // claims a tenant where he holds no role
+  { id: 'frank', tenant: 'globex' },
+];
+const owners = ['alice', 'bob', 'carol', 'erin', 'dave', 'frank'];
+const actions = ['read', 'update', 'delete', 'share'];
+const resources = Array.from({ length: 1000 }, (_, i) => ({
+  type: i % 4 === 3 ? 'folder' : 'document',
+  id: `d${i}`,
+  tenant: i % 10 < 7 ? 'acme' : 'globex', // 30% of requests from acme users cross tenants
+  owner: owners[(i * 7) % owners.length],
+}));
+let seed = 20261127;
+const random = (n) => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return (seed >>> 8) % n;
+};
+const mix = Array.from({ length: 4096 }, () => ({
+  subject: subjects[random(subjects.length)],
+  resource: resources[random(resources.length)],
+  action: actions[random(actions.length)],
+}));
+
+/** The roles an application would hand Cerbos: the subject's roles in its own tenant. */
+const rolesOf = (subject) => {
+  const roles = data.tenants[subject.tenant]?.members[subject.id] ?? [];
+  return roles.length > 0 ? roles : ['member']; // Cerbos needs one role; "member" grants nothing
+};
+/** The Cerbos request checks the entry's action and the next ones in `actions`. */
+const cerbosActionsOf = (entry) => {
+  const first = actions.indexOf(entry.action);
+  return Array.from({ length: cerbosActions }, (_, k) => actions[(first + k) % actions.length]);
+};
+const verdictBody = (entry, action = entry.action) =>
+  JSON.stringify({ input: { subject: entry.subject, action, resource: entry.resource } });
+const cerbosBody = (entry, requestId) =>
+  JSON.stringify({
+    requestId,
+    principal: {
+      id: entry.subject.id,
+      roles: rolesOf(entry.subject),
+      attr: { tenant: entry.subject.tenant },
+    },
+    resources: [
+      {
+        actions: cerbosActionsOf(entry),
+        resource: {
+          kind: entry.resource.type,
+          id: entry.resource.id,
+          attr: { tenant: entry.resource.tenant, owner: entry.resource.owner },
+        },
+      },
+    ],
+  });
+const verdictBodies = mix.map((entry) => verdictBody(entry));
+const cerbosBodies = mix.map((entry, i) => cerbosBody(entry, `r${i}`));
+
+// --- helpers ---------------------------------------------------------------------------
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+async function waitFor(url, what, child, seconds = 60) {
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    if (child.exitCode !== null)
+      throw new Error(`${what} exited (${child.exitCode}) while starting`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  throw new Error(`${what} did not become ready at ${url} within ${seconds} s`);
+}
+
+async function json(url, { method = 'GET', token, body, type = 'application/json' } = {}) {
+  const res = await fetch(url, {
+    method,
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'Content-Type': type } : {}),
+    },
+    body,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+const stopChild = async (child) => {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+  await exited;
+  clearTimeout(timer);
+};
+
+function quantile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+/** One autocannon run; latencies come from each response (autocannon reports no p95). */
+async function load(label, url, headers, bodies, connections) {
+  let next = 0;
+  const latencies = [];
+  const instance = autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration,
+    headers: { 'content-type': 'application/json', ...headers },
+    requests: [
+      {
+        setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }),
+      },
+    ],
+  });
+  instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+  const result = await instance;
+  latencies.sort((a, b) => a - b);
+  const answered = result['2xx'];
+  return {
+    label,
+    connections,
+    seconds: result.duration,
+    answered,
+    perSecond: answered / result.duration,
+    p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
+    p99: quantile(latencies, 0.99),
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+// --- set up ----------------------------------------------------------------------------
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-bench-http-'));
+const dbName = `verdict_bench_http_${process.pid}`;
+const databaseUrl = new URL(adminDatabaseUrl);
+databaseUrl.pathname = `/${dbName}`;
+const redisPrefix = `verdict-bench-http-${process.pid}-${randomBytes(4).toString('hex')}:`;
+const adminToken = randomBytes(32).toString('base64url');
+const children = [];
+let createdDatabase = false;
+
+async function adminSql(sql) {
+  const client = new pg.Client({ connectionString: adminDatabaseUrl });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function cleanUp() {
+  for (const child of children.reverse()) await stopChild(child).catch(() => undefined);
+  if (createdDatabase)
+    await adminSql(`drop database if exists "${dbName}" with (force)`).catch((error) =>
+      console.error('could not drop', dbName, error.message),
+    );
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = nextCursor;
+    } while (cursor !== '0');
+  } catch (error) {
+    console.error('could not remove Redis keys under', redisPrefix, error.message);
+  } finally {
+    redis.disconnect();
+  }
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+function openFileLimit() {
+  try {
+    const text = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+    return text === 'unlimited' ? Infinity : Number(text);
+  } catch {
+    return NaN;
+  }
+}
+
+async function startVerdict() {
+  await adminSql(`create database "${dbName}"`);
+  createdDatabase = true;
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl.toString(),
+    REDIS_URL: redisUrl,
+    VERDICT_REDIS_PREFIX: redisPrefix,
+    VERDICT_ADMIN_TOKEN: adminToken,
+    VERDICT_HOST: '127.0.0.1',
+    VERDICT_DATA_DIR: path.join(work, 'verdict-data'),
+    // The bench measures the service, not its limits or a log line per request.
+    VERDICT_RATE_LIMIT_IP: 'off',
+    VERDICT_RATE_LIMIT_DECISIONS: 'off',
+    LOG_LEVEL: 'warn',
+  };
+  const log = fs.openSync(path.join(work, 'verdict.log'), 'a');
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'bin/verdict.js'), 'serve', '-p', String(port)],
+    {
+      env,
+      stdio: ['ignore', log, log],
+    },
+  );
+  children.push(child);
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`${base}/health/ready`, 'verdict serve', child);
+
+  await json(`${base}/v1/tenants`, {
+    method: 'POST',
+    token: adminToken,
+    body: JSON.stringify({ slug: 'bench', name: 'HTTP bench' }),
+  });
+  const key = await json(`${base}/v1/tenants/bench/keys`, {
+    method: 'POST',
+    token: adminToken,
+    body: JSON.stringify({ name: 'bench', scopes: ['decide'] }),
+  });
+  const bundleFile = path.join(work, 'rbac.tar.gz');
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'bin/verdict.js'), 'build', example, '-o', bundleFile, '-q'],
+    { stdio: 'inherit' },
+  );
+  const version = await json(`${base}/v1/tenants/bench/bundles`, {
+    method: 'POST',
+    token: adminToken,
+    body: fs.readFileSync(bundleFile),
+    type: 'application/gzip',
+  });
+  await json(`${base}/v1/tenants/bench/bundles/${version.bundle}/activate`, {
+    method: 'POST',
+    token: adminToken,
+    body: JSON.stringify({ version: version.version }),
+  });
+  return { base, key: key.key, child };
+}
+
+async function startCerbos() {
+  const [http, grpc] = [await freePort(), await freePort()];
+  const config = path.join(work, 'cerbos.yaml');
+  fs.writeFileSync(
+    config,
+    [
+      'server:',
+      `  httpListenAddr: "127.0.0.1:${http}"`,
+      `  grpcListenAddr: "127.0.0.1:${grpc}"`,
+      'storage:',
+      '  driver: disk',
+      '  disk:',
+      `    directory: ${JSON.stringify(path.join(root, 'bench/http/cerbos'))}`,
+      '    watchForChanges: false',
+      'audit:',
+      '  enabled: false',
+      'telemetry:',
+      '  disabled: true',
+      '',
+    ].join('\n'),
+  );
+  const log = fs.openSync(path.join(work, 'cerbos.log'), 'a');
+  const child = spawn(cerbosBinary, ['server', `--config=${config}`], {
+    cwd: work,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    stdio: ['ignore', log, log],
+  });
+  children.push(child);
+  const base = `http://127.0.0.1:${http}`;
+  await waitFor(`${base}/_cerbos/health`, 'cerbos server', child);
+  return { base, child };
+}
+
+const auditRows = async (knexLike) =>
+  Number((await knexLike.query('select count(*)::bigint as n from decisions')).rows[0].n);
+
+/** Polls the decisions table until it holds `expected` rows and stops growing (audit flush). */
+async function settledAuditRows(db, expected, seconds = 60) {
+  const end = Date.now() + seconds * 1000;
+  let last = -1;
+  for (;;) {
+    const now = await auditRows(db);
+    if ((now >= expected && now === last) || Date.now() > end) return now;
+    last = now;
+    await sleep(500);
+  }
+}
+
+// --- run -------------------------------------------------------------------------------
+const fixed = (n, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : 'n/a';
+const ms = (n) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : 'n/a');
+
+const results = [];
+const skipped = [];
+const audits = [];
+let agreement;
+const stopOnSignal = () => {
+  console.error('interrupted: cleaning up');
+  cleanUp().finally(() => process.exit(130));
+};
+process.once('SIGINT', stopOnSignal);
+process.once('SIGTERM', stopOnSignal);
+
+try {
+  console.log(
+    `starting Verdict (postgres ${databaseUrl.host}/${dbName}, redis ${redisUrl}) and ${cerbosVersion}`,
+  );
+  const verdict = await startVerdict();
+  const cerbos = await startCerbos();
+  const verdictUrl = `${verdict.base}/v1/data/rbac/allow`;
+  const verdictHeaders = { authorization: `Bearer ${verdict.key}` };
+  const cerbosUrl = `${cerbos.base}/api/check/resources`;
+
+  // Same inputs, same answers? Every action a Cerbos request checks is asked of Verdict too.
+  let agree = 0;
+  let compared = 0;
+  const disagreements = [];
+  for (const entry of mix.slice(0, sampleSize)) {
+    const checked = await json(cerbosUrl, { method: 'POST', body: cerbosBody(entry, 'sample') });
+    for (const action of cerbosActionsOf(entry)) {
+      const fromVerdict = await json(verdictUrl, {
+        method: 'POST',
+        token: verdict.key,
+        body: verdictBody(entry, action),
+      });
+      const cerbosAllows = checked.results[0].actions[action] === 'EFFECT_ALLOW';
+      compared++;
+      if ((fromVerdict.result === true) === cerbosAllows) agree++;
+      else if (disagreements.length < 5)
+        disagreements.push({ ...entry, action, fromVerdict, cerbosAllows });
+    }
+  }
+  const inputs = Math.min(sampleSize, mix.length);
+  agreement = { agree, compared, inputs };
+  console.log(`agreement on ${inputs} inputs: ${agree}/${compared} decisions equal`);
+  if (agree !== compared) {
+    console.error('the two services answer differently:', JSON.stringify(disagreements, null, 2));
+    throw new Error('Verdict and Cerbos disagree; the comparison would not be fair');
+  }
+
+  const db = new pg.Client({ connectionString: databaseUrl.toString() });
+  await db.connect();
+  try {
+    // Warm both (JIT, engine instances, connection pools) before measuring.
+    console.log('warming up both services (2 s each, 64 connections)');
+    const warm = { duration: 2 };
+    await autocannon({
+      url: verdictUrl,
+      method: 'POST',
+      connections: 64,
+      ...warm,
+      headers: { 'content-type': 'application/json', ...verdictHeaders },
+      body: verdictBodies[0],
+    });
+    await autocannon({
+      url: cerbosUrl,
+      method: 'POST',
+      connections: 64,
+      ...warm,
+      headers: { 'content-type': 'application/json' },
+      body: cerbosBodies[0],
+    });
+
+    const limit = openFileLimit();
+    for (const connections of connectionCounts) {
+      // Each side of a loopback connection holds a descriptor in its own process; keep room
+      // for the process's other files.
+      if (connections + 256 > limit) {
+        const reason = `open-file limit ${limit} (ulimit -n) is below ${connections} connections + 256; raise it (ulimit -n ${connections + 1024}) to run this level`;
+        console.error(`skipping ${connections} connections: ${reason}`);
+        skipped.push({ connections, reason });
+        continue;
+      }
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 === 0 ? ['verdict', 'cerbos'] : ['cerbos', 'verdict'];
+        for (const side of order) {
+          if (side === 'verdict') {
+            const before = await settledAuditRows(db, 0);
+            const run = await load(
+              'Verdict',
+              verdictUrl,
+              verdictHeaders,
+              verdictBodies,
+              connections,
+            );
+            const after = await settledAuditRows(db, before + run.answered);
+            audits.push({ connections, answered: run.answered, rows: after - before });
+            results.push({ ...run, decisionsPerRequest: 1 });
+          } else {
+            const run = await load('Cerbos', cerbosUrl, {}, cerbosBodies, connections);
+            results.push({ ...run, decisionsPerRequest: cerbosActions });
+          }
+          const last = results[results.length - 1];
+          console.log(
+            `${String(connections).padStart(6)} conns  ${last.label.padEnd(7)} ${fixed(last.perSecond)} req/s  ` +
+              `p50 ${ms(last.p50)}  p95 ${ms(last.p95)}  p99 ${ms(last.p99)}  ` +
+              `errors ${last.errors} timeouts ${last.timeouts} non-2xx ${last.non2xx}`,
+          );
+        }
+      }
+    }
+  } finally {
+    await db.end();
+  }
+} finally {
+  process.removeListener('SIGINT', stopOnSignal);
+  process.removeListener('SIGTERM', stopOnSignal);
+  await cleanUp();
+}
+
+// --- report ----------------------------------------------------------------------------
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+};
+const levels = [...new Set(results.map((r) => r.connections))];
+const summary = levels.map((connections) => {
+  const of = (label) => results.filter((r) => r.connections === connections && r.label === label);
+  const v = of('Verdict');
+  const c = of('Cerbos');
+  const a = audits.filter((x) => x.connections === connections);
+  return {
+    connections,
+    verdict: v,
+    cerbos: c,
+    throughputRatio: median(v.map((r) => r.perSecond)) / median(c.map((r) => r.perSecond)),
+    decisionRatio:
+      median(v.map((r) => r.perSecond)) / (median(c.map((r) => r.perSecond)) * cerbosActions),
+    p99Ratio: median(v.map((r) => r.p99)) / median(c.map((r) => r.p99)),
+    answered: a.reduce((s, x) => s + x.answered, 0),
+    auditRows: a.reduce((s, x) => s + x.rows, 0),
+  };
+});
+console.log('');
+for (const s of summary) {
+  console.log(
+    `${s.connections} connections: Verdict/Cerbos requests/s ${s.throughputRatio.toFixed(2)}x, ` +
+      `decisions/s ${s.decisionRatio.toFixed(2)}x (Cerbos checks ${cerbosActions} actions a request), ` +
+      `p99 ${s.p99Ratio.toFixed(2)}x; audit rows ${s.auditRows} for ${s.answered} answered decisions`,
+  );
+}
+for (const s of skipped) console.log(`${s.connections} connections not run: ${s.reason}`);
+
+if (write) {
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const command =
+    `npm run bench:http -- ${argv.filter((a) => a !== '--write').join(' ')} --write`.replace(
+      / {2,}/g,
+      ' ',
+    );
+  const rows = results.map(
+    (r) =>
+      `| ${r.connections} | ${r.label} | ${fixed(r.perSecond)} | ${fixed(r.perSecond * r.decisionsPerRequest)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors + r.timeouts} | ${r.non2xx} |`,
+  );
+  const lines = [
+    '<!-- http:start -->',
+    '',
+    `Measured by \`${command}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${cpu}), ${cerbosVersion}, autocannon ${autocannonVersion} in the same machine; ${duration} s per run, ${rounds} run${rounds > 1 ? 's' : ''} per server and connection count, Verdict and Cerbos alternating. Cerbos checks ${cerbosActions} action${cerbosActions > 1 ? 's' : ''} per request (decisions/s counts them); Verdict answers one decision per request.`,
+    '',
+    '| connections | server | requests / s | decisions / s | p50 ms | p95 ms | p99 ms | errors | non-2xx |',
+    '| ----------: | ------ | -----------: | ------------: | -----: | -----: | -----: | -----: | ------: |',
+    ...rows,
+    '',
+    ...summary.map(
+      (s) =>
+        `- ${s.connections} connections: Verdict/Cerbos ${s.throughputRatio.toFixed(2)}× in requests/s, ${s.decisionRatio.toFixed(2)}× in decisions/s, ${s.p99Ratio.toFixed(2)}× in p99 (below 1 is faster). Audit rows written during Verdict's runs: ${s.auditRows.toLocaleString('en-US')} for ${s.answered.toLocaleString('en-US')} answered decisions.`,
+    ),
+    ...skipped.map((s) => `- ${s.connections} connections: not run (${s.reason}).`),
+    `- Before timing: ${agreement.agree}/${agreement.compared} decisions equal on ${agreement.inputs} inputs of the mix.`,
+    '',
+    '<!-- http:end -->',
+  ];
+  const file = path.join(root, 'docs/benchmarks.md');
+  const current = fs.readFileSync(file, 'utf8');
+  const marked = /<!-- http:start -->[\s\S]*<!-- http:end -->/;
+  if (!marked.test(current)) {
+    console.error('docs/benchmarks.md has no <!-- http:start --> ... <!-- http:end --> section');
+    process.exit(1);
+  }
+  fs.writeFileSync(file, current.replace(marked, lines.join('\n')));
+  console.log('wrote docs/benchmarks.md');
+}
