@@ -140,11 +140,13 @@ const freePort = () =>
     });
   });
 
-async function waitFor(url, what, child, seconds = 60) {
+async function waitFor(url, what, child, logFile, seconds = 60) {
   const end = Date.now() + seconds * 1000;
   while (Date.now() < end) {
-    if (child.exitCode !== null)
-      throw new Error(`${what} exited (${child.exitCode}) while starting`);
+    if (child.exitCode !== null) {
+      const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
+      throw new Error(`${what} exited (${child.exitCode}) while starting; its log:\n${tail}`);
+    }
     try {
       const res = await fetch(url);
       if (res.ok) return;
@@ -293,7 +295,14 @@ async function startVerdict() {
   const log = fs.openSync(path.join(work, 'verdict.log'), 'a');
   const child = spawn(
     process.execPath,
-    [path.join(root, 'bin/verdict.js'), 'serve', '-p', String(port)],
+    [
+      // e.g. VERDICT_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server.
+      ...(process.env.VERDICT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      path.join(root, 'bin/verdict.js'),
+      'serve',
+      '-p',
+      String(port),
+    ],
     {
       env,
       stdio: ['ignore', log, log],
@@ -301,7 +310,7 @@ async function startVerdict() {
   );
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
-  await waitFor(`${base}/health/ready`, 'verdict serve', child);
+  await waitFor(`${base}/health/ready`, 'verdict serve', child, path.join(work, 'verdict.log'));
 
   await json(`${base}/v1/tenants`, {
     method: 'POST',
@@ -362,7 +371,7 @@ async function startCerbos() {
   });
   children.push(child);
   const base = `http://127.0.0.1:${http}`;
-  await waitFor(`${base}/_cerbos/health`, 'cerbos server', child);
+  await waitFor(`${base}/_cerbos/health`, 'cerbos server', child, path.join(work, 'cerbos.log'));
   return { base, child };
 }
 
