@@ -57,9 +57,7 @@ const write = argv.includes('--write');
 const adminDatabaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const cerbosBinary = require.resolve('@cerbos/cerbos-linux-x64/cerbos-linux-x64');
-const cerbosVersion = execFileSync(cerbosBinary, ['--version'], { encoding: 'utf8' }).split(
-  '\n',
-)[0];
+const cerbosVersion = `Cerbos ${execFileSync(cerbosBinary, ['--version'], { encoding: 'utf8' }).split('\n')[0]}`;
 const autocannonVersion = require('autocannon/package.json').version;
 
 // --- the request mix -------------------------------------------------------------------
@@ -159,13 +157,20 @@ async function waitFor(url, what, child, logFile, seconds = 60) {
 }
 
 async function json(url, { method = 'GET', token, body, type = 'application/json' } = {}) {
-  const res = await fetch(url, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'Content-Type': type } : {}),
-    },
-    body,
+  const request = () =>
+    fetch(url, {
+      method,
+      headers: {
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'Content-Type': type } : {}),
+      },
+      body,
+    });
+  // A kept-alive socket the server closed just as it was reused fails before any answer:
+  // the request never reached a handler, so sending it once more is safe.
+  const res = await request().catch((error) => {
+    console.error(`${method} ${url}: ${error.cause?.message ?? error.message}; retrying once`);
+    return request();
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
@@ -491,7 +496,10 @@ try {
               connections,
             );
             const after = await settledAuditRows(db, before + run.answered);
-            audits.push({ connections, answered: run.answered, rows: after - before });
+            // Requests in flight when the run ends, or given up by autocannon (timeouts), may
+            // still be answered and audited without being counted as answered.
+            const unseen = connections + run.timeouts;
+            audits.push({ connections, answered: run.answered, rows: after - before, unseen });
             results.push({ ...run, decisionsPerRequest: 1 });
           } else {
             const run = await load('Cerbos', cerbosUrl, {}, cerbosBodies, connections);
@@ -501,7 +509,7 @@ try {
           console.log(
             `${String(connections).padStart(6)} conns  ${last.label.padEnd(7)} ${fixed(last.perSecond)} req/s  ` +
               `p50 ${ms(last.p50)}  p95 ${ms(last.p95)}  p99 ${ms(last.p99)}  ` +
-              `errors ${last.errors} timeouts ${last.timeouts} non-2xx ${last.non2xx}`,
+              `errors ${last.errors} (timeouts ${last.timeouts}) non-2xx ${last.non2xx}`,
           );
         }
       }
@@ -509,6 +517,15 @@ try {
   } finally {
     await db.end();
   }
+} catch (error) {
+  for (const name of ['verdict.log', 'cerbos.log']) {
+    const file = path.join(work, name);
+    if (fs.existsSync(file))
+      console.error(
+        `--- ${name} (last lines)\n${fs.readFileSync(file, 'utf8').split('\n').slice(-15).join('\n')}`,
+      );
+  }
+  throw error;
 } finally {
   process.removeListener('SIGINT', stopOnSignal);
   process.removeListener('SIGTERM', stopOnSignal);
@@ -518,7 +535,8 @@ try {
 // --- report ----------------------------------------------------------------------------
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
+  const middle = (sorted.length - 1) / 2;
+  return (sorted[Math.floor(middle)] + sorted[Math.ceil(middle)]) / 2;
 };
 const levels = [...new Set(results.map((r) => r.connections))];
 const summary = levels.map((connections) => {
@@ -536,6 +554,8 @@ const summary = levels.map((connections) => {
     p99Ratio: median(v.map((r) => r.p99)) / median(c.map((r) => r.p99)),
     answered: a.reduce((s, x) => s + x.answered, 0),
     auditRows: a.reduce((s, x) => s + x.rows, 0),
+    unseen: a.reduce((s, x) => s + x.unseen, 0),
+    auditOk: a.every((x) => x.rows >= x.answered && x.rows <= x.answered + x.unseen),
   };
 });
 console.log('');
@@ -543,7 +563,8 @@ for (const s of summary) {
   console.log(
     `${s.connections} connections: Verdict/Cerbos requests/s ${s.throughputRatio.toFixed(2)}x, ` +
       `decisions/s ${s.decisionRatio.toFixed(2)}x (Cerbos checks ${cerbosActions} actions a request), ` +
-      `p99 ${s.p99Ratio.toFixed(2)}x; audit rows ${s.auditRows} for ${s.answered} answered decisions`,
+      `p99 ${s.p99Ratio.toFixed(2)}x; audit rows ${s.auditRows} for ${s.answered} answered decisions ` +
+      `(+ at most ${s.unseen} in flight or timed out: ${s.auditOk ? 'consistent' : 'ROWS MISSING OR EXTRA'})`,
   );
 }
 for (const s of skipped) console.log(`${s.connections} connections not run: ${s.reason}`);
@@ -557,20 +578,20 @@ if (write) {
     );
   const rows = results.map(
     (r) =>
-      `| ${r.connections} | ${r.label} | ${fixed(r.perSecond)} | ${fixed(r.perSecond * r.decisionsPerRequest)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors + r.timeouts} | ${r.non2xx} |`,
+      `| ${r.connections} | ${r.label} | ${fixed(r.perSecond)} | ${fixed(r.perSecond * r.decisionsPerRequest)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.timeouts} | ${r.non2xx} |`,
   );
   const lines = [
     '<!-- http:start -->',
     '',
     `Measured by \`${command}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${cpu}), ${cerbosVersion}, autocannon ${autocannonVersion} in the same machine; ${duration} s per run, ${rounds} run${rounds > 1 ? 's' : ''} per server and connection count, Verdict and Cerbos alternating. Cerbos checks ${cerbosActions} action${cerbosActions > 1 ? 's' : ''} per request (decisions/s counts them); Verdict answers one decision per request.`,
     '',
-    '| connections | server | requests / s | decisions / s | p50 ms | p95 ms | p99 ms | errors | non-2xx |',
-    '| ----------: | ------ | -----------: | ------------: | -----: | -----: | -----: | -----: | ------: |',
+    '| connections | server | requests / s | decisions / s | p50 ms | p95 ms | p99 ms | errors | of which timeouts | non-2xx |',
+    '| ----------: | ------ | -----------: | ------------: | -----: | -----: | -----: | -----: | ----------------: | ------: |',
     ...rows,
     '',
     ...summary.map(
       (s) =>
-        `- ${s.connections} connections: Verdict/Cerbos ${s.throughputRatio.toFixed(2)}× in requests/s, ${s.decisionRatio.toFixed(2)}× in decisions/s, ${s.p99Ratio.toFixed(2)}× in p99 (below 1 is faster). Audit rows written during Verdict's runs: ${s.auditRows.toLocaleString('en-US')} for ${s.answered.toLocaleString('en-US')} answered decisions.`,
+        `- ${s.connections} connections: Verdict/Cerbos ${s.throughputRatio.toFixed(2)}× in requests/s, ${s.decisionRatio.toFixed(2)}× in decisions/s, ${s.p99Ratio.toFixed(2)}× in p99 (below 1 is faster). Audit rows written during Verdict's runs: ${s.auditRows.toLocaleString('en-US')} for ${s.answered.toLocaleString('en-US')} answered decisions and at most ${s.unseen.toLocaleString('en-US')} more in flight at the end or timed out (${s.auditOk ? 'every run within those bounds' : 'a run outside those bounds: rows missing or extra'}).`,
     ),
     ...skipped.map((s) => `- ${s.connections} connections: not run (${s.reason}).`),
     `- Before timing: ${agreement.agree}/${agreement.compared} decisions equal on ${agreement.inputs} inputs of the mix.`,
