@@ -605,6 +605,9 @@ if (write) {
     console.error('docs/benchmarks.md has no <!-- http:start --> ... <!-- http:end --> section');
     process.exit(1);
   }
-  fs.writeFileSync(file, current.replace(marked, lines.join('\n')));
+  // Prettier aligns the table as `npm run lint` expects it.
+  const prettier = require('prettier');
+  const options = { ...(await prettier.resolveConfig(file)), filepath: file };
+  fs.writeFileSync(file, await prettier.format(current.replace(marked, lines.join('\n')), options));
   console.log('wrote docs/benchmarks.md');
 }
