@@ -505,6 +505,14 @@ try {
             const run = await load('Cerbos', cerbosUrl, {}, cerbosBodies, connections);
             results.push({ ...run, decisionsPerRequest: cerbosActions });
           }
+          for (const [name, server] of [
+            ['verdict serve', verdict],
+            ['cerbos server', cerbos],
+          ])
+            if (server.child.exitCode !== null || server.child.signalCode !== null)
+              throw new Error(
+                `${name} stopped during the run (${server.child.exitCode ?? server.child.signalCode})`,
+              );
           const last = results[results.length - 1];
           console.log(
             `${String(connections).padStart(6)} conns  ${last.label.padEnd(7)} ${fixed(last.perSecond)} req/s  ` +
