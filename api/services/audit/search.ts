@@ -59,17 +59,14 @@ export function decodeCursor(token: string): DecisionCursor | undefined {
 
 type Row = StoredRecord & { ts_text: string };
 
-function filtered(
-  trx: Knex.Transaction,
-  tenantId: string,
+/**
+ * Adds the conditions `filters` asks for to a query on `decisions` (the caller scopes it to
+ * its tenant). Shared by search, export and the counts over time.
+ */
+export function applyDecisionFilters(
+  builder: Knex.QueryBuilder,
   filters: DecisionFilters,
 ): Knex.QueryBuilder {
-  const builder = trx('decisions')
-    .select([
-      ...storedColumns.map((column) => trx.raw(column)),
-      trx.raw(`to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ts_text`),
-    ])
-    .where('tenant_id', tenantId);
   if (filters.from !== undefined) void builder.andWhere('ts', '>=', filters.from);
   if (filters.to !== undefined) void builder.andWhere('ts', '<', filters.to);
   if (filters.path !== undefined) void builder.andWhere('path', filters.path);
@@ -89,6 +86,20 @@ function filtered(
     ]);
   }
   return builder;
+}
+
+function filtered(
+  trx: Knex.Transaction,
+  tenantId: string,
+  filters: DecisionFilters,
+): Knex.QueryBuilder {
+  const builder = trx('decisions')
+    .select([
+      ...storedColumns.map((column) => trx.raw(column)),
+      trx.raw(`to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ts_text`),
+    ])
+    .where('tenant_id', tenantId);
+  return applyDecisionFilters(builder, filters);
 }
 
 /** One page of a tenant's decisions, newest first, after `after` when given. */

@@ -9,6 +9,7 @@
 import type { Knex } from 'knex';
 import { withTenant } from '../../db/tenant-scope';
 import type { InputFilter } from './input-filter';
+import { applyDecisionFilters } from './search';
 
 export const statsBuckets = ['minute', 'hour', 'day'] as const;
 export type StatsBucket = (typeof statsBuckets)[number];
@@ -67,12 +68,6 @@ function countedRows(
   tenantId: string,
   request: StatsRequest,
 ): Knex.QueryBuilder {
-  const { filters } = request;
-  const conditions: Record<string, string> = {};
-  if (filters.path !== undefined) conditions.path = filters.path;
-  if (filters.bundleVersion !== undefined) conditions.bundle_version = filters.bundleVersion;
-  if (filters.caller !== undefined) conditions.caller = filters.caller;
-  if (filters.rolloutId !== undefined) conditions.rollout_id = filters.rolloutId;
   const builder = trx('decisions')
     .select(
       trx.raw(`date_trunc(?, ts at time zone 'UTC') as start`, [request.bucket]),
@@ -81,20 +76,8 @@ function countedRows(
       trx.raw('count(*) filter (where allowed is null) as other'),
     )
     .where('tenant_id', tenantId)
-    .andWhere('ts', '>=', request.from)
-    .andWhere('ts', '<', request.to)
-    .andWhere(conditions)
     .groupByRaw('1');
-  // A comparison row names the served decision it was evaluated beside.
-  if (filters.kind === 'decision') void builder.whereNull('compared_with');
-  if (filters.kind === 'shadow') void builder.whereNotNull('compared_with');
-  if (filters.input !== undefined) {
-    void builder.andWhereRaw('input #> ?::text[] = ?::jsonb', [
-      [...filters.input.path],
-      JSON.stringify(filters.input.value),
-    ]);
-  }
-  return builder;
+  return applyDecisionFilters(builder, { ...request.filters, from: request.from, to: request.to });
 }
 
 interface CountRow {
