@@ -19,8 +19,12 @@ const unstorable =
   // eslint-disable-next-line no-control-regex
   /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu;
 
+// Cheap first test: most text holds no NUL and no surrogate at all.
+// eslint-disable-next-line no-control-regex
+const maybeUnstorable = /[\u0000\uD800-\uDFFF]/;
+
 export function storableText(text: string): string {
-  return text.replace(unstorable, '\uFFFD');
+  return maybeUnstorable.test(text) ? text.replace(unstorable, '\uFFFD') : text;
 }
 
 /** Whether Postgres stores `text` as it is (no NUL, no surrogate half without its partner). */
@@ -57,12 +61,33 @@ export function toStorableJson(value: unknown): JsonValue | undefined {
   }
 }
 
+/** Whether `keys` are already in `sort()`'s order (UTF-16 code units). */
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  }
+  return true;
+}
+
+// Built with loops and one string rather than map/join: the audit writer hashes every
+// decision through this, and it showed in the decision path's profile.
 export function canonicalJson(value: JsonValue): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  const members = keys.map(
-    (key) => `${JSON.stringify(key)}:${canonicalJson(value[key] as JsonValue)}`,
-  );
-  return `{${members.join(',')}}`;
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) text += ',';
+      text += canonicalJson(value[i] as JsonValue);
+    }
+    return `${text}]`;
+  }
+  const keys = Object.keys(value);
+  if (!isSorted(keys)) keys.sort();
+  let text = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (i > 0) text += ',';
+    text += `${JSON.stringify(key)}:${canonicalJson(value[key] as JsonValue)}`;
+  }
+  return `${text}}`;
 }

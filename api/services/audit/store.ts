@@ -32,6 +32,38 @@ function toRecord(row: AuditRow): Record<string, unknown> {
   };
 }
 
+/** The inserted columns with their types, in the order `insertRows` sends them. */
+const insertedColumns: readonly (readonly [string, string])[] = [
+  ['decision_id', 'uuid'],
+  ['tenant_id', 'uuid'],
+  ['seq', 'bigint'],
+  ['ts', 'timestamptz'],
+  ['path', 'text'],
+  ['bundle_name', 'text'],
+  ['bundle_version', 'text'],
+  ['bundle_revision', 'text'],
+  ['input', 'jsonb'],
+  ['result', 'jsonb'],
+  ['allowed', 'boolean'],
+  ['caller', 'text'],
+  ['cache', 'text'],
+  ['duration_us', 'integer'],
+  ['rollout_id', 'uuid'],
+  ['rollout_arm', 'text'],
+  ['compared_with', 'uuid'],
+  ['agrees', 'boolean'],
+  ['prev_hash', 'text'],
+  ['hash', 'text'],
+];
+
+// One array parameter per column, unnested into rows: the statement text and its 20
+// parameters are the same for any batch size, where a multi-row VALUES list would carry
+// 20 placeholders per row for the client to number and the server to parse.
+const insertStatement = `insert into decisions (${insertedColumns.map(([name]) => name).join(', ')})
+  select * from unnest(${insertedColumns.map(([, type]) => `?::${type}[]`).join(', ')})
+  on conflict (decision_id, ts) do nothing
+  returning decision_id`;
+
 /**
  * Inserts the rows in one statement; rows whose (decision_id, ts) is already in the table
  * are skipped. Returns how many rows were new.
@@ -42,13 +74,17 @@ export async function insertRows(
   timeoutMs: number,
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const inserted = await knex('decisions')
-    .insert(rows.map(toRecord))
-    .onConflict(['decision_id', 'ts'])
-    .ignore()
-    .returning<{ decision_id: string }[]>('decision_id')
+  const columns = insertedColumns.map((): unknown[] => new Array<unknown>(rows.length));
+  rows.forEach((row, r) => {
+    const record = toRecord(row);
+    insertedColumns.forEach(([name], c) => {
+      (columns[c] as unknown[])[r] = record[name];
+    });
+  });
+  const inserted = await knex
+    .raw<{ rows: { decision_id: string }[] }>(insertStatement, columns as Knex.RawBinding[])
     .timeout(timeoutMs, { cancel: true });
-  return inserted.length;
+  return inserted.rows.length;
 }
 
 /** The last row of every tenant's chain. */
