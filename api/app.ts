@@ -3,7 +3,8 @@
  * and problem+json for everything that goes wrong. It takes its dependencies ready-made
  * and opens nothing itself, so tests can build it around whatever they need.
  */
-import express, { type Express, type RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type RequestHandler } from 'express';
 import { PlatformAccess } from './auth/access';
 import type { AccessTokenVerifier } from './auth/principal';
 import { ApiKeyService } from './services/api-keys';
@@ -12,7 +13,12 @@ import type { CacheStore } from './services/cache';
 import { TenantService } from './services/tenants';
 import type { Database } from './db/database';
 import type { Logger } from './logger';
-import { edgeMiddleware, trustProxyValue, type EdgeOptions } from './middleware/edges';
+import {
+  defaultBodyLimits,
+  edgeMiddleware,
+  trustProxyValue,
+  type EdgeOptions,
+} from './middleware/edges';
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestLogger } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
@@ -23,6 +29,7 @@ import { identityRouter } from './routes/identity';
 import { CaslRulesService } from './services/casl/user-rules';
 import { BundleRegistry } from './services/bundles/registry';
 import { dataRouter } from './routes/data';
+import { dataLane, type TrustProxy } from './routes/data-lane';
 import { replayRouter } from './routes/replay';
 import { rolloutsRouter } from './routes/rollouts';
 import { RolloutService } from './services/rollouts/service';
@@ -31,6 +38,7 @@ import { decisionsRouter } from './routes/decisions';
 import { decisionStatsRouter } from './routes/decision-stats';
 import { consoleRouter } from './routes/console';
 import type { DecisionService } from './services/decisions';
+import { defaultMaxInputDepth } from './services/decisions/input';
 import type { IdentityService } from './services/identity/service';
 import { healthRouter, type ReadinessCheck } from './routes/health';
 
@@ -57,10 +65,18 @@ export interface AppDependencies {
   };
   /** Platform users: logins, sessions, MFA and user administration; mounted only when given. */
   identity?: IdentityService;
+  /**
+   * Whether plain decision requests take the lane past Express (routes/data-lane.ts); default
+   * true. Tests turn it off to hold the Express route beside the lane.
+   */
+  decisionLane?: boolean;
 }
 
-/** Largest JSON body accepted; decision inputs are small documents. */
-export const jsonBodyLimit = '1mb';
+/** Largest JSON body accepted, in bytes (1 MiB); decision inputs are small documents. */
+export const jsonBodyLimit = 1024 * 1024;
+
+/** The whole HTTP service as Node's request listener: the decision lane, then Express. */
+export type VerdictApp = (req: IncomingMessage, res: ServerResponse) => void;
 
 export function readinessChecks(deps: Pick<AppDependencies, 'db' | 'cache'>): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [{ name: 'database', check: () => deps.db.ping() }];
@@ -77,7 +93,7 @@ function closeConnectionsWhenShuttingDown(isShuttingDown: () => boolean): Reques
   };
 }
 
-export function createApp(deps: AppDependencies): Express {
+export function createApp(deps: AppDependencies): VerdictApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxyValue(deps.edges?.trustProxy));
@@ -88,9 +104,22 @@ export function createApp(deps: AppDependencies): Express {
   app.use(edges.beforeBody);
   app.use(express.json({ limit: jsonBodyLimit }));
   app.use(edges.afterBody);
+  const apiKeys = deps.apiKeys ?? new ApiKeyService({ knex: deps.db.knex, logger: deps.logger });
+  // The decision routes come first: they carry nearly all the traffic, and every router
+  // mounted ahead of them would test its routes against each decision request.
+  if (deps.decisions !== undefined) {
+    app.use(
+      dataRouter({
+        apiKeys,
+        decisions: deps.decisions.service,
+        ...(deps.decisions.maxInputDepth === undefined
+          ? {}
+          : { maxInputDepth: deps.decisions.maxInputDepth }),
+      }),
+    );
+  }
   app.use(healthRouter({ checks: readinessChecks(deps), isShuttingDown: deps.isShuttingDown }));
   app.use(consoleRouter({ logger: deps.logger }));
-  const apiKeys = deps.apiKeys ?? new ApiKeyService({ knex: deps.db.knex, logger: deps.logger });
   const tenants = new TenantService(deps.db.knex);
   const access = new PlatformAccess({
     adminToken: deps.adminToken,
@@ -124,18 +153,23 @@ export function createApp(deps: AppDependencies): Express {
   if (deps.identity !== undefined) {
     app.use(identityRouter({ access, identity: deps.identity, tenants }));
   }
-  if (deps.decisions !== undefined) {
-    app.use(
-      dataRouter({
-        apiKeys,
-        decisions: deps.decisions.service,
-        ...(deps.decisions.maxInputDepth === undefined
-          ? {}
-          : { maxInputDepth: deps.decisions.maxInputDepth }),
-      }),
-    );
-  }
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
-  return app;
+  if (deps.decisions === undefined || deps.decisionLane === false) return app;
+  const lane = dataLane({
+    logger: deps.logger,
+    apiKeys,
+    decisions: deps.decisions.service,
+    maxInputDepth: deps.decisions.maxInputDepth ?? defaultMaxInputDepth,
+    bodyLimitBytes: jsonBodyLimit,
+    bodyLimits: deps.edges?.bodyLimits ?? defaultBodyLimits,
+    corsEnabled: (deps.edges?.corsOrigins ?? []).length > 0,
+    decisionLimits: edges.decisionLimits,
+    // Express compiles VERDICT_TRUST_PROXY into this function; the lane asks it the same way.
+    trustProxy: app.get('trust proxy fn') as TrustProxy,
+    isShuttingDown: deps.isShuttingDown,
+  });
+  return (req, res) => {
+    if (!lane(req, res)) app(req, res);
+  };
 }

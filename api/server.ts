@@ -52,8 +52,24 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Connections waiting to be accepted. Node's default (511) refuses bursts of new clients that
+ * a busy event loop has not accepted yet; the kernel caps it at net.core.somaxconn.
+ */
+export const listenBacklog = 4096;
+
+/**
+ * Idle keep-alive connections are kept longer than the usual load balancer idle timeout
+ * (60 s), so the balancer, not Verdict, closes them: a connection Verdict closes just as the
+ * balancer reuses it fails that request.
+ */
+export const keepAliveTimeoutMs = 65_000;
+
 async function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
-  server.listen(port, host);
+  server.keepAliveTimeout = keepAliveTimeoutMs;
+  // Headers must be allowed to arrive for longer than an idle connection is kept.
+  server.headersTimeout = keepAliveTimeoutMs + 1000;
+  server.listen({ port, host, backlog: listenBacklog });
   try {
     await once(server, 'listening');
   } catch (err) {

@@ -4,7 +4,8 @@
  * `req.apiKey`. No key, or a malformed, unknown, revoked or expired one, is a 401; a valid
  * key without the route's scope is a 403.
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
 import { VerdictError } from '../errors';
 import type { ApiKeyScope } from '../models/api-key';
 import type { ApiKeyPrincipal, ApiKeyService, VerifyFailure } from '../services/api-keys';
@@ -17,7 +18,7 @@ declare module 'express-serve-static-core' {
 }
 
 /** The credential of a `Bearer` Authorization header; undefined when there is none. */
-export function bearerToken(req: Request): string | undefined {
+export function bearerToken(req: { readonly headers: IncomingHttpHeaders }): string | undefined {
   const header = req.headers.authorization;
   if (header === undefined) return undefined;
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
@@ -39,7 +40,7 @@ export function unauthorized(detail: string): VerdictError {
 }
 
 /** A 401 tells the client how to authenticate (RFC 9110 WWW-Authenticate). */
-export function challengeIfUnauthorized(res: Response, err: unknown): void {
+export function challengeIfUnauthorized(res: ServerResponse, err: unknown): void {
   if (err instanceof VerdictError && err.code === 'unauthorized') {
     res.setHeader('WWW-Authenticate', 'Bearer realm="verdict"');
   }

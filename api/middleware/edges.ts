@@ -14,7 +14,7 @@ import { defaultMaxInputDepth, type JsonShapeLimits } from '../services/decision
 import { corsPolicy } from './cors';
 import { bodyLimitsFor, defaultMaxBodyMembers, jsonShapeLimits } from './json-limits';
 import { RateLimits, type RateLimitStore } from './rate-limit';
-import { routeRateLimits } from './route-limits';
+import { routeRateLimits, type DecisionLimitCheck } from './route-limits';
 
 export interface EdgeOptions {
   /** Exact origins allowed to call from a browser; none by default. */
@@ -42,12 +42,15 @@ export const rejectNulInUrl: RequestHandler = (req, _res, next) => {
 export function edgeMiddleware(options: EdgeOptions = {}): {
   beforeBody: RequestHandler[];
   afterBody: RequestHandler[];
+  /** The decision routes' rate limits, for the lane that answers them without Express. */
+  decisionLimits: DecisionLimitCheck | undefined;
 } {
   const limits =
     options.rateLimits === undefined
       ? undefined
       : routeRateLimits(options.rateLimits.limits, options.rateLimits.rules);
   return {
+    decisionLimits: limits?.decisions,
     beforeBody: [
       rejectNulInUrl,
       corsPolicy(options.corsOrigins ?? []),

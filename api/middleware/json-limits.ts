@@ -25,33 +25,30 @@ export function bodyLimitsFor(maxInputDepth: number, maxMembers: number): JsonSh
   return { maxDepth: Math.max(minBodyDepth, maxInputDepth + bodyWrapperDepth), maxMembers };
 }
 
+/** The problem a parsed JSON body causes by its shape, or undefined when it keeps the limits. */
+export function shapeError(body: unknown, limits: JsonShapeLimits): VerdictError | undefined {
+  if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return undefined;
+  const exceeded = exceededJsonLimit(body, limits);
+  if (exceeded === 'depth') {
+    return new VerdictError(
+      'bad_request',
+      `The request body nests arrays and objects deeper than ${limits.maxDepth} levels; flatten it.`,
+      { extensions: { maxDepth: limits.maxDepth } },
+    );
+  }
+  if (exceeded === 'members') {
+    const max = limits.maxMembers as number;
+    return new VerdictError(
+      'payload_too_large',
+      `The request body holds more than ${max} array elements and object members in all; send less per request.`,
+      { extensions: { maxMembers: max } },
+    );
+  }
+  return undefined;
+}
+
 export function jsonShapeLimits(limits: JsonShapeLimits): RequestHandler {
   return (req, _res, next) => {
-    const body: unknown = req.body;
-    if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) {
-      next();
-      return;
-    }
-    const exceeded = exceededJsonLimit(body, limits);
-    if (exceeded === 'depth') {
-      next(
-        new VerdictError(
-          'bad_request',
-          `The request body nests arrays and objects deeper than ${limits.maxDepth} levels; flatten it.`,
-          { extensions: { maxDepth: limits.maxDepth } },
-        ),
-      );
-    } else if (exceeded === 'members') {
-      const max = limits.maxMembers as number;
-      next(
-        new VerdictError(
-          'payload_too_large',
-          `The request body holds more than ${max} array elements and object members in all; send less per request.`,
-          { extensions: { maxMembers: max } },
-        ),
-      );
-    } else {
-      next();
-    }
+    next(shapeError(req.body, limits));
   };
 }

@@ -26,18 +26,26 @@ export function problemType(code: ErrorCode): string {
   return `urn:verdict:problem:${code}`;
 }
 
-export function problemBody(error: VerdictError, req: Request): ProblemBody {
-  const requestId = typeof req.id === 'string' ? req.id : undefined;
+/** The problem body for `error` on the request for `instance` (the URL as asked). */
+export function problemBodyFor(
+  error: VerdictError,
+  instance: string,
+  requestId: string | undefined,
+): ProblemBody {
   return {
     ...error.extensions,
     type: problemType(error.code),
     title: error.title,
     status: error.status,
     detail: error.detail,
-    instance: req.originalUrl,
+    instance,
     code: error.code,
     ...(requestId === undefined ? {} : { requestId }),
   };
+}
+
+export function problemBody(error: VerdictError, req: Request): ProblemBody {
+  return problemBodyFor(error, req.originalUrl, typeof req.id === 'string' ? req.id : undefined);
 }
 
 export function sendProblem(res: Response, req: Request, error: VerdictError): void {
@@ -104,6 +112,22 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   );
 };
 
+/**
+ * The problem to answer for whatever was thrown: a VerdictError as it is, body-parser's and
+ * the router's client errors by their kind, anything else an `internal` problem. Server-side
+ * failures are logged here, with the request id.
+ */
+export function problemFor(err: unknown, logger: Logger, requestId?: string): VerdictError {
+  const error = err instanceof VerdictError ? err : (fromBodyParser(err) ?? fromRouting(err));
+  if (error === undefined) {
+    logger.error({ err, requestId }, 'unhandled error');
+    return new VerdictError('internal', 'An internal error occurred; the server log has details.');
+  }
+  if (error.status >= 500)
+    logger.error({ err: error, cause: error.cause, requestId }, error.detail);
+  return error;
+}
+
 /** The last middleware of the app: turns whatever was thrown into a problem response. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
@@ -112,17 +136,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       next(err);
       return;
     }
-    let error = err instanceof VerdictError ? err : (fromBodyParser(err) ?? fromRouting(err));
     const requestId = typeof req.id === 'string' ? req.id : undefined;
-    if (error === undefined) {
-      logger.error({ err, requestId }, 'unhandled error');
-      error = new VerdictError(
-        'internal',
-        'An internal error occurred; the server log has details.',
-      );
-    } else if (error.status >= 500) {
-      logger.error({ err: error, cause: error.cause, requestId }, error.detail);
-    }
-    sendProblem(res, req, error);
+    sendProblem(res, req, problemFor(err, logger, requestId));
   };
 }

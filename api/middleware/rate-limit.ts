@@ -9,7 +9,8 @@
  * request through (`allow`: decisions must never fail because of a limiter) or counts in this
  * process instead (`local`: logins stay limited per instance and stay available).
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Request, RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import {
   RLWrapperTimeouts,
@@ -27,6 +28,24 @@ export type { RateLimitRule } from '../config';
 /** Where counts live: one Redis shared by all instances, or this process. */
 export type RateLimitStore =
   { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly client: Redis };
+
+/**
+ * What a limit's key reads of a request: an Express request, or the decision lane's plain
+ * one with the client address it worked out (api/routes/data-lane.ts).
+ */
+export interface LimitedRequest {
+  readonly ip?: string | undefined;
+  readonly socket: { readonly remoteAddress?: string | undefined };
+  readonly headers: IncomingHttpHeaders;
+  readonly body?: unknown;
+}
+
+/** A named limit and the bucket a request counts against (undefined: not counted). */
+export interface AppliedLimit {
+  readonly name: string;
+  readonly count: Counter;
+  readonly key: (req: LimitedRequest) => string | undefined;
+}
 
 /** What a limiter does when its store cannot answer. */
 export type StoreFailurePolicy = 'allow' | 'local';
@@ -60,14 +79,14 @@ interface Outcome {
 }
 
 /** The limit state already announced on a response, to keep the tightest one. */
-const announced = new WeakMap<Response, number>();
+const announced = new WeakMap<ServerResponse, number>();
 
 function resetSeconds(state: RateLimiterRes): number {
   return Math.max(0, Math.ceil(state.msBeforeNext / 1000));
 }
 
 /** Sets the RateLimit headers unless an earlier limiter announced a tighter limit. */
-function announce(res: Response, outcome: Outcome): void {
+function announce(res: ServerResponse, outcome: Outcome): void {
   const { state, rule } = outcome;
   if (state === undefined) return;
   const remaining = state.remainingPoints;
@@ -80,7 +99,7 @@ function announce(res: Response, outcome: Outcome): void {
   res.setHeader('RateLimit-Policy', `${rule.points};w=${rule.durationSeconds}`);
 }
 
-function tooManyRequests(res: Response, name: string, outcome: Outcome): VerdictError {
+function tooManyRequests(res: ServerResponse, name: string, outcome: Outcome): VerdictError {
   const state = outcome.state as RateLimiterRes;
   announced.delete(res);
   announce(res, outcome);
@@ -148,26 +167,32 @@ export class RateLimits {
   }
 
   /**
-   * Middleware that counts each request against several limiters at once (in parallel: one
-   * store round trip of latency); the first refusal answers.
+   * Counts the request against several limiters at once (in parallel: one store round trip
+   * of latency) and announces the tightest state on `res`: the first refusal's problem, or
+   * undefined when every limiter lets the request through.
    */
-  all(
-    limits: readonly { name: string; count: Counter; key: (req: Request) => string | undefined }[],
-  ): RequestHandler {
+  async check(
+    limits: readonly AppliedLimit[],
+    req: LimitedRequest,
+    res: ServerResponse,
+  ): Promise<VerdictError | undefined> {
+    const applied = limits.flatMap((limit) => {
+      const key = limit.key(req);
+      return key === undefined ? [] : [{ name: limit.name, key, count: limit.count }];
+    });
+    if (applied.length === 0) return undefined;
+    const outcomes = await Promise.all(applied.map((limit) => limit.count(limit.key)));
+    for (const outcome of outcomes) announce(res, outcome);
+    const refused = outcomes.findIndex((outcome) => !outcome.allowed);
+    if (refused === -1) return undefined;
+    const name = (applied[refused] as { name: string }).name;
+    return tooManyRequests(res, name, outcomes[refused] as Outcome);
+  }
+
+  /** `check` as middleware. */
+  all(limits: readonly AppliedLimit[]): RequestHandler {
     return async (req, res, next) => {
-      const applied = limits.flatMap((limit) => {
-        const key = limit.key(req);
-        return key === undefined ? [] : [{ name: limit.name, key, count: limit.count }];
-      });
-      const outcomes = await Promise.all(applied.map((limit) => limit.count(limit.key)));
-      for (const outcome of outcomes) announce(res, outcome);
-      const refused = outcomes.findIndex((outcome) => !outcome.allowed);
-      if (refused === -1) {
-        next();
-        return;
-      }
-      const name = (applied[refused] as { name: string }).name;
-      next(tooManyRequests(res, name, outcomes[refused] as Outcome));
+      next(await this.check(limits, req, res));
     };
   }
 

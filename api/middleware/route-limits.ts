@@ -12,10 +12,12 @@
  * token count per client address. Paths are matched case-insensitively, as Express routes are.
  */
 import { createHash } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
+import type { VerdictError } from '../errors';
 import type { RateLimitRules } from '../config';
 import { bearerToken } from './api-key';
-import { RateLimits, type Counter } from './rate-limit';
+import { RateLimits, type AppliedLimit, type LimitedRequest } from './rate-limit';
 
 const healthPath = /^\/health(\/|$)/i;
 const decisionPath = /^\/v1\/(data|batch\/data|casl)(\/|$)/i;
@@ -32,19 +34,19 @@ export function routeClassOf(path: string): RouteClass {
   return 'other';
 }
 
-export function clientAddress(req: Request): string {
+export function clientAddress(req: LimitedRequest): string {
   return `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
 }
 
 /** The bearer token's digest, or the client address for a request without one. */
-export function credentialKey(req: Request): string {
+export function credentialKey(req: LimitedRequest): string {
   const token = bearerToken(req);
   if (token === undefined || token === '') return clientAddress(req);
   return `cred:${createHash('sha256').update(token, 'utf8').digest('base64url')}`;
 }
 
 /** The account a login names (`email` of a JSON body), case-folded; undefined without one. */
-export function accountKey(req: Request): string | undefined {
+export function accountKey(req: LimitedRequest): string | undefined {
   const body: unknown = req.body;
   if (typeof body !== 'object' || body === null || !('email' in body)) return undefined;
   const { email } = body;
@@ -53,20 +55,14 @@ export function accountKey(req: Request): string | undefined {
   return `account:${digest.digest('base64url')}`;
 }
 
-interface Limit {
-  readonly name: string;
-  readonly count: Counter;
-  readonly key: (req: Request) => string | undefined;
-}
-
 /** The limits of one route class, with the key each counts by. */
-function limitsFor(limits: RateLimits, rules: RateLimitRules): Record<RouteClass, Limit[]> {
+function limitsFor(limits: RateLimits, rules: RateLimitRules): Record<RouteClass, AppliedLimit[]> {
   const make = (
     name: string,
     rule: RateLimitRules[keyof RateLimitRules],
-    key: (req: Request) => string | undefined,
+    key: (req: LimitedRequest) => string | undefined,
     local = false,
-  ): Limit[] =>
+  ): AppliedLimit[] =>
     rule === undefined
       ? []
       : [{ name, count: limits.counter(name, rule, local ? 'local' : 'allow'), key }];
@@ -80,14 +76,22 @@ function limitsFor(limits: RateLimits, rules: RateLimitRules): Record<RouteClass
   };
 }
 
+/** Counts a decision request against its limits: the refusal, or undefined to go on. */
+export type DecisionLimitCheck = (
+  req: LimitedRequest,
+  res: ServerResponse,
+) => Promise<VerdictError | undefined>;
+
 /**
  * The app's rate limits: `beforeBody` runs before the body is read (a refused request costs
- * no parsing), `afterBody` needs the parsed body (the account a login names).
+ * no parsing), `afterBody` needs the parsed body (the account a login names). `decisions` is
+ * the decision class's check for the lane that answers decisions without Express; it counts
+ * in the same limiters as `beforeBody`.
  */
 export function routeRateLimits(
   limits: RateLimits,
   rules: RateLimitRules,
-): { beforeBody: RequestHandler; afterBody: RequestHandler } {
+): { beforeBody: RequestHandler; afterBody: RequestHandler; decisions: DecisionLimitCheck } {
   const byClass = limitsFor(limits, rules);
   const handlers = Object.fromEntries(
     Object.entries(byClass).map(([routeClass, list]) => [routeClass, limits.all(list)]),
@@ -102,6 +106,7 @@ export function routeRateLimits(
           onStoreFailure: 'local',
         });
   return {
+    decisions: (req, res) => limits.check(byClass.decisions, req, res),
     beforeBody: (req, res, next) => handlers[routeClassOf(req.path)](req, res, next),
     afterBody: (req, res, next) => {
       if (accountLimit === undefined || routeClassOf(req.path) !== 'auth') {

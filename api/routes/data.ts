@@ -27,7 +27,7 @@ export interface DataRouterOptions {
   readonly maxBatchInputs?: number;
 }
 
-interface Flags {
+export interface Flags {
   readonly metrics: boolean;
   readonly pretty: boolean;
   readonly provenance: boolean;
@@ -63,6 +63,17 @@ function pathOf(req: Request): string[] {
   return parts.filter((segment) => segment !== '');
 }
 
+/** Flags of a request without a query string: all off. */
+export const noFlags: Flags = { metrics: false, pretty: false, provenance: false };
+
+/** The error for a body that is JSON but not an object. */
+export function notAnObject(example: string): VerdictError {
+  return new VerdictError('bad_request', `The request body must be a JSON object like ${example}.`);
+}
+
+/** The example body of a single decision request, as error messages show it. */
+export const decisionExample = '{"input": {...}}';
+
 /**
  * The JSON object body, or undefined when the request has none (OPA accepts a POST with no
  * body: no input). Other content types are a 415, and a body that is not an object a 400.
@@ -81,15 +92,12 @@ function objectBody(req: Request, example: string): Record<string, unknown> | un
   const body: unknown = req.body;
   if (body === undefined) return undefined;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new VerdictError(
-      'bad_request',
-      `The request body must be a JSON object like ${example}.`,
-    );
+    throw notAnObject(example);
   }
   return body as Record<string, unknown>;
 }
 
-function checkDepth(input: unknown, max: number, where: string): void {
+export function checkDepth(input: unknown, max: number, where: string): void {
   if (exceedsDepth(input, max)) {
     throw new VerdictError(
       'bad_request',
@@ -119,7 +127,7 @@ function provenanceOf(decision: Decision): Record<string, unknown> {
   };
 }
 
-function decisionBody(
+export function decisionBody(
   decision: Decision,
   flags: Flags,
   metrics?: Record<string, number>,
@@ -154,7 +162,7 @@ export function dataRouter(options: DataRouterOptions): Router {
   const decideOne = async (req: Request, res: Response, readInput: boolean): Promise<void> => {
     const started = process.hrtime.bigint();
     const flags = flagsOf(req);
-    const body = readInput ? objectBody(req, '{"input": {...}}') : undefined;
+    const body = readInput ? objectBody(req, decisionExample) : undefined;
     const hasInput = body !== undefined && Object.hasOwn(body, 'input');
     const input = hasInput ? body.input : undefined;
     if (hasInput) checkDepth(input, maxDepth, 'The input');

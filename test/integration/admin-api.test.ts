@@ -5,7 +5,7 @@
  */
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../api/app';
+import { createApp, type VerdictApp } from '../../api/app';
 import { openDatabase, type Database } from '../../api/db/database';
 import { migrateUp } from '../../api/db/migrator';
 import { requireApiKey } from '../../api/middleware/api-key';
@@ -45,7 +45,7 @@ interface KeyBody {
 let database: TestDatabase;
 let db: Database;
 let cache: MemoryCache;
-let app: express.Express;
+let app: VerdictApp;
 
 beforeAll(async () => {
   database = await createTestDatabase('admin_api');

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../api/app';
+import { createApp, type VerdictApp } from '../../api/app';
 import { openDatabase, type Database } from '../../api/db/database';
 import { migrateUp } from '../../api/db/migrator';
 import { problemHandler } from '../../api/middleware/problem';
@@ -60,7 +60,7 @@ interface Problem {
 let database: TestDatabase;
 let db: Database;
 let cache: MemoryCache;
-let app: express.Express;
+let app: VerdictApp;
 let dataDir: { path: string; remove: () => void };
 let writer: AuditWriter;
 const tenants: Record<'acme' | 'globex' | 'bulk', { id: string; slug: string }> = {

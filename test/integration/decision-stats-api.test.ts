@@ -8,7 +8,7 @@ import { PlatformAccess } from '../../api/auth/access';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../api/app';
+import { createApp, type VerdictApp } from '../../api/app';
 import { openDatabase, type Database } from '../../api/db/database';
 import { migrateUp } from '../../api/db/migrator';
 import { problemHandler } from '../../api/middleware/problem';
@@ -57,7 +57,7 @@ interface Stats {
 let database: TestDatabase;
 let db: Database;
 let cache: MemoryCache;
-let app: express.Express;
+let app: VerdictApp;
 let dataDir: { path: string; remove: () => void };
 let writer: AuditWriter;
 let acmeId = '';

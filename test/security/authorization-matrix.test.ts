@@ -11,8 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import type express from 'express';
-import { createApp } from '../../api/app';
+import { createApp, type VerdictApp } from '../../api/app';
 import { platformTenantId } from '../../api/auth/access';
 import type { AccessTokenVerifier, Principal, UserRole } from '../../api/auth/principal';
 import { openDatabase, type Database } from '../../api/db/database';
@@ -59,7 +58,7 @@ let database: TestDatabase;
 let db: Database;
 let audit: AuditWriter;
 let dataDir: ReturnType<typeof tempDir>;
-let app: express.Express;
+let app: VerdictApp;
 let identity: IdentityService;
 const tenantIds = new Map<string, string>();
 /** Bearer token of each principal, by tenant slug. */

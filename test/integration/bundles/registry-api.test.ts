@@ -9,7 +9,7 @@ import { PlatformAccess } from '../../../api/auth/access';
 import { generateKeyPairSync } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../../api/app';
+import { createApp, type VerdictApp } from '../../../api/app';
 import { openDatabase, type Database } from '../../../api/db/database';
 import { migrateUp } from '../../../api/db/migrator';
 import { problemHandler } from '../../../api/middleware/problem';
@@ -72,7 +72,7 @@ interface Version {
 let database: TestDatabase;
 let db: Database;
 let cache: MemoryCache;
-let app: express.Express;
+let app: VerdictApp;
 
 beforeAll(async () => {
   database = await createTestDatabase('bundles_api');

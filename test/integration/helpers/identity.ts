@@ -5,8 +5,7 @@
  * production parameters.
  */
 import { randomBytes } from 'node:crypto';
-import type express from 'express';
-import { createApp } from '../../../api/app';
+import { createApp, type VerdictApp } from '../../../api/app';
 import { openDatabase, type Database } from '../../../api/db/database';
 import { migrateUp } from '../../../api/db/migrator';
 import { MemoryCache } from '../../../api/services/cache/memory';
@@ -50,7 +49,7 @@ export interface IdentityHarness {
   readonly clock: TestClock;
   readonly cipher: FieldCipher;
   readonly identity: IdentityService;
-  readonly app: express.Express;
+  readonly app: VerdictApp;
   /** A second service on the same database and store (another instance). */
   another(): Promise<IdentityService>;
   close(): Promise<void>;

@@ -4,9 +4,8 @@
  * time), then candidates are replayed over HTTP. A candidate that takes one grant away must
  * report exactly the decisions whose outcome that grant decided, and no others.
  */
-import type express from 'express';
 import request from 'supertest';
-import { createApp } from '../../../api/app';
+import { createApp, type VerdictApp } from '../../../api/app';
 import { openDatabase, type Database } from '../../../api/db/database';
 import { migrateUp } from '../../../api/db/migrator';
 import { ApiKeyService } from '../../../api/services/api-keys';
@@ -76,7 +75,7 @@ let cache: CacheStore;
 let audit: AuditWriter;
 let stack: DecisionStack;
 let apiKeys: ApiKeyService;
-let app: express.Express;
+let app: VerdictApp;
 let spool: { path: string; remove: () => void };
 let decideKey: string;
 let writeKey: string;
