@@ -8,7 +8,7 @@ import express, { type RequestHandler } from 'express';
 import { PlatformAccess } from './auth/access';
 import type { AccessTokenVerifier } from './auth/principal';
 import { ApiKeyService } from './services/api-keys';
-import type { AuditEntry, AuditRow } from './services/audit';
+import type { AuditSink } from './services/audit/sink';
 import type { CacheStore } from './services/cache';
 import { TenantService } from './services/tenants';
 import type { Database } from './db/database';
@@ -55,7 +55,7 @@ export interface AppDependencies {
   /** Users' access tokens; without it, only API keys and the admin token authenticate. */
   accessTokens?: AccessTokenVerifier;
   /** Where the platform policy's answers about admin requests are logged. */
-  audit?: { record(entry: AuditEntry): AuditRow };
+  audit?: Pick<AuditSink, 'record'>;
   /** The decision API (`/v1/data/...`); mounted only when given. */
   decisions?: { service: DecisionService; maxInputDepth?: number };
   /** CORS, body shape limits and rate limits (api/middleware/edges.ts). */

@@ -85,6 +85,11 @@ export interface Config {
   /** Proxies whose X-Forwarded-For is believed (Express `trust proxy`); undefined: none. */
   trustProxy: string | undefined;
   rateLimits: RateLimitRules;
+  /**
+   * HTTP worker processes of `verdict serve` (api/cluster): a number, or `auto` — one per
+   * core with an external database and Redis, one otherwise.
+   */
+  workers: number | 'auto';
 }
 
 /** The environment as the schema sees it: one property per variable, already coerced. */
@@ -118,6 +123,7 @@ interface EnvSettings {
   VERDICT_TRUST_PROXY?: string;
   VERDICT_RATE_LIMIT_IP: string;
   VERDICT_RATE_LIMIT_DECISIONS: string;
+  VERDICT_WORKERS: string;
   VERDICT_RATE_LIMIT_ADMIN: string;
   VERDICT_RATE_LIMIT_AUTH_IP: string;
   VERDICT_RATE_LIMIT_AUTH_ACCOUNT: string;
@@ -153,6 +159,8 @@ const expectations: Record<SettingName, string> = {
   LOG_LEVEL: `one of ${logLevels.join(', ')} (default info)`,
   VERDICT_SECRET_KEY: 'at least 32 characters (e.g. the output of `openssl rand -base64 48`)',
   VERDICT_SHUTDOWN_TIMEOUT_MS: 'an integer from 0 to 600000 milliseconds (default 10000)',
+  VERDICT_WORKERS:
+    'auto or an integer from 1 to 64 (HTTP worker processes; default auto: one per core with DATABASE_URL and REDIS_URL set, else 1)',
   VERDICT_ADMIN_TOKEN:
     'at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`)',
   VERDICT_DATA_KEYS:
@@ -223,6 +231,11 @@ const schema: JSONSchemaType<EnvSettings> = {
     LOG_LEVEL: { type: 'string', enum: logLevels, default: 'info' },
     VERDICT_SECRET_KEY: { type: 'string', nullable: true, minLength: 32 },
     VERDICT_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
+    VERDICT_WORKERS: {
+      type: 'string',
+      pattern: '^\\s*(auto|[1-9]|[1-5][0-9]|6[0-4])\\s*$',
+      default: 'auto',
+    },
     VERDICT_ADMIN_TOKEN: { type: 'string', nullable: true, minLength: 24, pattern: '^\\S+$' },
     VERDICT_DATA_KEYS: { type: 'string', nullable: true, minLength: 2 },
     VERDICT_DATA_KEY_ID: { type: 'string', nullable: true, pattern: '^[A-Za-z0-9_-]{1,64}$' },
@@ -274,6 +287,7 @@ const schema: JSONSchemaType<EnvSettings> = {
     'VERDICT_EMBEDDED_PG_PORT',
     'LOG_LEVEL',
     'VERDICT_SHUTDOWN_TIMEOUT_MS',
+    'VERDICT_WORKERS',
     'VERDICT_ACCESS_TOKEN_TTL_SECONDS',
     'VERDICT_SESSION_TTL_SECONDS',
     'VERDICT_SIGNING_KEY_ROTATION_DAYS',
@@ -378,6 +392,7 @@ export function loadConfig(
       authIp: rateLimitRule(settings.VERDICT_RATE_LIMIT_AUTH_IP),
       authAccount: rateLimitRule(settings.VERDICT_RATE_LIMIT_AUTH_ACCOUNT),
     },
+    workers: settings.VERDICT_WORKERS.trim() === 'auto' ? 'auto' : Number(settings.VERDICT_WORKERS),
   };
 }
 

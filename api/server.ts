@@ -18,7 +18,7 @@ import { answerClientError } from './middleware/client-error';
 import { edgesFromConfig } from './middleware/edges';
 import { createLogger, type Logger } from './logger';
 import { ApiKeyService } from './services/api-keys';
-import { createAuditWriter, type AuditWriter } from './services/audit';
+import { createAuditWriter, type AuditSink, type AuditWriter } from './services/audit';
 import { loadActiveBundles } from './services/bundles';
 import { openCache, type CacheStore } from './services/cache';
 import { openDecisions, type DecisionStack } from './services/decisions';
@@ -31,7 +31,7 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-export interface RunningServer {
+export interface RunningServer<Audit extends AuditSink = AuditWriter> {
   readonly config: Config;
   readonly logger: Logger;
   readonly db: Database;
@@ -40,8 +40,8 @@ export interface RunningServer {
   readonly apiKeys: ApiKeyService;
   /** Platform users: logins, sessions, MFA; the verifier of users' access tokens. */
   readonly identity: IdentityService;
-  /** The decision log writer. */
-  readonly audit: AuditWriter;
+  /** The decision log: this process's writer, or a cluster worker's relay to the primary. */
+  readonly audit: Audit;
   /** Engine pool, decision cache and decision service. */
   readonly decisions: DecisionStack;
   readonly httpServer: http.Server;
@@ -85,12 +85,36 @@ async function listen(server: http.Server, port: number, host: string): Promise<
   return server.address() as AddressInfo;
 }
 
-function loopbackUrl(host: string, port: number): string {
+/** The URL to reach a server listening on `host` from this machine. */
+export function loopbackUrl(host: string, port: number): string {
   const name = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
 }
 
 export async function start(options: StartOptions = {}): Promise<RunningServer> {
+  return launch(options, true, async (config, db, logger) => {
+    // The audit spool lives in the data folder, which an external database does not create.
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    return createAuditWriter({ knex: db.knex, dataDir: config.dataDir, logger });
+  });
+}
+
+/**
+ * Starts a cluster worker (api/cluster): the same service, but its decisions are logged
+ * through `audit` (the relay to the primary, which writes the log) and migrations are left
+ * to the primary, which applied them before starting any worker.
+ */
+export async function startWorker(
+  options: StartOptions & { audit: AuditSink },
+): Promise<RunningServer<AuditSink>> {
+  return launch(options, false, () => Promise.resolve(options.audit));
+}
+
+async function launch<Audit extends AuditSink>(
+  options: StartOptions,
+  migrate: boolean,
+  openAudit: (config: Config, db: Database, logger: Logger) => Promise<Audit>,
+): Promise<RunningServer<Audit>> {
   const config = options.config ?? loadConfig(options.env);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   logger.info({ config: describeConfig(config) }, 'starting verdict');
@@ -104,13 +128,13 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
   try {
     const db = await openDatabase(config, logger);
     cleanups.push(() => db.close());
-    const applied = await migrateUp(db);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+    if (migrate) {
+      const applied = await migrateUp(db);
+      if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+    }
     const cache = await openCache(config, logger);
     cleanups.push(() => cache.close());
-    // The audit spool lives in the data folder, which an external database does not create.
-    fs.mkdirSync(config.dataDir, { recursive: true });
-    const audit = await createAuditWriter({ knex: db.knex, dataDir: config.dataDir, logger });
+    const audit = await openAudit(config, db, logger);
     cleanups.push(() => audit.close());
     const decisions = await openDecisions({
       knex: db.knex,
@@ -203,7 +227,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
  * Stops `server` on the first SIGTERM or SIGINT; a second signal while draining exits at
  * once. Returns a function that removes the handlers.
  */
-export function stopOnSignals(server: RunningServer): () => void {
+export function stopOnSignals(server: Pick<RunningServer, 'logger' | 'stop'>): () => void {
   let received = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     received += 1;

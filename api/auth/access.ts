@@ -25,7 +25,7 @@ import {
   unauthorized,
 } from '../middleware/api-key';
 import { looksLikeApiKey, type ApiKeyService } from '../services/api-keys';
-import type { AuditEntry, AuditRow } from '../services/audit';
+import type { AuditSink } from '../services/audit/sink';
 import type { TenantService } from '../services/tenants';
 import {
   PlatformPolicy,
@@ -61,7 +61,7 @@ export interface PlatformAccessOptions {
   /** Verifies users' access tokens; without it, only keys and the bootstrap token work. */
   readonly accessTokens?: AccessTokenVerifier | undefined;
   /** Where decisions are logged; without it, nothing is (tests of single routers). */
-  readonly audit?: { record(entry: AuditEntry): AuditRow } | undefined;
+  readonly audit?: Pick<AuditSink, 'record'> | undefined;
   /** The policy; the shipped one, compiled once per process, by default. */
   readonly policy?: () => Promise<PlatformPolicy>;
 }

@@ -13,6 +13,7 @@ export {
   type RolloutMark,
 } from './chain';
 export { maskInput, maskPathProblem } from './mask';
+export type { AuditSink } from './sink';
 export { ensureDecisionPartitions, listDecisionPartitions } from './partitions';
 export { verifyChain, type VerifyOptions, type VerifyResult } from './verify';
 export {

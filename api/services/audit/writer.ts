@@ -86,7 +86,7 @@ function rolloutProblem(mark: RolloutMark): string | undefined {
   return undefined;
 }
 
-function entryProblem(entry: AuditEntry): string | undefined {
+export function entryProblem(entry: AuditEntry): string | undefined {
   if (!uuidPattern.test(entry.tenantId)) return 'tenantId must be a UUID';
   if (entry.decisionId !== undefined && !uuidPattern.test(entry.decisionId)) {
     return 'decisionId must be a UUID';

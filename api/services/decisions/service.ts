@@ -16,19 +16,16 @@ import {
   maskInput,
   toStorableJson,
   type AuditEntry,
-  type AuditRow,
   type CacheOutcome,
 } from '../audit';
+import type { AuditSink } from '../audit/sink';
 import { DecisionCache, canonicalInputJson, type CachedAnswer, type CostStats } from './cache';
 import type { EnginePool, LoadedBundle, Route, TenantEngines } from './engine-pool';
 import { planDecision, type DecisionPlan } from './rollout-plan';
 import type { TenantDecisionSettings } from './tenant-settings';
 
-/** The audit writer as the decision path uses it. */
-export interface DecisionAudit {
-  record(entry: AuditEntry): AuditRow;
-  recordStrict(entry: AuditEntry): Promise<AuditRow>;
-}
+/** The audit log as the decision path uses it (see api/services/audit/sink.ts). */
+export type DecisionAudit = Pick<AuditSink, 'record' | 'recordStrict'>;
 
 export interface DecisionServiceOptions {
   pool: EnginePool;

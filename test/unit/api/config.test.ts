@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       maxBodyMembers: 100000,
       corsOrigins: [],
       trustProxy: undefined,
+      workers: 'auto',
       rateLimits: {
         ip: { points: 5000, durationSeconds: 1 },
         decisions: { points: 2000, durationSeconds: 1 },
@@ -87,6 +88,7 @@ describe('loadConfig', () => {
         VERDICT_RATE_LIMIT_ADMIN: '20/2s',
         VERDICT_RATE_LIMIT_AUTH_IP: '5/1h',
         VERDICT_RATE_LIMIT_AUTH_ACCOUNT: '3/1d',
+        VERDICT_WORKERS: ' 4 ',
       },
       '/srv/verdict',
     );
@@ -118,6 +120,7 @@ describe('loadConfig', () => {
       maxBodyMembers: 5000,
       corsOrigins: ['https://console.example.com', 'http://[::1]:5173', 'http://10.0.0.7:8080'],
       trustProxy: '10.0.0.0/8, loopback',
+      workers: 4,
       rateLimits: {
         ip: { points: 100, durationSeconds: 60 },
         decisions: undefined,

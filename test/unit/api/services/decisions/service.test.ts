@@ -67,11 +67,10 @@ function setup(
       record: (entry) => {
         if (options.record) options.record();
         recorded.push(entry);
-        return {} as AuditRow;
       },
       recordStrict: (entry) => {
         recorded.push(entry);
-        return options.recordStrict ? options.recordStrict() : Promise.resolve({} as AuditRow);
+        return options.recordStrict ? options.recordStrict() : Promise.resolve();
       },
     },
     settings: { get: () => Promise.resolve({ auditStrict: options.strict ?? false }) },
@@ -200,8 +199,8 @@ describe('DecisionService', () => {
       pool,
       cache: new DecisionCache({ logger }),
       audit: {
-        record: () => ({}) as AuditRow,
-        recordStrict: () => Promise.resolve({} as AuditRow),
+        record: () => undefined,
+        recordStrict: () => Promise.resolve(),
       },
       settings: { get: () => Promise.reject(new RangeError('unexpected')) },
       logger,
