@@ -617,5 +617,28 @@ if (write) {
   const prettier = require('prettier');
   const options = { ...(await prettier.resolveConfig(file)), filepath: file };
   fs.writeFileSync(file, await prettier.format(current.replace(marked, lines.join('\n')), options));
-  console.log('wrote docs/benchmarks.md');
+  // The figures as data, for the charts (bench/charts) and for comparing runs.
+  const dataFile = path.join(root, 'docs/bench-data/http.json');
+  fs.mkdirSync(path.dirname(dataFile), { recursive: true });
+  const data = {
+    measuredAt: new Date().toISOString(),
+    command,
+    node: process.version,
+    cores: os.cpus().length,
+    cpu,
+    peer: cerbosVersion,
+    loadGenerator: `autocannon ${autocannonVersion}`,
+    durationSeconds: duration,
+    rounds,
+    cerbosActions,
+    agreement,
+    results: results.map((r) => ({
+      ...r,
+      decisionsPerSecond: r.perSecond * r.decisionsPerRequest,
+    })),
+    summary: summary.map(({ verdict: _v, cerbos: _c, ...rest }) => rest),
+    skipped,
+  };
+  fs.writeFileSync(dataFile, `${JSON.stringify(data, null, 2)}\n`);
+  console.log('wrote docs/benchmarks.md and docs/bench-data/http.json');
 }
