@@ -5,8 +5,17 @@
 //   --rounds <n>           Verdict/Cerbos pairs per connection count, order alternating (default 1)
 //   --cerbos-actions <n>   actions checked per Cerbos request, 1-4 (default 3)
 //   --sample <n>           inputs whose answers are compared before timing (default 256)
+//   --workers <n|auto>     Verdict's HTTP workers (VERDICT_WORKERS; default auto: one per core)
+//   --paced-from <n>       connection counts from this one up are driven at a fixed total rate
+//                          instead of as fast as answers come (default 10000)
+//   --paced-rate <r>       that total rate, requests/s (default 4000)
+//   --paced-settle <s>     seconds a paced level runs before latencies count, while its
+//                          connections open (default 5)
 //   --write                rewrite the http section of docs/benchmarks.md
-// Verdict runs as `node bin/verdict.js serve` (one process, audit on) on real Postgres
+// At a paced level every connection stays open and sends a request every
+// connections/rate seconds: the figure is whether that many clients are held, and how fast
+// each is answered, not how many requests the server can take.
+// Verdict runs as `node bin/verdict.js serve` (audit on; a primary and its workers) on real Postgres
 // (DATABASE_URL's server, default postgres://postgres@127.0.0.1:5432/test; a scratch database is
 // created and dropped) and Redis (REDIS_URL, default redis://127.0.0.1:6379, a unique key
 // prefix removed afterwards). Cerbos is the binary of @cerbos/cerbos-linux-x64 serving
@@ -53,9 +62,20 @@ const rounds = positive('rounds', option('rounds', '1'));
 const cerbosActions = Math.min(4, positive('cerbos-actions', option('cerbos-actions', '3')));
 const sampleSize = positive('sample', option('sample', '256'));
 const write = argv.includes('--write');
+const workersSetting = option('workers', 'auto');
+if (!/^(auto|[1-9]\d?)$/.test(workersSetting)) {
+  console.error(`--workers must be auto or a whole number from 1 (got ${workersSetting})`);
+  process.exit(2);
+}
+const pacedFrom = positive('paced-from', option('paced-from', '10000'));
+const pacedRate = positive('paced-rate', option('paced-rate', '4000'));
+const pacedSettle = positive('paced-settle', option('paced-settle', '5'));
 
 const adminDatabaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// Verdict's `auto`: one worker per core, as DATABASE_URL and REDIS_URL are both set here.
+const verdictWorkers =
+  workersSetting === 'auto' ? os.availableParallelism() : Number(workersSetting);
 const cerbosBinary = require.resolve('@cerbos/cerbos-linux-x64/cerbos-linux-x64');
 const cerbosVersion = `Cerbos ${execFileSync(cerbosBinary, ['--version'], { encoding: 'utf8' }).split('\n')[0]}`;
 const autocannonVersion = require('autocannon/package.json').version;
@@ -193,13 +213,19 @@ function quantile(sorted, p) {
 
 /** One autocannon run; latencies come from each response (autocannon reports no p95). */
 async function load(label, url, headers, bodies, connections) {
+  const paced = connections >= pacedFrom;
   let next = 0;
   const latencies = [];
+  // At a paced level the connections are all opened at the start; latencies count only once
+  // that has settled, and the run is longer by as much.
+  const settle = paced ? pacedSettle : 0;
+  const countFrom = Date.now() + settle * 1000;
   const instance = autocannon({
     url,
     method: 'POST',
     connections,
-    duration,
+    duration: duration + settle,
+    ...(paced ? { overallRate: pacedRate } : {}),
     headers: { 'content-type': 'application/json', ...headers },
     requests: [
       {
@@ -207,13 +233,16 @@ async function load(label, url, headers, bodies, connections) {
       },
     ],
   });
-  instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+  instance.on('response', (_client, _status, _bytes, ms) => {
+    if (Date.now() >= countFrom) latencies.push(ms);
+  });
   const result = await instance;
   latencies.sort((a, b) => a - b);
   const answered = result['2xx'];
   return {
     label,
     connections,
+    paced: paced ? pacedRate : undefined,
     seconds: result.duration,
     answered,
     perSecond: answered / result.duration,
@@ -295,6 +324,7 @@ async function startVerdict() {
     // The bench measures the service, not its limits or a log line per request.
     VERDICT_RATE_LIMIT_IP: 'off',
     VERDICT_RATE_LIMIT_DECISIONS: 'off',
+    VERDICT_WORKERS: workersSetting,
     LOG_LEVEL: 'warn',
   };
   const log = fs.openSync(path.join(work, 'verdict.log'), 'a');
@@ -415,7 +445,7 @@ process.once('SIGTERM', stopOnSignal);
 
 try {
   console.log(
-    `starting Verdict (postgres ${databaseUrl.host}/${dbName}, redis ${redisUrl}) and ${cerbosVersion}`,
+    `starting Verdict (${verdictWorkers} worker${verdictWorkers > 1 ? 's' : ''}; postgres ${databaseUrl.host}/${dbName}, redis ${redisUrl}) and ${cerbosVersion}`,
   );
   const verdict = await startVerdict();
   const cerbos = await startCerbos();
@@ -586,12 +616,12 @@ if (write) {
     );
   const rows = results.map(
     (r) =>
-      `| ${r.connections} | ${r.label} | ${fixed(r.perSecond)} | ${fixed(r.perSecond * r.decisionsPerRequest)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.timeouts} | ${r.non2xx} |`,
+      `| ${r.connections}${r.paced === undefined ? '' : ` (paced ${fixed(r.paced)}/s)`} | ${r.label} | ${fixed(r.perSecond)} | ${fixed(r.perSecond * r.decisionsPerRequest)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.timeouts} | ${r.non2xx} |`,
   );
   const lines = [
     '<!-- http:start -->',
     '',
-    `Measured by \`${command}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${cpu}), ${cerbosVersion}, autocannon ${autocannonVersion} in the same machine; ${duration} s per run, ${rounds} run${rounds > 1 ? 's' : ''} per server and connection count, Verdict and Cerbos alternating. Cerbos checks ${cerbosActions} action${cerbosActions > 1 ? 's' : ''} per request (decisions/s counts them); Verdict answers one decision per request.`,
+    `Measured by \`${command}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${cpu}), ${cerbosVersion}, autocannon ${autocannonVersion} in the same machine; ${duration} s per run, ${rounds} run${rounds > 1 ? 's' : ''} per server and connection count, Verdict and Cerbos alternating. Cerbos checks ${cerbosActions} action${cerbosActions > 1 ? 's' : ''} per request (decisions/s counts them); Verdict answers one decision per request, with ${verdictWorkers} HTTP worker${verdictWorkers > 1 ? 's' : ''} (\`VERDICT_WORKERS=${workersSetting}\`) and audit on. Levels from ${pacedFrom.toLocaleString('en-US')} connections up are paced at ${pacedRate.toLocaleString('en-US')} requests/s in all: every connection stays open and is answered in turn, so their figure is the latency of that many clients held at once, not a maximum throughput; their latencies count from ${pacedSettle} s into the run, once every connection is open.`,
     '',
     '| connections | server | requests / s | decisions / s | p50 ms | p95 ms | p99 ms | errors | of which timeouts | non-2xx |',
     '| ----------: | ------ | -----------: | ------------: | -----: | -----: | -----: | -----: | ----------------: | ------: |',
@@ -631,6 +661,9 @@ if (write) {
     durationSeconds: duration,
     rounds,
     cerbosActions,
+    verdictWorkers,
+    pacedFrom,
+    pacedRate,
     agreement,
     results: results.map((r) => ({
       ...r,
