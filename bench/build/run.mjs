@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { buildBundle } = require(path.join(root, 'dist/policies/bundle/build.js'));
-const { loadSources } = require(path.join(root, 'dist/cli/eval.js'));
+const { loadSources } = require(path.join(root, 'dist/policies/bundle/sources.js'));
 const { ObjectValue } = require(path.join(root, 'dist/policies/ir/value.js'));
 
 /** 1,000 rules: 250 roles, each with grant rules, conditions and a helper function. */
