@@ -118,8 +118,7 @@ function httpCharts(data) {
 
   // Latency: one panel per connection count (their scales differ by orders of magnitude).
   {
-    const panelWidth = Math.max(300, Math.min(420, 1000 / levels.length));
-    const width = Math.max(1000, panelWidth * levels.length);
+    const width = Math.max(1000, 400 * levels.length);
     const panelHeight = 360;
     const height = panelHeight + 30 + notes.length * 16 + 24;
     const percentiles = ['p50', 'p95', 'p99'];
@@ -192,7 +191,7 @@ function soakChart(data) {
   const fragments = panels.map((panel, i) =>
     linePanel(
       { x: 0, y: 8 + i * panelHeight, width, height: panelHeight },
-      { ...panel, xLabel: 'minutes', band },
+      { ...panel, xLabel: 'minutes', band, domain: data.minutes },
     ),
   );
   const audit = data.audit.equal

@@ -48,7 +48,8 @@ export function ticks(max, count = 5) {
   const rough = max / count;
   const power = 10 ** Math.floor(Math.log10(rough));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= rough);
-  const top = Math.ceil(max / step - 1e-9) * step;
+  // A maximum a hair above a round value (600.02 s) does not earn a whole further step.
+  const top = Math.ceil(max / step - 1e-3) * step;
   const values = [];
   for (let v = 0; v <= top + step / 2; v += step) values.push(Math.round(v / step) * step);
   return values;
@@ -135,6 +136,11 @@ export function barPanel(box, { title, categories, series, yLabel, xLabel, forma
   parts.push(fragment);
   const group = area.width / categories.length;
   const barWidth = Math.min(56, (group * 0.7) / series.length);
+  // Narrow bars get thousands as "2.4k" so neighbouring labels do not run together.
+  const label = (v) =>
+    barWidth < 52 && Math.abs(v) >= 1000
+      ? `${+(v / 1000).toFixed(Math.abs(v) >= 1e4 ? 0 : 1)}k`
+      : format(v);
   categories.forEach((category, i) => {
     const left = area.x + group * i + (group - barWidth * series.length) / 2;
     series.forEach((s, k) => {
@@ -154,7 +160,7 @@ export function barPanel(box, { title, categories, series, yLabel, xLabel, forma
       parts.push(
         `<rect x="${round(x + 1)}" y="${round(top)}" width="${round(barWidth - 2)}" height="${round(y(0) - top)}" fill="${s.color}"/>`,
       );
-      parts.push(text(x + barWidth / 2, top - 4, format(value), { size: 10, anchor: 'middle' }));
+      parts.push(text(x + barWidth / 2, top - 4, label(value), { size: 10, anchor: 'middle' }));
     });
     parts.push(
       text(area.x + group * (i + 0.5), area.y + area.height + 17, category, {
@@ -176,16 +182,17 @@ export function barPanel(box, { title, categories, series, yLabel, xLabel, forma
 
 /**
  * Lines over a numeric x axis.
- * series: [{ name, color, dash?, points: [[x, y], ...] }]; band: optional [x0, x1, label] shaded.
+ * series: [{ name, color, dash?, points: [[x, y], ...] }]; band: optional [x0, x1, label] shaded;
+ * domain: the x axis runs from 0 to at least this (default: the largest x).
  */
 export function linePanel(
   box,
-  { title, series, yLabel, xLabel, format = compact, xFormat = compact, band },
+  { title, series, yLabel, xLabel, format = compact, xFormat = compact, band, domain },
 ) {
   const area = plotArea(box);
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => Number.isFinite(v));
-  const xMax = Math.max(...xs, 0);
+  const xMax = Math.max(domain ?? 0, ...xs);
   const xTicks = ticks(xMax, 8);
   const xTop = xTicks[xTicks.length - 1];
   const x = (v) => area.x + (v / xTop) * area.width;
