@@ -59,7 +59,13 @@ function httpCharts(data) {
   const of = (label, connections) =>
     data.results.filter((r) => r.label === label && r.connections === connections);
   const medianOf = (label, key) => levels.map((c) => median(of(label, c).map((r) => r[key])));
-  const categories = levels.map((c) => `${c.toLocaleString('en-US')} conns`);
+  // A paced level runs at a fixed total rate (bench/http --paced-from): its requests/s is that
+  // rate, not a maximum, and the chart says so under its name.
+  const pacedAt = (c) => data.results.find((r) => r.connections === c && r.paced)?.paced;
+  const categories = levels.map(
+    (c) =>
+      `${c.toLocaleString('en-US')} conns${pacedAt(c) ? `\npaced at ${compact(pacedAt(c))}/s` : ''}`,
+  );
   const roundsText = plural(data.rounds ?? 1, 'round');
   const failures = levels
     .map((c) => {
@@ -75,7 +81,13 @@ function httpCharts(data) {
     .filter(Boolean);
   const notes = [
     `Median of ${roundsText} of ${data.durationSeconds} s per server and level; ${data.peer}, ${data.loadGenerator}, load generator on the same cores.`,
-    `Cerbos checks ${data.cerbosActions} actions per request, Verdict answers one decision per request.`,
+    `Cerbos checks ${data.cerbosActions} actions per request, Verdict answers one decision per request` +
+      (data.verdictWorkers ? ` with ${plural(data.verdictWorkers, 'HTTP worker')}.` : '.'),
+    ...(levels.some(pacedAt)
+      ? [
+          'Paced levels: every connection open at once, a fixed total rate; their requests/s is that rate, not a maximum.',
+        ]
+      : []),
     ...(failures.length > 0 ? [`Failed requests (all rounds): ${failures.join(' · ')}`] : []),
     ...(data.skipped ?? []).map((s) => `${s.connections} conns not run: ${s.reason}`),
   ];

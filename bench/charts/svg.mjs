@@ -136,11 +136,13 @@ export function barPanel(box, { title, categories, series, yLabel, xLabel, forma
   parts.push(fragment);
   const group = area.width / categories.length;
   const barWidth = Math.min(56, (group * 0.7) / series.length);
-  // Narrow bars get thousands as "2.4k" so neighbouring labels do not run together.
-  const label = (v) =>
-    barWidth < 52 && Math.abs(v) >= 1000
-      ? `${+(v / 1000).toFixed(Math.abs(v) >= 1e4 ? 0 : 1)}k`
-      : format(v);
+  // A label wider than its bar (about 6.2 px a character at 10 px) gives thousands as "2.4k",
+  // so neighbouring labels do not run together.
+  const label = (v) => {
+    const full = format(v);
+    if (full.length * 6.2 <= barWidth - 2 || Math.abs(v) < 1000) return full;
+    return `${+(v / 1000).toFixed(Math.abs(v) >= 1e4 ? 0 : 1)}k`;
+  };
   categories.forEach((category, i) => {
     const left = area.x + group * i + (group - barWidth * series.length) / 2;
     series.forEach((s, k) => {
@@ -162,11 +164,15 @@ export function barPanel(box, { title, categories, series, yLabel, xLabel, forma
       );
       parts.push(text(x + barWidth / 2, top - 4, label(value), { size: 10, anchor: 'middle' }));
     });
-    parts.push(
-      text(area.x + group * (i + 0.5), area.y + area.height + 17, category, {
-        size: 12,
-        anchor: 'middle',
-      }),
+    // A category name may hold a second line after "\n", in smaller grey type.
+    category.split('\n').forEach((line, k) =>
+      parts.push(
+        text(area.x + group * (i + 0.5), area.y + area.height + 17 + k * 14, line, {
+          size: k === 0 ? 12 : 10,
+          anchor: 'middle',
+          fill: k === 0 ? palette.text : palette.grey,
+        }),
+      ),
     );
   });
   if (xLabel)
