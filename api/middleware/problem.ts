@@ -52,20 +52,35 @@ export function sendProblem(res: Response, req: Request, error: VerdictError): v
   res.status(error.status).type(problemContentType).json(problemBody(error, req));
 }
 
+/** A body that is not valid JSON (body-parser's and the decision lane's wording). */
+export function invalidJsonBody(): VerdictError {
+  return new VerdictError(
+    'invalid_json',
+    'The request body is not valid JSON; check quoting and trailing commas.',
+  );
+}
+
+/** A body over the byte limit. */
+export function bodyTooLarge(): VerdictError {
+  return new VerdictError(
+    'payload_too_large',
+    'The request body is larger than this endpoint accepts; send a smaller body.',
+  );
+}
+
+/** A body the client stopped sending, or that could not be read. */
+export function bodyUnreadable(): VerdictError {
+  return new VerdictError('bad_request', 'The request body could not be read completely.');
+}
+
 /** Errors from body-parser carry a `type` string; these are the client's fault. */
 function fromBodyParser(err: unknown): VerdictError | undefined {
   if (typeof err !== 'object' || err === null || !('type' in err)) return undefined;
   switch (err.type) {
     case 'entity.parse.failed':
-      return new VerdictError(
-        'invalid_json',
-        'The request body is not valid JSON; check quoting and trailing commas.',
-      );
+      return invalidJsonBody();
     case 'entity.too.large':
-      return new VerdictError(
-        'payload_too_large',
-        'The request body is larger than this endpoint accepts; send a smaller body.',
-      );
+      return bodyTooLarge();
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new VerdictError(
@@ -76,7 +91,7 @@ function fromBodyParser(err: unknown): VerdictError | undefined {
     case 'request.size.invalid':
     case 'stream.encoding.set':
     case 'stream.not.readable':
-      return new VerdictError('bad_request', 'The request body could not be read completely.');
+      return bodyUnreadable();
     default:
       return undefined;
   }

@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import proxyAddr from 'proxy-addr';
-import { VerdictError } from '../errors';
+import type { VerdictError } from '../errors';
 import type { Logger } from '../logger';
 import {
   authenticateApiKey,
@@ -23,7 +23,14 @@ import {
   missingScope,
 } from '../middleware/api-key';
 import { shapeError } from '../middleware/json-limits';
-import { problemBodyFor, problemContentType, problemFor } from '../middleware/problem';
+import {
+  bodyTooLarge,
+  bodyUnreadable,
+  invalidJsonBody,
+  problemBodyFor,
+  problemContentType,
+  problemFor,
+} from '../middleware/problem';
 import { trackRequest } from '../middleware/request-log';
 import type { DecisionLimitCheck } from '../middleware/route-limits';
 import { securityHeaderValues } from '../middleware/security-headers';
@@ -69,17 +76,10 @@ export function takesRequest(req: IncomingMessage): boolean {
 /** Read off helmet once per process: the same headers the Express path sets. */
 let securityHeaders: (readonly [string, string])[] | undefined;
 
-function tooLarge(): VerdictError {
-  return new VerdictError(
-    'payload_too_large',
-    'The request body is larger than this endpoint accepts; send a smaller body.',
-  );
-}
-
 /** The whole body as text, or a problem when it is larger than `limit` bytes or cut off. */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.reject(tooLarge());
+  if (declared > limit) return Promise.reject(bodyTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -90,7 +90,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) fail(tooLarge());
+      if (size > limit) fail(bodyTooLarge());
       else chunks.push(chunk);
     };
     const onEnd = (): void => {
@@ -103,16 +103,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', () => {
-      fail(new VerdictError('bad_request', 'The request body could not be read completely.'));
+      fail(bodyUnreadable());
     });
   });
 }
-
-const invalidJson = (): VerdictError =>
-  new VerdictError(
-    'invalid_json',
-    'The request body is not valid JSON; check quoting and trailing commas.',
-  );
 
 /**
  * Parses as express.json does: a byte-order mark is dropped, an empty body is `{}`, and the
@@ -122,11 +116,11 @@ export function parseJsonBody(text: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.length === 0) return {};
   const first = /^[ \t\n\r]*(.)/s.exec(body)?.[1];
-  if (first !== '{' && first !== '[') throw invalidJson();
+  if (first !== '{' && first !== '[') throw invalidJsonBody();
   try {
     return JSON.parse(body) as unknown;
   } catch {
-    throw invalidJson();
+    throw invalidJsonBody();
   }
 }
 
