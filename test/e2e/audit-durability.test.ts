@@ -6,7 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import path from 'node:path';
 import { start, type RunningServer } from '../../api/server';
 import { verifyChain } from '../../api/services/audit';
@@ -19,6 +18,7 @@ import {
   type TestDatabase,
 } from '../integration/helpers/services';
 import { call } from './http';
+import { freePort, streamDecisions, until, type DecisionStream } from './load';
 
 const ADMIN = 'durability-admin-token-0123456789';
 const root = path.resolve(__dirname, '..', '..');
@@ -34,39 +34,14 @@ let key = '';
 let tenantId = '';
 
 /** Decides until `stop()` says so; the ids of the decisions answered, in answer order. */
-function streamDecisions(baseUrl: string): { stop: () => Promise<string[]>; answered: string[] } {
-  const answered: string[] = [];
-  const flow = { on: true };
-  const loop = (async () => {
-    while (flow.on) {
-      try {
-        const res = await call(baseUrl, 'POST', '/v1/data/rbac/allow', {
-          token: key,
-          json: { input: carolDeletes },
-        });
-        if (res.status === 200) answered.push(res.body.decision_id as string);
-      } catch {
-        // The server is going away (SIGTERM): a refused connection was never answered.
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-  })();
-  return {
-    answered,
-    stop: async () => {
-      flow.on = false;
-      await loop;
-      return answered;
-    },
-  };
-}
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function decisionsAt(baseUrl: string): DecisionStream {
+  return streamDecisions(async () => {
+    const res = await call(baseUrl, 'POST', '/v1/data/rbac/allow', {
+      token: key,
+      json: { input: carolDeletes },
+    });
+    return res.status === 200 ? (res.body.decision_id as string) : undefined;
+  });
 }
 
 /** Every answered id is in the table once, in the order answered, and the chain verifies. */
@@ -124,7 +99,7 @@ afterAll(async () => {
 describe('audit durability', () => {
   it('loses no decision while Postgres is away during a stream of decisions', async () => {
     const running = server as RunningServer;
-    const stream = streamDecisions(running.url);
+    const stream = decisionsAt(running.url);
     await until(() => Promise.resolve(stream.answered.length >= 50), '50 decisions');
     await setDatabaseReachable(db.name, false);
     const duringOutage = stream.answered.length;
@@ -175,7 +150,7 @@ describe('audit durability', () => {
           return false;
         }
       }, 'verdict serve to be ready');
-      const streams = [streamDecisions(base), streamDecisions(base), streamDecisions(base)];
+      const streams = [decisionsAt(base), decisionsAt(base), decisionsAt(base)];
       await until(() => Promise.resolve(streams.every((s) => s.answered.length >= 30)), 'load');
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number | null];
@@ -199,13 +174,3 @@ describe('audit durability', () => {
     }
   }, 120_000);
 });
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}

@@ -7,7 +7,6 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { verifyChain } from '../../api/services/audit';
@@ -20,6 +19,7 @@ import {
   type TestDatabase,
 } from '../integration/helpers/services';
 import { call } from './http';
+import { freePort, streamDecisions, until as waitUntil, type DecisionStream } from './load';
 
 jest.setTimeout(120_000);
 
@@ -41,23 +41,9 @@ let key = '';
 let strictKey = '';
 let tenantId = '';
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; server said:\n${output.slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Waits for `condition`; on timeout the error carries the server's last output. */
+function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  return waitUntil(condition, what, () => `; server said:\n${output.slice(-3000)}`);
 }
 
 async function ready(): Promise<boolean> {
@@ -79,38 +65,21 @@ function workerPids(): number[] {
     .filter((pid) => pid > 0);
 }
 
-/** Decides until `stop()`; the decision ids answered. Refused connections are retried. */
-function streamDecisions(token: string): { stop: () => Promise<string[]>; answered: string[] } {
-  const answered: string[] = [];
-  const flow = { on: true };
-  const loop = (async () => {
-    while (flow.on) {
-      try {
-        const res = await fetch(`${base}/v1/data/rbac/allow`, {
-          method: 'POST',
-          // A new connection each time, so the primary hands requests to every worker.
-          headers: {
-            authorization: `Bearer ${token}`,
-            'content-type': 'application/json',
-            connection: 'close',
-          },
-          body: JSON.stringify({ input: carolDeletes }),
-        });
-        const body = (await res.json()) as { decision_id?: string };
-        if (res.status === 200 && body.decision_id !== undefined) answered.push(body.decision_id);
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-  })();
-  return {
-    answered,
-    stop: async () => {
-      flow.on = false;
-      await loop;
-      return answered;
-    },
-  };
+/** Decides until `stop()`, each request on a new connection so every worker gets some. */
+function decisionsBy(token: string): DecisionStream {
+  return streamDecisions(async () => {
+    const res = await fetch(`${base}/v1/data/rbac/allow`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        connection: 'close',
+      },
+      body: JSON.stringify({ input: carolDeletes }),
+    });
+    const body = (await res.json()) as { decision_id?: string };
+    return res.status === 200 ? body.decision_id : undefined;
+  });
 }
 
 beforeAll(async () => {
@@ -190,7 +159,7 @@ afterAll(async () => {
 describe('verdict serve --workers 2', () => {
   it('answers from both workers', async () => {
     expect(workerPids()).toHaveLength(2);
-    const stream = streamDecisions(key);
+    const stream = decisionsBy(key);
     await until(() => Promise.resolve(stream.answered.length >= 40), '40 decisions');
     await stream.stop();
     const workers = new Set(
@@ -226,7 +195,7 @@ describe('verdict serve --workers 2', () => {
       'a replacement worker',
     );
     await until(ready, 'readiness after the replacement');
-    const stream = streamDecisions(key);
+    const stream = decisionsBy(key);
     await until(
       () => Promise.resolve(stream.answered.length >= 20),
       '20 decisions after the replacement',
@@ -236,7 +205,7 @@ describe('verdict serve --workers 2', () => {
   });
 
   it('drains every worker on SIGTERM under load and loses no decision', async () => {
-    const streams = [streamDecisions(key), streamDecisions(key), streamDecisions(key)];
+    const streams = [decisionsBy(key), decisionsBy(key), decisionsBy(key)];
     await until(() => Promise.resolve(streams.every((s) => s.answered.length >= 30)), 'load');
     child.kill('SIGTERM');
     const [code] = (await once(child, 'exit')) as [number | null];
