@@ -530,6 +530,33 @@ async function auditRows() {
   }
 }
 
+/**
+ * Transactions committed in the scratch database so far (pg_stat_database). Backends publish
+ * their counts within about a second of going idle, so callers wait that long first.
+ */
+async function databaseTransactions() {
+  await sleep(1500);
+  const client = new pg.Client({ connectionString: adminDatabaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      'select xact_commit::bigint as n from pg_stat_database where datname = $1',
+      [dbName],
+    );
+    return Number(rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The mix, with the database transactions it caused per answered request. */
+async function measuredMix(server, mix) {
+  const before = await databaseTransactions();
+  const run = await load(server, mix, duration);
+  const transactions = (await databaseTransactions()) - before;
+  return { ...run, databaseTransactions: transactions, perRequest: transactions / run.answered };
+}
+
 /** Audit rows written by a server (it flushed on stop) beside the decisions it answered. */
 let accounted = { rows: 0, answered: 0, unseen: 0 };
 function auditAccount(rows) {
@@ -660,13 +687,13 @@ try {
   if (wrongResident > 0)
     throw new Error(`${wrongResident} decisions differ from the tenant's own data`);
   await load(current, mix, 2); // warm-up: JIT, connections
-  r.mix = await load(current, mix, duration);
+  r.mix = await measuredMix(current, mix);
   checkAlive(current);
   r.afterMix = memoryOf(current.child.pid);
   console.log(
     `  mix over ${tenantCount} tenants, ${connections} connections: ${fixed(r.mix.perSecond)} req/s  ` +
       `p50 ${ms(r.mix.p50)}  p95 ${ms(r.mix.p95)}  p99 ${ms(r.mix.p99)}  ` +
-      `errors ${r.mix.errors} non-2xx ${r.mix.non2xx}; RSS ${fixed(mib(r.afterMix.rss))} MiB, peak ${fixed(mib(r.afterMix.hwm))} MiB`,
+      `errors ${r.mix.errors} non-2xx ${r.mix.non2xx}; ${r.mix.perRequest.toFixed(2)} database transactions a request; RSS ${fixed(mib(r.afterMix.rss))} MiB, peak ${fixed(mib(r.afterMix.hwm))} MiB`,
   );
   await stopVerdict(current);
   r.audit = auditAccount(await auditRows());
@@ -710,13 +737,13 @@ try {
   const wrong = e.fill.wrong + e.stillResident.wrong + (e.afterEviction?.wrong ?? 0);
   if (wrong > 0) throw new Error(`${wrong} decisions differ from the tenant's own data`);
   await load(current, mix, 2);
-  e.mix = await load(current, mix, duration);
+  e.mix = await measuredMix(current, mix);
   checkAlive(current);
   e.afterMix = memoryOf(current.child.pid);
   console.log(
     `  mix over ${tenantCount} tenants, ${connections} connections: ${fixed(e.mix.perSecond)} req/s  ` +
       `p50 ${ms(e.mix.p50)}  p95 ${ms(e.mix.p95)}  p99 ${ms(e.mix.p99)}  ` +
-      `errors ${e.mix.errors} non-2xx ${e.mix.non2xx}; RSS ${fixed(mib(e.afterMix.rss))} MiB, peak ${fixed(mib(e.afterMix.hwm))} MiB`,
+      `errors ${e.mix.errors} non-2xx ${e.mix.non2xx}; ${e.mix.perRequest.toFixed(2)} database transactions a request; RSS ${fixed(mib(e.afterMix.rss))} MiB, peak ${fixed(mib(e.afterMix.hwm))} MiB`,
   );
   await stopVerdict(current);
   e.audit = auditAccount(await auditRows());
@@ -762,7 +789,7 @@ if (write) {
   const latencyRow = (label, d) =>
     `| ${label} | ${fixed(d.client.count)} | ${d.client.p50.toFixed(1)} | ${d.client.p95.toFixed(1)} | ${d.client.p99.toFixed(1)} | ${d.server.p50.toFixed(1)} | ${d.server.p95.toFixed(1)} | ${d.server.p99.toFixed(1)} |`;
   const mixRow = (label, m) =>
-    `| ${label} | ${fixed(m.perSecond)} | ${m.p50.toFixed(1)} | ${m.p95.toFixed(1)} | ${m.p99.toFixed(1)} | ${m.errors} | ${m.non2xx} |`;
+    `| ${label} | ${fixed(m.perSecond)} | ${m.p50.toFixed(1)} | ${m.p95.toFixed(1)} | ${m.p99.toFixed(1)} | ${m.errors} | ${m.non2xx} | ${m.perRequest.toFixed(2)} |`;
   const audits = [resident.audit, eviction.audit];
   const residentShare = Math.min(1, evictionPool / tenantCount);
   const lines = [
@@ -791,8 +818,8 @@ if (write) {
       ? [latencyRow(`again, after eviction (pool ${poolNote})`, eviction.afterEviction)]
       : []),
     '',
-    `| request mix over all ${n} tenants, ${connections} connections, ${duration} s | requests / s | p50 ms | p95 ms | p99 ms | errors | non-2xx |`,
-    '| ------------------------------------------------ | -----------: | -----: | -----: | -----: | -----: | ------: |',
+    `| request mix over all ${n} tenants, ${connections} connections, ${duration} s | requests / s | p50 ms | p95 ms | p99 ms | errors | non-2xx | database transactions / request |`,
+    '| ------------------------------------------------ | -----------: | -----: | -----: | -----: | -----: | ------: | ------: |',
     mixRow(`pool ${fixed(resident.pool)}: every engine resident`, resident.mix),
     mixRow(
       `pool ${poolNote}: at most ${(residentShare * 100).toFixed(0)}% of requests find their engine resident`,
@@ -829,7 +856,10 @@ if (write) {
       "service's own time for the decision (`timer_verdict_decision_ns`: finding or loading the",
       "tenant's engine, the decision cache, evaluation), which shows whether a load happened. The",
       'request mix spreads 16,384 seeded requests evenly over all tenants, each with its own key',
-      '(autocannon `setupRequest`); latency percentiles come from every response.',
+      '(autocannon `setupRequest`); latency percentiles come from every response. _Database',
+      'transactions / request_ counts the commits in the scratch database during the mix',
+      "(`pg_stat_database`) per answered request: what the server read per tenant (a tenant's",
+      'decision settings are kept 5 s, an API key 30 s), bundle loads, and audit batches.',
       '',
       '<!-- density:start -->',
       '<!-- density:end -->',
