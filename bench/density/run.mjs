@@ -22,43 +22,30 @@
 //             request mix over all tenants (most requests find their engine evicted).
 // Memory is the server process's VmRSS and VmHWM from /proc/<pid>/status.
 import { createRequire } from 'node:module';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import console from 'node:console';
 import process from 'node:process';
 import { performance } from 'node:perf_hooks';
-import { setTimeout, clearTimeout } from 'node:timers';
 import { Buffer } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, URL } from 'node:url';
+import { root, writeData, writeSection } from '../lib/docs.mjs';
+import { freePort, json, spawnVerdict, stopChild, waitFor } from '../lib/http.mjs';
+import { args as argv, flag, option, positive } from '../lib/options.mjs';
+import { adminDatabaseUrl, redisUrl, scratch, verdictEnv } from '../lib/scratch.mjs';
+import { distribution, quantile } from '../lib/stats.mjs';
 
 const require = createRequire(import.meta.url);
 const { fetch } = globalThis;
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const autocannon = require('autocannon');
 const pg = require('pg');
-const Redis = require('ioredis');
 const { readTarGz, writeTarGz } = require(path.join(root, 'dist/policies/bundle/tar.js'));
 const { loadConfig } = require(path.join(root, 'dist/api/config.js'));
 
 // --- options ---------------------------------------------------------------------------
-const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = argv.indexOf(`--${name}`);
-  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
-};
-const positive = (name, text) => {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`--${name} must be a whole number of at least 1 (got ${text})`);
-    process.exit(2);
-  }
-  return value;
-};
 const tenantCount = positive('tenants', option('tenants', '5000'));
 const duration = positive('duration', option('duration', '10'));
 const connections = positive('connections', option('connections', '64'));
@@ -67,14 +54,12 @@ const setupConcurrency = positive('setup-concurrency', option('setup-concurrency
 const poolOption = option('pool', undefined);
 const defaultPool = loadConfig({}).enginePoolMax;
 const evictionPool = poolOption === undefined ? defaultPool : positive('pool', poolOption);
-const write = argv.includes('--write');
+const write = flag('write');
 if (tenantCount > 100000) {
   console.error('--tenants is at most 100000 (the largest VERDICT_ENGINE_POOL_MAX)');
   process.exit(2);
 }
 
-const adminDatabaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const autocannonVersion = require('autocannon/package.json').version;
 
 // --- tenants, their data and the request mix -------------------------------------------
@@ -128,80 +113,6 @@ function requestOf(i) {
 }
 
 // --- helpers ---------------------------------------------------------------------------
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
-async function waitFor(url, what, child, logFile, seconds = 60) {
-  const end = Date.now() + seconds * 1000;
-  while (Date.now() < end) {
-    if (child.exitCode !== null) {
-      const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
-      throw new Error(`${what} exited (${child.exitCode}) while starting; its log:\n${tail}`);
-    }
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`${what} did not become ready at ${url} within ${seconds} s`);
-}
-
-async function json(url, { method = 'GET', token, body, type = 'application/json' } = {}) {
-  const request = () =>
-    fetch(url, {
-      method,
-      headers: {
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'Content-Type': type } : {}),
-      },
-      body,
-    });
-  // A kept-alive socket the server closed just as it was reused fails before any answer:
-  // the request never reached a handler, so sending it once more is safe.
-  const res = await request().catch((error) => {
-    console.error(`${method} ${url}: ${error.cause?.message ?? error.message}; retrying once`);
-    return request();
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-const stopChild = async (child) => {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-  await exited;
-  clearTimeout(timer);
-};
-
-function quantile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
-
-function distribution(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    count: sorted.length,
-    p50: quantile(sorted, 0.5),
-    p95: quantile(sorted, 0.95),
-    p99: quantile(sorted, 0.99),
-    max: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
-  };
-}
-
 /** The process and its descendants (a cluster's workers, if any). */
 function processTree(pid) {
   const tree = [pid];
@@ -234,88 +145,28 @@ function memoryOf(pid) {
 }
 
 // --- set up ----------------------------------------------------------------------------
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-bench-density-'));
-const dbName = `verdict_bench_density_${process.pid}`;
-const databaseUrl = new URL(adminDatabaseUrl);
-databaseUrl.pathname = `/${dbName}`;
-const redisPrefix = `verdict-bench-density-${process.pid}-${randomBytes(4).toString('hex')}:`;
+const run = scratch('density');
+const { work, dbName, databaseUrl, redisPrefix } = run;
 const adminToken = randomBytes(32).toString('base64url');
 const children = [];
-let createdDatabase = false;
-
-async function adminSql(sql) {
-  const client = new pg.Client({ connectionString: adminDatabaseUrl });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function cleanUp() {
-  for (const child of children.reverse()) await stopChild(child).catch(() => undefined);
-  if (createdDatabase)
-    await adminSql(`drop database if exists "${dbName}" with (force)`).catch((error) =>
-      console.error('could not drop', dbName, error.message),
-    );
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = nextCursor;
-    } while (cursor !== '0');
-  } catch (error) {
-    console.error('could not remove Redis keys under', redisPrefix, error.message);
-  } finally {
-    redis.disconnect();
-  }
-  fs.rmSync(work, { recursive: true, force: true });
+  for (const child of children.reverse()) await stopChild(child, 30000).catch(() => undefined);
+  await run.cleanUp();
 }
 
 /** Starts `verdict serve`; `pool` sets VERDICT_ENGINE_POOL_MAX (undefined: Verdict's default). */
 async function startVerdict(name, pool) {
   const port = await freePort();
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl.toString(),
-    REDIS_URL: redisUrl,
-    VERDICT_REDIS_PREFIX: redisPrefix,
-    VERDICT_ADMIN_TOKEN: adminToken,
-    VERDICT_HOST: '127.0.0.1',
-    VERDICT_DATA_DIR: path.join(work, 'verdict-data'),
-    // The bench measures the service, not its limits or a log line per request.
-    VERDICT_RATE_LIMIT_IP: 'off',
-    VERDICT_RATE_LIMIT_DECISIONS: 'off',
+  const env = verdictEnv(run, adminToken, {
     VERDICT_RATE_LIMIT_ADMIN: 'off',
-    LOG_LEVEL: 'warn',
     // One process, one engine pool: the density of one instance. With more workers each
     // holds its own pool (and loads each tenant on its own).
     VERDICT_WORKERS: '1',
     ...(pool === undefined ? {} : { VERDICT_ENGINE_POOL_MAX: String(pool) }),
-  };
+  });
   const logFile = path.join(work, `verdict-${name}.log`);
-  const log = fs.openSync(logFile, 'a');
-  const child = spawn(
-    process.execPath,
-    [
-      // e.g. VERDICT_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the servers.
-      ...(process.env.VERDICT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      path.join(root, 'bin/verdict.js'),
-      'serve',
-      '-p',
-      String(port),
-    ],
-    {
-      env,
-      stdio: ['ignore', log, log],
-    },
-  );
+  const child = spawnVerdict(root, port, env, logFile);
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/health/ready`, `verdict serve (${name})`, child, logFile);
@@ -611,8 +462,7 @@ const report = { setup: {}, resident: {}, eviction: {} };
 const runStarted = performance.now();
 let current;
 try {
-  await adminSql(`create database "${dbName}"`);
-  createdDatabase = true;
+  await run.createDatabase();
   console.log(
     `${tenantCount} tenants on postgres ${databaseUrl.host}/${dbName}, redis ${redisUrl} (prefix ${redisPrefix})`,
   );
@@ -793,8 +643,6 @@ if (write) {
   const audits = [resident.audit, eviction.audit];
   const residentShare = Math.min(1, evictionPool / tenantCount);
   const lines = [
-    '<!-- density:start -->',
-    '',
     `Measured by \`${command}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${cpu}), autocannon ${autocannonVersion} in the same machine. Setup: ${n} tenants, their keys and their bundles (${fixed(setup.distinctRevisions)} distinct revisions) created, uploaded and activated over the admin API in ${setup.seconds.toFixed(0)} s, ${setup.concurrency} tenants at a time. The whole run took ${report.totalSeconds.toFixed(0)} s.`,
     '',
     `Goal (issue 11): 5,000 tenants served from one instance within 2 GiB RSS, cold first decision < 20 ms. Here: peak RSS ${fixed(mib(residentPeak))} MiB with all ${n} tenants resident and under the request mix (${residentPeak <= goal.rssBytes ? 'within' : 'over'} 2,048 MiB), about ${fixed(perTenantKiB)} KiB per resident tenant; first decision of a never-loaded tenant, seen by the client: p50 ${ms(resident.cold.client.p50)}, p95 ${ms(resident.cold.client.p95)}, p99 ${ms(resident.cold.client.p99)} (under 20 ms at: ${coldUnderGoal}).`,
@@ -832,52 +680,9 @@ if (write) {
       : `- Eviction: none; ${n} tenants fit the pool of ${fixed(evictionPool)}.`,
     `- Answers: ${fixed(2 * tenantCount + resident.mixCheck.client.count - resident.cold.wrong - resident.warm.wrong - resident.mixCheck.wrong)} of ${fixed(2 * tenantCount + resident.mixCheck.client.count)} decisions as the tenant's own data says: each tenant's admin allowed with its own key, the same request denied with the next tenant's key (that tenant's data knows no such admin), and ${resident.mixCheck.client.count} requests of the mix against the policy stated plainly.`,
     `- Audit: ${audits.map((a) => `${fixed(a.rows)} rows for ${fixed(a.answered)} answered decisions (at most ${fixed(a.atMostUnseen)} more in flight when a load run stopped)`).join('; ')}: ${audits.every((a) => a.consistent) ? 'every server within those bounds' : 'ROWS MISSING OR EXTRA'}.`,
-    '',
-    '<!-- density:end -->',
   ];
-  const file = path.join(root, 'docs/benchmarks.md');
-  let current = fs.readFileSync(file, 'utf8');
-  const marked = /<!-- density:start -->[\s\S]*<!-- density:end -->/;
-  if (!marked.test(current)) {
-    const section = [
-      '## Tenant density',
-      '',
-      '`bench/density/run.mjs` (`npm run bench:density`): thousands of tenants on one `verdict serve`',
-      'process (`VERDICT_WORKERS=1`: one engine pool), each with its own API key and its own active',
-      "bundle — examples/rbac built once, with the tenant's own data.json (its own admin, editor and",
-      'viewer, no other tenant) and so its own revision — in its own WASM instance with its own memory',
-      'cap and step budget. Real Postgres and Redis, audit on, rate limits off, log level `warn`. Three',
-      'server processes in turn on one database: the first creates the tenants over the admin API and',
-      'stops (what uploads leave on its heap is not counted); the second has an engine pool',
-      '(`VERDICT_ENGINE_POOL_MAX`) that holds every tenant; the third has the pool Verdict ships with',
-      '(1,000 engines), so loading the tenants in turn evicts the least recently used. Memory is',
-      "VmRSS and VmHWM (the process's peak) from `/proc/<pid>/status`. Decisions one at a time, over",
-      'one kept-alive connection, carry `?metrics=true`: _client_ is the round trip, _server_ the',
-      "service's own time for the decision (`timer_verdict_decision_ns`: finding or loading the",
-      "tenant's engine, the decision cache, evaluation), which shows whether a load happened. The",
-      'request mix spreads 16,384 seeded requests evenly over all tenants, each with its own key',
-      '(autocannon `setupRequest`); latency percentiles come from every response. _Database',
-      'transactions / request_ counts the commits in the scratch database during the mix',
-      "(`pg_stat_database`) per answered request: what the server read per tenant (a tenant's",
-      'decision settings are kept 5 s, an API key 30 s), bundle loads, and audit batches.',
-      '',
-      '<!-- density:start -->',
-      '<!-- density:end -->',
-      '',
-    ].join('\n');
-    const notes = current.indexOf('\n## Notes');
-    current =
-      notes >= 0
-        ? `${current.slice(0, notes + 1)}${section}\n${current.slice(notes + 1)}`
-        : `${current.trimEnd()}\n\n${section}`;
-  }
-  // Prettier aligns the tables as `npm run lint` expects them.
-  const prettier = require('prettier');
-  const options = { ...(await prettier.resolveConfig(file)), filepath: file };
-  fs.writeFileSync(file, await prettier.format(current.replace(marked, lines.join('\n')), options));
-  const dataFile = path.join(root, 'docs/bench-data/density.json');
-  fs.mkdirSync(path.dirname(dataFile), { recursive: true });
-  const data = {
+  await writeSection('density', lines);
+  await writeData('density', {
     measuredAt: new Date().toISOString(),
     command,
     node: process.version,
@@ -891,7 +696,6 @@ if (write) {
     peakRssWithAllResidentBytes: residentPeak,
     perResidentTenantBytes: perTenantKiB * 1024,
     ...report,
-  };
-  fs.writeFileSync(dataFile, `${JSON.stringify(data, null, 2)}\n`);
+  });
   console.log('wrote docs/benchmarks.md and docs/bench-data/density.json');
 }

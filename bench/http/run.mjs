@@ -24,36 +24,22 @@ import { createRequire } from 'node:module';
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import console from 'node:console';
 import process from 'node:process';
-import { setTimeout, clearTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, URL } from 'node:url';
+import { root, writeData, writeSection } from '../lib/docs.mjs';
+import { freePort, json, spawnVerdict, stopChild, waitFor } from '../lib/http.mjs';
+import { args as argv, flag, option, positive } from '../lib/options.mjs';
+import { redisUrl, scratch, verdictEnv } from '../lib/scratch.mjs';
+import { median, quantile } from '../lib/stats.mjs';
 
 const require = createRequire(import.meta.url);
-const { fetch } = globalThis;
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const autocannon = require('autocannon');
 const pg = require('pg');
-const Redis = require('ioredis');
 
 // --- options ---------------------------------------------------------------------------
-const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = argv.indexOf(`--${name}`);
-  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
-};
-const positive = (name, text) => {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`--${name} must be a whole number of at least 1 (got ${text})`);
-    process.exit(2);
-  }
-  return value;
-};
 const duration = positive('duration', option('duration', '10'));
 const connectionCounts = option('connections', '64')
   .split(',')
@@ -61,7 +47,7 @@ const connectionCounts = option('connections', '64')
 const rounds = positive('rounds', option('rounds', '1'));
 const cerbosActions = Math.min(4, positive('cerbos-actions', option('cerbos-actions', '3')));
 const sampleSize = positive('sample', option('sample', '256'));
-const write = argv.includes('--write');
+const write = flag('write');
 const workersSetting = option('workers', 'auto');
 if (!/^(auto|[1-9]\d?)$/.test(workersSetting)) {
   console.error(`--workers must be auto or a whole number from 1 (got ${workersSetting})`);
@@ -71,8 +57,6 @@ const pacedFrom = positive('paced-from', option('paced-from', '10000'));
 const pacedRate = positive('paced-rate', option('paced-rate', '4000'));
 const pacedSettle = positive('paced-settle', option('paced-settle', '5'));
 
-const adminDatabaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 // Verdict's `auto`: one worker per core, as DATABASE_URL and REDIS_URL are both set here.
 const verdictWorkers =
   workersSetting === 'auto' ? os.availableParallelism() : Number(workersSetting);
@@ -148,69 +132,6 @@ const verdictBodies = mix.map((entry) => verdictBody(entry));
 const cerbosBodies = mix.map((entry, i) => cerbosBody(entry, `r${i}`));
 
 // --- helpers ---------------------------------------------------------------------------
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
-async function waitFor(url, what, child, logFile, seconds = 60) {
-  const end = Date.now() + seconds * 1000;
-  while (Date.now() < end) {
-    if (child.exitCode !== null) {
-      const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
-      throw new Error(`${what} exited (${child.exitCode}) while starting; its log:\n${tail}`);
-    }
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`${what} did not become ready at ${url} within ${seconds} s`);
-}
-
-async function json(url, { method = 'GET', token, body, type = 'application/json' } = {}) {
-  const request = () =>
-    fetch(url, {
-      method,
-      headers: {
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'Content-Type': type } : {}),
-      },
-      body,
-    });
-  // A kept-alive socket the server closed just as it was reused fails before any answer:
-  // the request never reached a handler, so sending it once more is safe.
-  const res = await request().catch((error) => {
-    console.error(`${method} ${url}: ${error.cause?.message ?? error.message}; retrying once`);
-    return request();
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-const stopChild = async (child) => {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-  await exited;
-  clearTimeout(timer);
-};
-
-function quantile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
-
 /** One autocannon run; latencies come from each response (autocannon reports no p95). */
 async function load(label, url, headers, bodies, connections) {
   const paced = connections >= pacedFrom;
@@ -256,46 +177,14 @@ async function load(label, url, headers, bodies, connections) {
 }
 
 // --- set up ----------------------------------------------------------------------------
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-bench-http-'));
-const dbName = `verdict_bench_http_${process.pid}`;
-const databaseUrl = new URL(adminDatabaseUrl);
-databaseUrl.pathname = `/${dbName}`;
-const redisPrefix = `verdict-bench-http-${process.pid}-${randomBytes(4).toString('hex')}:`;
+const run = scratch('http');
+const { work, dbName, databaseUrl } = run;
 const adminToken = randomBytes(32).toString('base64url');
 const children = [];
-let createdDatabase = false;
-
-async function adminSql(sql) {
-  const client = new pg.Client({ connectionString: adminDatabaseUrl });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function cleanUp() {
   for (const child of children.reverse()) await stopChild(child).catch(() => undefined);
-  if (createdDatabase)
-    await adminSql(`drop database if exists "${dbName}" with (force)`).catch((error) =>
-      console.error('could not drop', dbName, error.message),
-    );
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = nextCursor;
-    } while (cursor !== '0');
-  } catch (error) {
-    console.error('could not remove Redis keys under', redisPrefix, error.message);
-  } finally {
-    redis.disconnect();
-  }
-  fs.rmSync(work, { recursive: true, force: true });
+  await run.cleanUp();
 }
 
 function openFileLimit() {
@@ -308,41 +197,10 @@ function openFileLimit() {
 }
 
 async function startVerdict() {
-  await adminSql(`create database "${dbName}"`);
-  createdDatabase = true;
+  await run.createDatabase();
   const port = await freePort();
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl.toString(),
-    REDIS_URL: redisUrl,
-    VERDICT_REDIS_PREFIX: redisPrefix,
-    VERDICT_ADMIN_TOKEN: adminToken,
-    VERDICT_HOST: '127.0.0.1',
-    VERDICT_DATA_DIR: path.join(work, 'verdict-data'),
-    // The bench measures the service, not its limits or a log line per request.
-    VERDICT_RATE_LIMIT_IP: 'off',
-    VERDICT_RATE_LIMIT_DECISIONS: 'off',
-    VERDICT_WORKERS: workersSetting,
-    LOG_LEVEL: 'warn',
-  };
-  const log = fs.openSync(path.join(work, 'verdict.log'), 'a');
-  const child = spawn(
-    process.execPath,
-    [
-      // e.g. VERDICT_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server.
-      ...(process.env.VERDICT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      path.join(root, 'bin/verdict.js'),
-      'serve',
-      '-p',
-      String(port),
-    ],
-    {
-      env,
-      stdio: ['ignore', log, log],
-    },
-  );
+  const env = verdictEnv(run, adminToken, { VERDICT_WORKERS: workersSetting });
+  const child = spawnVerdict(root, port, env, path.join(work, 'verdict.log'));
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/health/ready`, 'verdict serve', child, path.join(work, 'verdict.log'));
@@ -571,11 +429,6 @@ try {
 }
 
 // --- report ----------------------------------------------------------------------------
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = (sorted.length - 1) / 2;
-  return (sorted[Math.floor(middle)] + sorted[Math.ceil(middle)]) / 2;
-};
 const levels = [...new Set(results.map((r) => r.connections))];
 const summary = levels.map((connections) => {
   const of = (label) => results.filter((r) => r.connections === connections && r.label === label);
@@ -619,8 +472,6 @@ if (write) {
       `| ${r.connections}${r.paced === undefined ? '' : ` (paced ${fixed(r.paced)}/s)`} | ${r.label} | ${fixed(r.perSecond)} | ${fixed(r.perSecond * r.decisionsPerRequest)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.timeouts} | ${r.non2xx} |`,
   );
   const lines = [
-    '<!-- http:start -->',
-    '',
     `Measured by \`${command}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${cpu}), ${cerbosVersion}, autocannon ${autocannonVersion} in the same machine; ${duration} s per run, ${rounds} run${rounds > 1 ? 's' : ''} per server and connection count, Verdict and Cerbos alternating. Cerbos checks ${cerbosActions} action${cerbosActions > 1 ? 's' : ''} per request (decisions/s counts them); Verdict answers one decision per request, with ${verdictWorkers} HTTP worker${verdictWorkers > 1 ? 's' : ''} (\`VERDICT_WORKERS=${workersSetting}\`) and audit on. Levels from ${pacedFrom.toLocaleString('en-US')} connections up are paced at ${pacedRate.toLocaleString('en-US')} requests/s in all: every connection stays open and is answered in turn, so their figure is the latency of that many clients held at once, not a maximum throughput; their latencies count from ${pacedSettle} s into the run, once every connection is open.`,
     '',
     '| connections | server | requests / s | decisions / s | p50 ms | p95 ms | p99 ms | errors | of which timeouts | non-2xx |',
@@ -633,24 +484,10 @@ if (write) {
     ),
     ...skipped.map((s) => `- ${s.connections} connections: not run (${s.reason}).`),
     `- Before timing: ${agreement.agree}/${agreement.compared} decisions equal on ${agreement.inputs} inputs of the mix.`,
-    '',
-    '<!-- http:end -->',
   ];
-  const file = path.join(root, 'docs/benchmarks.md');
-  const current = fs.readFileSync(file, 'utf8');
-  const marked = /<!-- http:start -->[\s\S]*<!-- http:end -->/;
-  if (!marked.test(current)) {
-    console.error('docs/benchmarks.md has no <!-- http:start --> ... <!-- http:end --> section');
-    process.exit(1);
-  }
-  // Prettier aligns the table as `npm run lint` expects it.
-  const prettier = require('prettier');
-  const options = { ...(await prettier.resolveConfig(file)), filepath: file };
-  fs.writeFileSync(file, await prettier.format(current.replace(marked, lines.join('\n')), options));
+  await writeSection('http', lines);
   // The figures as data, for the charts (bench/charts) and for comparing runs.
-  const dataFile = path.join(root, 'docs/bench-data/http.json');
-  fs.mkdirSync(path.dirname(dataFile), { recursive: true });
-  const data = {
+  await writeData('http', {
     measuredAt: new Date().toISOString(),
     command,
     node: process.version,
@@ -671,7 +508,6 @@ if (write) {
     })),
     summary: summary.map(({ verdict: _v, cerbos: _c, ...rest }) => rest),
     skipped,
-  };
-  fs.writeFileSync(dataFile, `${JSON.stringify(data, null, 2)}\n`);
+  });
   console.log('wrote docs/benchmarks.md and docs/bench-data/http.json');
 }

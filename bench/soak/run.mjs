@@ -25,21 +25,17 @@ import console from 'node:console';
 import process from 'node:process';
 import { setTimeout, clearTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, URL } from 'node:url';
+import { root, writeData, writeSection } from '../lib/docs.mjs';
+import { args as argv, flag, option } from '../lib/options.mjs';
+import { redisUrl, scratch } from '../lib/scratch.mjs';
 import { pacedLoad } from './load.mjs';
 
 const require = createRequire(import.meta.url);
 const { fetch } = globalThis;
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pg = require('pg');
-const Redis = require('ioredis');
 
 // --- options ---------------------------------------------------------------------------
-const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = argv.indexOf(`--${name}`);
-  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
-};
+// Minutes and seconds may be fractions here (a short run of `--minutes 0.5`).
 const positive = (name, text, whole = true) => {
   const value = Number(text);
   if (!(value > 0) || (whole && !Number.isInteger(value))) {
@@ -57,11 +53,8 @@ const intervalSeconds = Math.min(
   positive('interval', option('interval', '5'), false),
   runSeconds / 20,
 );
-const write = argv.includes('--write');
+const write = flag('write');
 const goal = 'RSS growth < 5% after warm-up; no audit row lost';
-
-const adminDatabaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // --- the request mix (bench/http's) --------------------------------------------------------
 const example = path.join(root, 'examples/rbac');
@@ -98,25 +91,11 @@ const bodies = Array.from({ length: 4096 }, () =>
 );
 
 // --- set up ----------------------------------------------------------------------------
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-bench-soak-'));
+const run = scratch('soak');
+const { work, dbName, databaseUrl, redisPrefix } = run;
 const logFile = path.join(work, 'verdict.log');
-const dbName = `verdict_bench_soak_${process.pid}`;
-const databaseUrl = new URL(adminDatabaseUrl);
-databaseUrl.pathname = `/${dbName}`;
-const redisPrefix = `verdict-bench-soak-${process.pid}-${randomBytes(4).toString('hex')}:`;
 const adminToken = randomBytes(32).toString('base64url');
 let child;
-let createdDatabase = false;
-
-async function adminSql(sql) {
-  const client = new pg.Client({ connectionString: adminDatabaseUrl });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 const logTail = (lines = 20) =>
   fs.existsSync(logFile)
@@ -169,25 +148,7 @@ async function stopServer() {
 
 async function cleanUp() {
   await stopServer().catch(() => undefined);
-  if (createdDatabase)
-    await adminSql(`drop database if exists "${dbName}" with (force)`).catch((error) =>
-      console.error('could not drop', dbName, error.message),
-    );
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = nextCursor;
-    } while (cursor !== '0');
-  } catch (error) {
-    console.error('could not remove Redis keys under', redisPrefix, error.message);
-  } finally {
-    redis.disconnect();
-  }
-  fs.rmSync(work, { recursive: true, force: true });
+  await run.cleanUp();
 }
 
 async function json(url, { method = 'GET', body, type = 'application/json' } = {}) {
@@ -205,8 +166,7 @@ async function json(url, { method = 'GET', body, type = 'application/json' } = {
 }
 
 async function startVerdict() {
-  await adminSql(`create database "${dbName}"`);
-  createdDatabase = true;
+  await run.createDatabase();
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -458,8 +418,6 @@ if (write) {
     );
   const measuredAt = new Date().toISOString();
   const section = [
-    '<!-- soak:start -->',
-    '',
     `Measured by \`${command}\` on ${measuredAt.slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${cpu}); the load generator in the same machine. ${fixed(minutes, minutes % 1 ? 1 : 0)} min at ${fixed(rate)} requests/s over ${connections} kept-alive connections; warm-up: the first ${fixed(warmupSeconds)} s; a sample every ${fixed(intervalSeconds, intervalSeconds % 1 ? 1 : 0)} s. Goal (issue 11): ${goal}.`,
     '',
     '| measure | figure |',
@@ -479,46 +437,10 @@ if (write) {
     `| **audit rows / answered decisions** (goal: equal) | **${fixed(audit.rows)} / ${fixed(audit.answered)}** (${audit.equal ? 'equal' : 'NOT EQUAL'}) |`,
     '',
     `- RSS growth after the warm-up: ${growthText}, goal < 5% ${growthOk ? 'met' : 'not met'}. Audit: ${auditText}, counted in Postgres after the server's graceful stop (its final flush)${audit.writer ? `; the writer recorded ${fixed(audit.writer.queued)} rows (${audit.otherRows} of them the platform decisions of the setup's admin calls), spooled ${audit.writer.spooled} and dropped ${audit.writer.dropped}` : ''}.`,
-    '',
-    '<!-- soak:end -->',
-  ].join('\n');
-  const intro = [
-    '## Soak',
-    '',
-    "`bench/soak/run.mjs` (`npm run bench:soak`): Verdict's own server (`start` from",
-    '`dist/api/server.js`, configured from the environment as `verdict serve` is; real Postgres and',
-    'Redis; audit on; rate limits off) runs in a child process, `bench/soak/server.mjs`, which',
-    'reports `process.memoryUsage()` and the event-loop delay (`monitorEventLoopDelay`, 10 ms',
-    "resolution; the figures are the delay beyond it) over IPC. The script sends examples/rbac's",
-    "`POST /v1/data/rbac/allow` with bench/http's mix on a fixed schedule (an open loop: a request",
-    'starts on time whether or not earlier ones were answered) and waits for every request it',
-    'sent. Then it waits for the audit writer, stops the server gracefully and counts the rows in',
-    '`decisions`: with no request left in flight, rows and answered decisions must be equal.',
-    '',
-    '![Soak: memory and event-loop delay over time](bench-soak.png)',
-    '',
-  ].join('\n');
+  ];
+  await writeSection('soak', section);
 
-  const file = path.join(root, 'docs/benchmarks.md');
-  let current = fs.readFileSync(file, 'utf8');
-  const marked = /<!-- soak:start -->[\s\S]*<!-- soak:end -->/;
-  if (marked.test(current)) current = current.replace(marked, section);
-  else {
-    // A new section goes after the other measurements, before the closing notes.
-    const notes = current.indexOf('\n## Notes');
-    const block = `${intro}\n${section}\n`;
-    current =
-      notes >= 0
-        ? `${current.slice(0, notes + 1)}${block}\n${current.slice(notes + 1)}`
-        : `${current.trimEnd()}\n\n${block}`;
-  }
-  const prettier = require('prettier');
-  const options = { ...(await prettier.resolveConfig(file)), filepath: file };
-  fs.writeFileSync(file, await prettier.format(current, options));
-
-  const dataFile = path.join(root, 'docs/bench-data/soak.json');
-  fs.mkdirSync(path.dirname(dataFile), { recursive: true });
-  const data = {
+  await writeData('soak', {
     measuredAt,
     command,
     node: process.version,
@@ -526,9 +448,7 @@ if (write) {
     cpu,
     goal,
     ...report,
-  };
-  const dataOptions = { ...(await prettier.resolveConfig(dataFile)), filepath: dataFile };
-  fs.writeFileSync(dataFile, await prettier.format(JSON.stringify(data), dataOptions));
+  });
   console.log('wrote docs/benchmarks.md and docs/bench-data/soak.json');
 }
 if (!report.audit.equal) process.exitCode = 1;
