@@ -8,6 +8,7 @@ import type { BuiltinContext } from './rego/builtins/types';
 import type { Value } from './ir/value';
 import { HostBuiltinError, hostBuiltins } from './wasm/host-builtins';
 import { BUILTINS } from './rego/builtins';
+import { declaredMemoryMinimum } from './wasm/memory-import';
 
 /** 64 KiB pages. */
 const DEFAULT_MAX_PAGES = 2048; // 128 MiB
@@ -118,16 +119,25 @@ export class PolicyEngine {
       ...(options.strictBuiltinErrors !== undefined ? { strict: options.strictBuiltinErrors } : {}),
       context: () => (contextRef.current ??= { nowNs: now(), memo: new Map<string, Value>() }),
     });
-    const policy = await loadPolicy(
-      wasm,
-      { initial: 8, maximum: options.maxMemoryPages ?? DEFAULT_MAX_PAGES },
-      builtins,
-    );
+    const maximum = options.maxMemoryPages ?? DEFAULT_MAX_PAGES;
+    const initial = initialMemoryPages(wasm);
+    if (initial > maximum) {
+      throw new EngineError(
+        'eval_memory_error',
+        `the policy module needs at least ${initial} pages of memory (64 KiB each) but the instance may have only ${maximum}: raise the engine memory cap`,
+      );
+    }
+    const policy = await loadPolicy(wasm, { initial, maximum }, builtins);
     const engine = new PolicyEngine(policy, now, contextRef);
     const exports = (policy.wasmInstance as unknown as { exports: VerdictExports }).exports;
     exports.verdict_set_budget?.(options.stepBudget ?? DEFAULT_STEP_BUDGET);
     exports.verdict_set_strict?.(options.strictBuiltinErrors ? 1 : 0);
     return engine;
+  }
+
+  /** The instance's memory now, in 64 KiB pages. */
+  get memoryPages(): number {
+    return (this.policy as unknown as LoadedInstance).mem.buffer.byteLength / PAGE;
   }
 
   /** Entrypoint names and ids, as the module lists them. */
@@ -308,6 +318,17 @@ export class PolicyEngine {
     const site = this.sites[exports.verdict_site()];
     return site === undefined ? undefined : parseLocation(site);
   }
+}
+
+/**
+ * Where an instance's memory starts: the minimum the module declares for its imported memory
+ * (Verdict's runtime declares 1 page; modules built by OPA may declare more), so thousands of
+ * idle instances do not each hold memory they never touch (V8 counts it toward full
+ * collections). The memory grows as evaluations need. At least 1: the SDK takes 0 for "unset"
+ * and would start at 5; a module with no readable memory import starts at 1 too.
+ */
+function initialMemoryPages(wasm: Uint8Array): number {
+  return Math.max(1, declaredMemoryMinimum(wasm) ?? 1);
 }
 
 function parseLocation(text: string): SourceLocation | undefined {

@@ -1,8 +1,9 @@
 import { EngineError, PolicyEngine } from '../../../policies/engine';
 import { compileSources } from '../../../policies/query';
 import { buildWasm } from '../../../policies/wasm/compile';
+import { declaredMemoryMinimum } from '../../../policies/wasm/memory-import';
 
-async function engineFor(text: string, entrypoints: string[], options = {}): Promise<PolicyEngine> {
+async function wasmFor(text: string, entrypoints: string[]): Promise<Uint8Array> {
   const compiled = compileSources([{ file: 'policy.rego', text }]);
   if (!compiled.program) throw new Error(compiled.diagnostics.map((d) => d.message).join('; '));
   const built = await buildWasm(
@@ -10,7 +11,24 @@ async function engineFor(text: string, entrypoints: string[], options = {}): Pro
     entrypoints.map((e) => ({ name: e, path: e.split('/') })),
   );
   if (!built.wasm) throw new Error(built.diagnostics.map((d) => d.message).join('; '));
-  return PolicyEngine.load(built.wasm, options);
+  return built.wasm;
+}
+
+async function engineFor(text: string, entrypoints: string[], options = {}): Promise<PolicyEngine> {
+  return PolicyEngine.load(await wasmFor(text, entrypoints), options);
+}
+
+/**
+ * The module with its `env.memory` import declaring `pages` as its minimum, as modules built by
+ * `opa build -t wasm` may: the import's limits are rewritten in place (both one-byte numbers).
+ */
+function withDeclaredMinimum(wasm: Uint8Array, pages: number): Uint8Array {
+  const entry = [3, ...Buffer.from('env'), 6, ...Buffer.from('memory'), 0x02, 0x00];
+  const at = Buffer.from(wasm).indexOf(Buffer.from(entry));
+  if (at < 0 || pages > 127) throw new Error('no one-byte env.memory minimum to rewrite');
+  const copy = new Uint8Array(wasm);
+  copy[at + entry.length] = pages;
+  return copy;
 }
 
 const RBAC = `package authz
@@ -106,5 +124,49 @@ n := count([1 | some a in numbers.range(1, input.size); some b in numbers.range(
     expect(() => engine.evaluateJSON('authz/nope', '{}')).toThrow(
       /no entrypoint named authz\/nope/,
     );
+  });
+});
+
+describe('PolicyEngine memory', () => {
+  it("starts a Verdict-built module's memory at the minimum it declares, and grows it as needed", async () => {
+    const wasm = await wasmFor(RBAC, ['authz/allow', 'authz/owners']);
+    expect(declaredMemoryMinimum(wasm)).toBe(1);
+    const engine = await PolicyEngine.load(wasm);
+    expect(engine.memoryPages).toBe(1);
+    const admin = { user: { id: 'a', tenant: 't', role: 'admin' }, doc: { tenant: 't' } };
+    expect(engine.evaluate('authz/allow', admin)).toEqual([{ result: true }]);
+    // Data and input larger than the first page: the memory grows past its start.
+    const owners = Array.from({ length: 5000 }, (_, i) => `owner-${i}`);
+    engine.setData({ owners });
+    const answer = engine.evaluateJSON(
+      'authz/owners',
+      JSON.stringify({ pad: 'x'.repeat(100_000) }),
+    );
+    const [first] = JSON.parse(answer) as [{ result: string[] }];
+    expect(first.result).toHaveLength(owners.length);
+    expect(first.result).toContain('owner-4999');
+    expect(engine.memoryPages).toBeGreaterThan(1);
+  });
+
+  it('starts at a larger declared minimum (as OPA-built modules have) and evaluates', async () => {
+    const wasm = withDeclaredMinimum(await wasmFor(RBAC, ['authz/allow']), 40);
+    expect(declaredMemoryMinimum(wasm)).toBe(40);
+    const engine = await PolicyEngine.load(wasm, { maxMemoryPages: 64 });
+    expect(engine.memoryPages).toBe(40);
+    const admin = { user: { id: 'a', tenant: 't', role: 'admin' }, doc: { tenant: 't' } };
+    expect(engine.evaluate('authz/allow', admin)).toEqual([{ result: true }]);
+    expect(engine.evaluateJSON('authz/allow', '{"user": {"tenant": "u"}}')).toBe(
+      '[{"result":false}]',
+    );
+  });
+
+  it('refuses, with what to do, a module whose declared minimum exceeds the memory cap', async () => {
+    const wasm = withDeclaredMinimum(await wasmFor(RBAC, ['authz/allow']), 40);
+    await expect(PolicyEngine.load(wasm, { maxMemoryPages: 32 })).rejects.toMatchObject({
+      code: 'eval_memory_error',
+      message: expect.stringMatching(
+        /needs at least 40 pages .* only 32: raise the engine memory cap/,
+      ) as unknown,
+    });
   });
 });
