@@ -11,10 +11,13 @@
  * (api/db/tenant-scope.ts). Verification cannot: the key names its tenant only once its row
  * is found, so it reads by prefix as the table owner, and so does the `last_used_at` write.
  *
- * Verification sits on the decision hot path, so verified rows are kept in a small in-process
- * LRU keyed by prefix for a short TTL: a revocation takes effect at once on the instance that
- * performed it and within the TTL on every other one. `last_used_at` is written at most once
- * a minute per key, off the request path.
+ * Verification sits on the decision hot path, so what was read for a prefix is kept in a small
+ * in-process LRU (api/services/refreshing-cache.ts): re-read in the background once it is 15 s
+ * old, never used once it is 30 s old. A revocation takes effect at once on the instance that
+ * performed it and within 30 s on every other one, as before; a key in use no longer waits for
+ * Postgres every 30 s. When Postgres cannot be read, a key keeps working until what was read
+ * is 30 s old, then verification fails (503). `last_used_at` is written at most once a minute
+ * per key, off the request path.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -23,6 +26,7 @@ import { withTenant } from '../db/tenant-scope';
 import type { Logger } from '../logger';
 import { ApiKey, type ApiKeyScope } from '../models/api-key';
 import { isUuid } from '../uuid';
+import { RefreshingCache } from './refreshing-cache';
 
 /** Who a verified key speaks for and what it may do. */
 export interface ApiKeyPrincipal {
@@ -62,8 +66,13 @@ export interface NewApiKey {
 export interface ApiKeyServiceOptions {
   readonly knex: Knex;
   readonly logger: Logger;
-  /** How long a verified key is trusted without asking Postgres again (default 30 s). */
-  readonly cacheTtlMs?: number;
+  /**
+   * Age past which what was read for a key is no longer trusted: verification waits for
+   * Postgres (default 30 s, the bound on a revocation reaching other instances).
+   */
+  readonly cacheMaxAgeMs?: number;
+  /** Age past which a key in use is re-read in the background (default: half the max age). */
+  readonly cacheRefreshAfterMs?: number;
   /** Most keys kept in the cache (default 10 000). */
   readonly cacheMax?: number;
   /** Least time between two writes of a key's `last_used_at` (default one minute). */
@@ -120,7 +129,7 @@ export class ApiKeyService {
   private readonly logger: Logger;
   private readonly clock: () => number;
   private readonly lastUsedIntervalMs: number;
-  private readonly cache: LRUCache<string, CachedKey>;
+  private readonly cache: RefreshingCache<CachedKey>;
   /** When this instance last wrote each key's `last_used_at`. */
   private readonly lastTouched: LRUCache<string, number>;
   private readonly pendingWrites = new Set<Promise<void>>();
@@ -131,15 +140,13 @@ export class ApiKeyService {
     this.clock = options.clock ?? Date.now;
     this.lastUsedIntervalMs = options.lastUsedIntervalMs ?? 60_000;
     const max = options.cacheMax ?? 10_000;
-    const perf = { now: this.clock };
-    this.cache = new LRUCache<string, CachedKey>({
+    // Concurrent requests with one key share a single database read.
+    this.cache = new RefreshingCache<CachedKey>({
+      load: (prefix) => this.load(prefix),
+      maxAgeMs: options.cacheMaxAgeMs ?? 30_000,
+      refreshAfterMs: options.cacheRefreshAfterMs,
       max,
-      ttl: options.cacheTtlMs ?? 30_000,
-      perf,
-      // Read the clock on every check rather than reusing a reading for a millisecond.
-      ttlResolution: 0,
-      // Concurrent first requests with one key share a single database read.
-      fetchMethod: (prefix) => this.load(prefix),
+      clock: this.clock,
     });
     this.lastTouched = new LRUCache<string, number>({ max });
   }
@@ -200,10 +207,10 @@ export class ApiKeyService {
     const match = keyPattern.exec(presented);
     if (match === null) return { ok: false, reason: 'malformed' };
     const [, prefix, secret] = match as unknown as [string, string, string];
-    const cached = await this.cache.fetch(prefix);
-    const expected = cached?.kind === 'present' ? cached.secretHash : decoyHash;
+    const cached = await this.cache.get(prefix);
+    const expected = cached.kind === 'present' ? cached.secretHash : decoyHash;
     const matches = timingSafeEqual(sha256(secret), expected);
-    if (cached?.kind !== 'present' || !matches) return { ok: false, reason: 'unknown' };
+    if (cached.kind !== 'present' || !matches) return { ok: false, reason: 'unknown' };
     if (cached.revoked) return { ok: false, reason: 'revoked' };
     const now = this.clock();
     if (cached.expiresAt !== null && cached.expiresAt <= now) {
@@ -213,9 +220,12 @@ export class ApiKeyService {
     return { ok: true, principal: cached.principal };
   }
 
-  /** Resolves once every `last_used_at` write started so far has finished. */
+  /**
+   * Resolves once the background work started so far has finished: `last_used_at` writes and
+   * re-reads of keys in use.
+   */
   async flush(): Promise<void> {
-    await Promise.all([...this.pendingWrites]);
+    await Promise.all([...this.pendingWrites, this.cache.settled()]);
   }
 
   private async load(prefix: string): Promise<CachedKey> {

@@ -2,7 +2,8 @@
  * Tenant API keys on the real Postgres: creation shows the key once and stores only a hash,
  * verification accepts exactly the key it issued, and revocation, expiry and the
  * once-a-minute `last_used_at` write behave as documented, including across two instances
- * whose caches differ. Time is a clock the test moves, never a sleep.
+ * whose caches differ: a key in use is re-read in the background once its entry is 15 s old
+ * and never trusted once it is 30 s old. Time is a clock the test moves, never a sleep.
  */
 import { createHash } from 'node:crypto';
 import { openDatabase, type Database } from '../../api/db/database';
@@ -39,8 +40,22 @@ function manualClock(start = Date.parse('2026-11-27T12:00:00Z')): {
   };
 }
 
-function service(clock: () => number, cacheTtlMs = 30_000): ApiKeyService {
-  return new ApiKeyService({ knex: db.knex, logger: silentLogger, clock, cacheTtlMs });
+function service(clock: () => number, cacheMaxAgeMs = 30_000): ApiKeyService {
+  return new ApiKeyService({ knex: db.knex, logger: silentLogger, clock, cacheMaxAgeMs });
+}
+
+/** Counts the reads of api_keys (verification) the knex of the test database sends. */
+async function countingKeyReads<T>(fn: () => Promise<T>): Promise<{ result: T; reads: number }> {
+  let reads = 0;
+  const onQuery = (q: { sql: string }): void => {
+    if (q.sql.includes('api_keys') && q.sql.startsWith('select')) reads++;
+  };
+  db.knex.on('query', onQuery);
+  try {
+    return { result: await fn(), reads };
+  } finally {
+    db.knex.off('query', onQuery);
+  }
 }
 
 beforeAll(async () => {
@@ -140,19 +155,48 @@ describe('verifying a key', () => {
   it('reads Postgres once for many concurrent first uses of a key', async () => {
     const keys = service(Date.now);
     const { plainKey } = await keys.create(acmeId, { name: 'n', scopes: ['decide'] });
-    const queries: string[] = [];
-    const onQuery = (q: { sql: string }): void => {
-      if (q.sql.includes('api_keys') && q.sql.startsWith('select')) queries.push(q.sql);
-    };
-    db.knex.on('query', onQuery);
-    try {
+    const { result, reads } = await countingKeyReads(async () => {
       const results = await Promise.all(Array.from({ length: 25 }, () => keys.verify(plainKey)));
-      expect(results.every((r) => r.ok)).toBe(true);
-      expect(await keys.verify(plainKey)).toMatchObject({ ok: true });
-    } finally {
-      db.knex.off('query', onQuery);
-    }
-    expect(queries).toHaveLength(1);
+      return [...results, await keys.verify(plainKey)];
+    });
+    expect(result.every((r) => r.ok)).toBe(true);
+    expect(reads).toBe(1);
+  });
+
+  it('answers a key in use from its entry while one background read renews it', async () => {
+    const clock = manualClock();
+    const keys = service(clock.now);
+    const { plainKey } = await keys.create(acmeId, { name: 'n', scopes: ['decide'] });
+    expect((await keys.verify(plainKey)).ok).toBe(true);
+    clock.advance(20_000);
+    const { result, reads } = await countingKeyReads(async () => {
+      const results = await Promise.all(Array.from({ length: 25 }, () => keys.verify(plainKey)));
+      await keys.flush();
+      // Renewed 20 s after the first read: young again, no read for the next 15 s.
+      clock.advance(14_999);
+      return [...results, await keys.verify(plainKey)];
+    });
+    expect(result.every((r) => r.ok)).toBe(true);
+    expect(reads).toBe(1);
+  });
+
+  it('keeps a key working while Postgres is unreachable only until its entry is 30 s old', async () => {
+    const clock = manualClock();
+    const ownDb = await openDatabase(testConfig({ DATABASE_URL: database.url }), silentLogger);
+    const keys = new ApiKeyService({ knex: ownDb.knex, logger: silentLogger, clock: clock.now });
+    const { plainKey } = await keys.create(acmeId, { name: 'n', scopes: ['decide'] });
+    expect((await keys.verify(plainKey)).ok).toBe(true);
+    await keys.flush();
+    await ownDb.close();
+    // Re-reads fail in the background; the entry read at the start still answers.
+    clock.advance(20_000);
+    expect((await keys.verify(plainKey)).ok).toBe(true);
+    await keys.flush();
+    clock.advance(10_000);
+    expect((await keys.verify(plainKey)).ok).toBe(true);
+    await keys.flush();
+    clock.advance(1);
+    await expect(keys.verify(plainKey)).rejects.toThrow();
   });
 
   it('refuses an expired key from the moment it expires, cached or not', async () => {
@@ -225,10 +269,10 @@ describe('verifying a key', () => {
 });
 
 describe('revoking a key', () => {
-  it('takes effect at once here, and on another instance when its cache entry expires', async () => {
+  it('takes effect at once here, and on another instance once its entry is renewed', async () => {
     const clock = manualClock();
-    const here = service(clock.now, 30_000);
-    const elsewhere = service(clock.now, 30_000);
+    const here = service(clock.now);
+    const elsewhere = service(clock.now);
     const { key, plainKey } = await here.create(acmeId, { name: 'n', scopes: ['decide'] });
     expect((await here.verify(plainKey)).ok).toBe(true);
     expect((await elsewhere.verify(plainKey)).ok).toBe(true);
@@ -237,11 +281,38 @@ describe('revoking a key', () => {
     expect(revoked?.status).toBe('revoked');
     expect(revoked?.revoked_at?.getTime()).toBe(clock.now());
     expect(await here.verify(plainKey)).toEqual({ ok: false, reason: 'revoked' });
-    // The other instance trusts its cached entry for at most the TTL.
+    // The other instance trusts its entry as read while it is young...
+    clock.advance(14_999);
+    expect((await elsewhere.verify(plainKey)).ok).toBe(true);
+    // ...answers from it once more when it is 15 s old, renewing it in the background...
+    clock.advance(1);
+    expect((await elsewhere.verify(plainKey)).ok).toBe(true);
+    await elsewhere.flush();
+    // ...and refuses the key from then on.
+    expect(await elsewhere.verify(plainKey)).toEqual({ ok: false, reason: 'revoked' });
+  });
+
+  it('is refused on another instance once its entry is 30 s old, asked in between or not', async () => {
+    const clock = manualClock();
+    const here = service(clock.now);
+    const elsewhere = service(clock.now);
+    const { key, plainKey } = await here.create(acmeId, { name: 'n', scopes: ['decide'] });
+    expect((await elsewhere.verify(plainKey)).ok).toBe(true);
+    await here.revoke(acmeId, key.id);
     clock.advance(30_000);
     expect((await elsewhere.verify(plainKey)).ok).toBe(true);
     clock.advance(1);
     expect(await elsewhere.verify(plainKey)).toEqual({ ok: false, reason: 'revoked' });
+    // A third instance, asked first 30 s after its read, never answers from the old row.
+    const third = service(clock.now);
+    const { key: other, plainKey: otherKey } = await here.create(acmeId, {
+      name: 'm',
+      scopes: ['decide'],
+    });
+    expect((await third.verify(otherKey)).ok).toBe(true);
+    await here.revoke(acmeId, other.id);
+    clock.advance(30_001);
+    expect(await third.verify(otherKey)).toEqual({ ok: false, reason: 'revoked' });
   });
 
   it('keeps the first revocation time and answers undefined for keys it does not have', async () => {

@@ -1,11 +1,15 @@
 /**
- * The per-tenant settings a decision needs (strict audit), read from `tenants` and kept for a
- * few seconds so the hot path does not query the database on every decision. A refresh that
- * fails keeps the last value; with none to keep, the decision fails with a 503.
+ * The per-tenant settings a decision needs (strict audit), read from `tenants` and kept so the
+ * hot path does not query the database on every decision (api/services/refreshing-cache.ts):
+ * a value is re-read in the background once it is 15 s old and never used once it is 30 s old,
+ * so a changed `audit_strict` applies to every decision answered more than 30 s after the
+ * change. A read that fails leaves the last value in use until it is 30 s old; past that, and
+ * with no value at all, the decision fails with a 503 (as it would anyway: API keys are held
+ * no longer).
  */
 import type { Knex } from 'knex';
-import { LRUCache } from 'lru-cache';
 import { VerdictError } from '../../errors';
+import { RefreshingCache } from '../refreshing-cache';
 
 export interface TenantDecisionSettings {
   readonly auditStrict: boolean;
@@ -13,42 +17,33 @@ export interface TenantDecisionSettings {
 
 export interface TenantSettingsOptions {
   knex: Knex;
-  /** How long a read value is used before it is read again (default 5000 ms). */
-  ttlMs?: number;
+  /** Age past which a read value is no longer used: the decision waits for a read (30 s). */
+  maxAgeMs?: number;
+  /** Age past which a value in use is re-read in the background (half of maxAgeMs). */
+  refreshAfterMs?: number;
   maxTenants?: number;
-}
-
-interface Held {
-  settings: TenantDecisionSettings;
-  readAt: number;
+  /** Milliseconds since the epoch; tests pass a clock they control. */
+  clock?: () => number;
 }
 
 export class TenantSettings {
   private readonly knex: Knex;
-  private readonly ttlMs: number;
-  private readonly held: LRUCache<string, Held>;
-  private readonly reading = new Map<string, Promise<TenantDecisionSettings>>();
+  private readonly held: RefreshingCache<TenantDecisionSettings>;
 
   constructor(options: TenantSettingsOptions) {
     this.knex = options.knex;
-    this.ttlMs = Math.max(0, options.ttlMs ?? 5000);
-    this.held = new LRUCache<string, Held>({ max: Math.max(1, options.maxTenants ?? 10_000) });
+    this.held = new RefreshingCache<TenantDecisionSettings>({
+      load: (tenantId) => this.read(tenantId),
+      maxAgeMs: options.maxAgeMs ?? 30_000,
+      refreshAfterMs: options.refreshAfterMs,
+      max: options.maxTenants ?? 10_000,
+      clock: options.clock,
+    });
   }
 
-  /** The tenant's settings; resolves at once while the last read is fresh. */
+  /** The tenant's settings; resolves at once while the last read is young enough. */
   get(tenantId: string): Promise<TenantDecisionSettings> {
-    const held = this.held.get(tenantId);
-    if (held !== undefined && Date.now() - held.readAt < this.ttlMs) {
-      return Promise.resolve(held.settings);
-    }
-    let reading = this.reading.get(tenantId);
-    if (reading === undefined) {
-      reading = this.read(tenantId, held).finally(() => {
-        this.reading.delete(tenantId);
-      });
-      this.reading.set(tenantId, reading);
-    }
-    return reading;
+    return this.held.get(tenantId);
   }
 
   /** Forgets what was read (after a tenant's settings changed on this instance). */
@@ -56,22 +51,19 @@ export class TenantSettings {
     this.held.delete(tenantId);
   }
 
-  private async read(tenantId: string, held: Held | undefined): Promise<TenantDecisionSettings> {
+  private async read(tenantId: string): Promise<TenantDecisionSettings> {
     let row: { audit_strict: boolean } | undefined;
     try {
       row = await this.knex('tenants')
         .where({ id: tenantId })
         .first<{ audit_strict: boolean } | undefined>('audit_strict');
     } catch (err) {
-      if (held !== undefined) return held.settings;
       throw new VerdictError(
         'database_unavailable',
         "The tenant's settings could not be read because the database is unavailable; retry shortly.",
         { cause: err },
       );
     }
-    const settings = { auditStrict: row?.audit_strict === true };
-    this.held.set(tenantId, { settings, readAt: Date.now() });
-    return settings;
+    return { auditStrict: row?.audit_strict === true };
   }
 }

@@ -214,6 +214,7 @@ describe('DecisionService', () => {
 });
 
 describe('TenantSettings', () => {
+  /** A knex stand-in whose reads of `tenants` the test answers, counted. */
   function fakeKnex(answers: (() => Promise<unknown>)[]): { knex: Knex; calls: () => number } {
     let calls = 0;
     const knex = (() => ({
@@ -228,12 +229,43 @@ describe('TenantSettings', () => {
     return { knex, calls: () => calls };
   }
 
-  it('reads once per time-to-live, and once for concurrent callers', async () => {
+  /** A read that stays pending until the test settles it. */
+  function pendingRead(): { read: () => Promise<unknown>; settle: (row: unknown) => void } {
+    let settle: (row: unknown) => void = () => undefined;
+    const promise = new Promise<unknown>((resolve) => {
+      settle = resolve;
+    });
+    return {
+      read: () => promise,
+      settle: (row) => {
+        settle(row);
+      },
+    };
+  }
+
+  function manualClock(): { now: () => number; advance: (ms: number) => void } {
+    let current = 1_000_000;
+    return {
+      now: () => current,
+      advance: (ms) => {
+        current += ms;
+      },
+    };
+  }
+
+  const tick = (): Promise<void> =>
+    new Promise((resolve) => {
+      setImmediate(resolve);
+    });
+
+  it('reads once for concurrent callers, and not again while the value is young', async () => {
     const { knex, calls } = fakeKnex([() => Promise.resolve({ audit_strict: true })]);
-    const settings = new TenantSettings({ knex, ttlMs: 60_000 });
+    const clock = manualClock();
+    const settings = new TenantSettings({ knex, clock: clock.now });
     const [a, b] = await Promise.all([settings.get(tenantId), settings.get(tenantId)]);
     expect(a).toEqual({ auditStrict: true });
     expect(b).toBe(a);
+    clock.advance(14_999);
     await settings.get(tenantId);
     expect(calls()).toBe(1);
     settings.forget(tenantId);
@@ -241,14 +273,63 @@ describe('TenantSettings', () => {
     expect(calls()).toBe(2);
   });
 
-  it('keeps the last value when a refresh fails, and fails with 503 without one', async () => {
+  it('answers from the last value while one background read runs, then uses what it read', async () => {
+    const refresh = pendingRead();
+    const { knex, calls } = fakeKnex([
+      () => Promise.resolve({ audit_strict: false }),
+      refresh.read,
+    ]);
+    const clock = manualClock();
+    const settings = new TenantSettings({ knex, clock: clock.now });
+    expect(await settings.get(tenantId)).toEqual({ auditStrict: false });
+    // 15 s on: still answered at once, by one read in the background however many ask.
+    clock.advance(15_000);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => settings.get(tenantId)));
+    expect(answers.every((a) => !a.auditStrict)).toBe(true);
+    expect(calls()).toBe(2);
+    // The tenant was switched to strict audit meanwhile: once the read lands, it applies.
+    refresh.settle({ audit_strict: true });
+    await tick();
+    expect(await settings.get(tenantId)).toEqual({ auditStrict: true });
+    expect(calls()).toBe(2);
+  });
+
+  it('never uses a value read more than 30 s ago: the decision waits for a read', async () => {
+    const late = pendingRead();
+    const { knex, calls } = fakeKnex([() => Promise.resolve({ audit_strict: false }), late.read]);
+    const clock = manualClock();
+    const settings = new TenantSettings({ knex, clock: clock.now });
+    await settings.get(tenantId);
+    clock.advance(30_001);
+    let answer: unknown;
+    const waiting = settings.get(tenantId).then((a) => (answer = a));
+    await tick();
+    expect(answer).toBeUndefined();
+    expect(calls()).toBe(2);
+    late.settle({ audit_strict: true });
+    await waiting;
+    expect(answer).toEqual({ auditStrict: true });
+  });
+
+  it('keeps the last value while reads fail until it is 30 s old, then fails with 503', async () => {
     const { knex } = fakeKnex([
-      () => Promise.resolve(undefined),
+      () => Promise.resolve({ audit_strict: true }),
       () => Promise.reject(new Error('down')),
     ]);
-    const settings = new TenantSettings({ knex, ttlMs: 0 });
-    expect(await settings.get(tenantId)).toEqual({ auditStrict: false });
-    expect(await settings.get(tenantId)).toEqual({ auditStrict: false });
+    const clock = manualClock();
+    const settings = new TenantSettings({ knex, clock: clock.now });
+    expect(await settings.get(tenantId)).toEqual({ auditStrict: true });
+    clock.advance(20_000);
+    expect(await settings.get(tenantId)).toEqual({ auditStrict: true });
+    await tick();
+    clock.advance(10_000);
+    expect(await settings.get(tenantId)).toEqual({ auditStrict: true });
+    await tick();
+    clock.advance(1);
+    await expect(settings.get(tenantId)).rejects.toMatchObject({
+      code: 'database_unavailable',
+      status: 503,
+    });
     const other = '00000000-0000-4000-8000-00000000000b';
     await expect(settings.get(other)).rejects.toMatchObject({
       code: 'database_unavailable',
