@@ -61,8 +61,9 @@ export function movingAverage(average: number, samples: number, value: number): 
  *   while the average evaluation costs more than the average lookup (canonical JSON, hash and
  *   L1 get): a hit then saves more than every lookup costs. L2 (a network round trip) is used
  *   only while evaluation also costs more than the average L2 round trip (`l2Ns`, unknown
- *   until measured). A bundle that bypasses still takes the cached path once every
- *   `autoReprobeEvery` decisions, so the averages follow a policy or load that changes.
+ *   until measured). A bundle that bypasses either still takes the cached path (L1, then L2
+ *   on a miss) once every `autoReprobeEvery` decisions, so the averages follow a policy,
+ *   load or Redis that changes.
  */
 export function cachePlan(
   mode: CacheMode,
@@ -74,7 +75,11 @@ export function cachePlan(
   const warming = stats.evalSamples < autoWarmupSamples || stats.lookupSamples === 0;
   const reprobe = stats.decisions % autoReprobeEvery === 0;
   const l1 = warming || reprobe || stats.evalNs > stats.lookupNs;
-  const l2Pays = l2.roundTripNs === undefined || warming || stats.evalNs > l2.roundTripNs;
+  // The re-probe reads L2 too (on an L1 miss): without it, one slow round trip could lift
+  // the L2 average above the evaluation time and keep L2 off for good, as nothing else would
+  // time a round trip again.
+  const l2Pays =
+    l2.roundTripNs === undefined || warming || reprobe || stats.evalNs > l2.roundTripNs;
   return { l1, l2: l1 && l2.available && l2Pays };
 }
 

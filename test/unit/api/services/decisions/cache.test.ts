@@ -76,6 +76,16 @@ describe('cachePlan', () => {
     });
   });
 
+  it('auto re-probes L2 too, so one slow round trip cannot keep it off for good', () => {
+    const dear = stats({ evalNs: 50_000, evalSamples: 100, lookupNs: 1000, lookupSamples: 100 });
+    dear.decisions = autoReprobeEvery * 5 + 1;
+    const slowRedis = { available: true, roundTripNs: 100_000 };
+    expect(cachePlan('auto', dear, slowRedis).l2).toBe(false);
+    dear.decisions = autoReprobeEvery * 5;
+    expect(cachePlan('auto', dear, slowRedis)).toEqual({ l1: true, l2: true });
+    expect(cachePlan('auto', dear, noL2)).toEqual({ l1: true, l2: false });
+  });
+
   it('averages with the first sample taken as is', () => {
     expect(movingAverage(0, 0, 100)).toBe(100);
     expect(movingAverage(100, 1, 200)).toBeCloseTo(110);
