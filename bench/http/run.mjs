@@ -33,6 +33,7 @@ import { root, writeData, writeSection } from '../lib/docs.mjs';
 import { freePort, json, spawnVerdict, stopChild, waitFor } from '../lib/http.mjs';
 import { args as argv, flag, option, positive } from '../lib/options.mjs';
 import { redisUrl, scratch, verdictEnv } from '../lib/scratch.mjs';
+import { actions, rbacMix } from '../lib/rbac-mix.mjs';
 import { median, quantile } from '../lib/stats.mjs';
 
 const require = createRequire(import.meta.url);
@@ -69,33 +70,7 @@ const autocannonVersion = require('autocannon/package.json').version;
 // read/update/delete/share what they own, nobody acts across tenants.
 const example = path.join(root, 'examples/rbac');
 const data = JSON.parse(fs.readFileSync(path.join(example, 'data.json'), 'utf8'));
-const subjects = [
-  { id: 'alice', tenant: 'acme' },
-  { id: 'bob', tenant: 'acme' },
-  { id: 'carol', tenant: 'acme' },
-  { id: 'erin', tenant: 'acme' }, // no role: only what she owns
-  { id: 'dave', tenant: 'globex' },
-  { id: 'dave', tenant: 'acme' }, // claims a tenant where he holds no role
-  { id: 'frank', tenant: 'globex' },
-];
-const owners = ['alice', 'bob', 'carol', 'erin', 'dave', 'frank'];
-const actions = ['read', 'update', 'delete', 'share'];
-const resources = Array.from({ length: 1000 }, (_, i) => ({
-  type: i % 4 === 3 ? 'folder' : 'document',
-  id: `d${i}`,
-  tenant: i % 10 < 7 ? 'acme' : 'globex', // 30% of requests from acme users cross tenants
-  owner: owners[(i * 7) % owners.length],
-}));
-let seed = 20261127;
-const random = (n) => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return (seed >>> 8) % n;
-};
-const mix = Array.from({ length: 4096 }, () => ({
-  subject: subjects[random(subjects.length)],
-  resource: resources[random(resources.length)],
-  action: actions[random(actions.length)],
-}));
+const mix = rbacMix();
 
 /** The roles an application would hand Cerbos: the subject's roles in its own tenant. */
 const rolesOf = (subject) => {

@@ -27,6 +27,7 @@ import { setTimeout, clearTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { root, writeData, writeSection } from '../lib/docs.mjs';
 import { args as argv, flag, option } from '../lib/options.mjs';
+import { rbacMix } from '../lib/rbac-mix.mjs';
 import { redisUrl, scratch } from '../lib/scratch.mjs';
 import { pacedLoad } from './load.mjs';
 
@@ -58,37 +59,7 @@ const goal = 'RSS growth < 5% after warm-up; no audit row lost';
 
 // --- the request mix (bench/http's) --------------------------------------------------------
 const example = path.join(root, 'examples/rbac');
-const subjects = [
-  { id: 'alice', tenant: 'acme' },
-  { id: 'bob', tenant: 'acme' },
-  { id: 'carol', tenant: 'acme' },
-  { id: 'erin', tenant: 'acme' }, // no role: only what she owns
-  { id: 'dave', tenant: 'globex' },
-  { id: 'dave', tenant: 'acme' }, // claims a tenant where he holds no role
-  { id: 'frank', tenant: 'globex' },
-];
-const owners = ['alice', 'bob', 'carol', 'erin', 'dave', 'frank'];
-const actions = ['read', 'update', 'delete', 'share'];
-const resources = Array.from({ length: 1000 }, (_, i) => ({
-  type: i % 4 === 3 ? 'folder' : 'document',
-  id: `d${i}`,
-  tenant: i % 10 < 7 ? 'acme' : 'globex',
-  owner: owners[(i * 7) % owners.length],
-}));
-let seed = 20261127;
-const random = (n) => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return (seed >>> 8) % n;
-};
-const bodies = Array.from({ length: 4096 }, () =>
-  JSON.stringify({
-    input: {
-      subject: subjects[random(subjects.length)],
-      action: actions[random(actions.length)],
-      resource: resources[random(resources.length)],
-    },
-  }),
-);
+const bodies = rbacMix().map((request) => JSON.stringify({ input: request }));
 
 // --- set up ----------------------------------------------------------------------------
 const run = scratch('soak');
