@@ -28,8 +28,9 @@ export const terminalPrompter: Prompter = {
     return new Promise((resolve, reject) => {
       rl.question(question, (answer) => {
         if (hidden) process.stderr.write('\n');
-        rl.close();
+        // Settle before closing: closing emits 'close', whose handler rejects.
         resolve(answer);
+        rl.close();
       });
       muted = hidden;
       rl.once('close', () => {
