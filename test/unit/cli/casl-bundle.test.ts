@@ -262,6 +262,56 @@ describe('verdict test on CASL cases', () => {
     ]);
   });
 
+  it('names the line of a role rule no case decided', async () => {
+    write(
+      'docs/rules.json',
+      JSON.stringify(
+        {
+          roles: { admin: [{ action: 'manage', subject: 'all' }] },
+          rules: [{ action: 'read', subject: 'Doc', conditions: { owner: '${user.id}' } }],
+        },
+        null,
+        2,
+      ),
+    );
+    write(
+      'docs/cases.yaml',
+      `- name: the owner reads
+  input: { user: { id: u1 }, action: read, subject: Doc, resource: { owner: u1 } }
+  want: { allow: true, rule: 1 }
+`,
+    );
+    const c = capture();
+    const code = await runTestCommand(
+      [path.join(fixtures.dir(), 'docs')],
+      { engine: 'interp', coverage: true },
+      c.io,
+    );
+    expect(code).toBe(0);
+    // Rule 0 is the admin role's rule, on line 4 of rules.json.
+    expect(c.out()).toMatch(/rules\.json: rules 1\/2, lines 1\/2 \(50\.0%\)\n/);
+    expect(c.out()).toMatch(/not covered: .*rules\.json:4: rule 0\n/);
+  });
+
+  it('reports an invalid rule set instead of running its cases', async () => {
+    write('docs/rules.json', '[{"action": []}]');
+    write('docs/cases.yaml', CASES);
+    const c = capture();
+    expect(await runTestCommand([path.join(fixtures.dir(), 'docs')], {}, c.io)).toBe(1);
+    expect(c.err()).toMatch(/^\S*rules\.json:1:13: casl_rule_error: rule 0: \/0\/action: .*\n$/);
+    expect(c.out()).toBe('');
+  });
+
+  it('finds no tests when --run matches no case', async () => {
+    write('docs/rules.json', JSON.stringify(RULES));
+    write('docs/cases.yaml', CASES);
+    const c = capture();
+    expect(
+      await runTestCommand([path.join(fixtures.dir(), 'docs')], { run: 'nothing like it' }, c.io),
+    ).toBe(1);
+    expect(c.out()).toBe('no tests found (Rego rules named test_*, CASL cases in cases.yaml)\n');
+  });
+
   it('refuses malformed case files with their line', async () => {
     write('docs/rules.json', JSON.stringify(RULES));
     const cases = path.join(fixtures.dir(), 'docs/cases.yaml');
@@ -297,6 +347,12 @@ describe('verdict test on CASL cases', () => {
     );
     expect((await run('- name: [\n')).err).toMatch(
       /cases\.yaml:\d+:\d+: casl_rule_error: not a valid case file/,
+    );
+    expect(
+      (await run('- name: x\n  input: {}\n  allow: true\n- name: ""\n  input: {}\n  allow: true\n'))
+        .err,
+    ).toBe(
+      `${cases}:4:3: casl_rule_error: case file: /1/name must NOT have fewer than 1 characters\n`,
     );
     // An empty case file holds no cases.
     const empty = await run('');

@@ -77,9 +77,62 @@ describe('verdict test', () => {
     expect(bad.err()).toContain('--threshold takes a percentage from 0 to 100');
   });
 
+  it.each(['wasm', 'interp'])(
+    'reports a test whose evaluation fails as ERROR with its code (%s)',
+    async (engine) => {
+      const src = path.join(dir, `conflict-${engine}`);
+      fs.mkdirSync(src);
+      fs.writeFileSync(
+        path.join(src, 'conflict.rego'),
+        'package conflict\n\nlimit := 1\n\nlimit := 2\n\ntest_limit if limit == 1\n\ntest_fine if true\n',
+      );
+      const c = capture();
+      const io = { ...c.io, color: true };
+      expect(await runTestCommand([src], { engine, verbose: true }, io)).toBe(1);
+      const lines = c.out().trimEnd().split('\n');
+      const [green, magenta, reset] = ['\u001b[32m', '\u001b[35m', '\u001b[0m'];
+      expect(lines[0]?.startsWith(`${green}PASS${reset} `)).toBe(true);
+      expect(lines[0]).toMatch(/conflict\.rego:9:1: data\.conflict\.test_fine \(/);
+      expect(lines[1]?.startsWith(`${magenta}ERROR${reset} `)).toBe(true);
+      expect(lines[1]).toMatch(
+        /conflict\.rego:7:1: data\.conflict\.test_limit — eval_conflict_error: /,
+      );
+      expect(lines[2]).toBe(`1 passed, 1 failed (engine: ${engine})`);
+    },
+  );
+
+  it('reports policies that do not compile, and runs nothing', async () => {
+    const src = path.join(dir, 'unsafe');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'unsafe.rego'), 'package unsafe\n\ntest_x if x == 1\n');
+    const c = capture();
+    expect(await runTestCommand([src], {}, c.io)).toBe(1);
+    expect(c.err()).toMatch(/unsafe\.rego:3:\d+: rego_unsafe_var_error: .*\bx\b/);
+    expect(c.out()).toBe('');
+  });
+
+  it('fails when --run matches no test', async () => {
+    const c = capture();
+    expect(
+      await runTestCommand([path.join(root, 'examples/rbac')], { run: 'no-such-test' }, c.io),
+    ).toBe(1);
+    expect(c.out()).toBe('no tests found (Rego rules named test_*, CASL cases in cases.yaml)\n');
+  });
+
   it('refuses an unknown engine', async () => {
     const c = capture();
     expect(await runTestCommand([dir], { engine: 'opa' }, c.io)).toBe(1);
     expect(c.err()).toContain('unknown engine "opa": use wasm or interp');
+  });
+
+  it('refuses an unknown format and a path that does not exist, running nothing', async () => {
+    const c = capture();
+    expect(await runTestCommand([dir], { format: 'junit' }, c.io)).toBe(1);
+    expect(c.err()).toBe('verdict test: unknown format "junit": use pretty or json\n');
+    const missing = path.join(dir, 'no-such-folder');
+    const m = capture();
+    expect(await runTestCommand([missing], {}, m.io)).toBe(1);
+    expect(m.err()).toBe(`verdict test: ${missing}: no such file or directory\n`);
+    expect(m.out()).toBe('');
   });
 });
