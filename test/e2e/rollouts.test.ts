@@ -485,6 +485,57 @@ describe('the CLI', () => {
     );
   });
 
+  it('says when there is nothing to report', async () => {
+    const globex = { server: serverA.url, token: ADMIN, tenant: 'globex' };
+    const all = capture();
+    await runRolloutStatus(globex, all.io);
+    expect(all.out()).toBe('tenant globex has no active rollouts\n');
+    const one = capture();
+    await runRolloutStatus({ ...globex, bundle: 'rbac' }, one.io);
+    expect(one.out()).toBe('bundle rbac has had no rollouts\n');
+  });
+
+  it('shadows, lists the history, promotes and undoes the promotion', async () => {
+    const started = capture();
+    await runRolloutStart(options({ version: '2.0.0', shadow: true, json: true }), started.io);
+    const view = JSON.parse(started.out()) as { id: string; mode: string; percent: unknown };
+    expect(view).toMatchObject({ mode: 'shadow', percent: null });
+
+    const status = capture();
+    await runRolloutStatus(options({}), status.io);
+    const lines = status.out().split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      'rbac: shadow 2.0.0 beside stable 1.0.0 — active',
+      '  served:        no decisions yet',
+      '  disagreement:  no comparisons yet',
+    ]);
+    // A shadow serves nothing, so no canary share.
+    expect(status.out()).not.toContain('canary share');
+    // Earlier rollouts of the bundle follow, newest first.
+    const table = lines.slice(lines.indexOf('') + 1).filter((l) => l !== '');
+    expect(table[0]).toMatch(/^STARTED\s+MODE\s+CANDIDATE\s+STABLE\s+STATUS\s+ENDED$/);
+    expect(table[1]).toMatch(/\s+shadow\s+2\.0\.0\s+1\.0\.0\s+active\s+-$/);
+    expect(table[2]).toMatch(/\s+canary 30%\s+2\.0\.0\s+1\.0\.0\s+aborted\s+\S+$/);
+
+    const promoted = capture();
+    await runRolloutEnd('promote', options({}), promoted.io);
+    expect(promoted.out()).toBe(
+      'promoted the shadow of rbac 2.0.0: rbac 2.0.0 now serves all traffic for tenant acme\n',
+    );
+    const undone = capture();
+    await runRolloutEnd('rollback', options({ json: true }), undone.io);
+    expect(JSON.parse(undone.out())).toMatchObject({
+      id: view.id,
+      status: 'rolled_back',
+      stable_version: '1.0.0',
+    });
+    const after = capture();
+    await runRolloutStatus(options({ json: true }), after.io);
+    expect(JSON.parse(after.out())).toMatchObject({
+      latest: { id: view.id, status: 'rolled_back' },
+    });
+  });
+
   it('refuses --canary with --shadow, and neither', async () => {
     await expect(runRolloutStart(options({ version: '2.0.0' }), capture().io)).rejects.toThrow(
       /exactly one of --canary/,

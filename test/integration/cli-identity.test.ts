@@ -238,6 +238,62 @@ describe('verdict login, mfa and logout', () => {
     await expect(runLogout({}, capture().io, userEnv())).rejects.toThrow(/not logged in/);
     await expect(runMfaEnrol({}, capture().io, userEnv())).rejects.toThrow(/verdict login/);
   });
+
+  it('refuses an empty answer before asking the server anything', async () => {
+    const prompter = answers('   ');
+    await expect(
+      runLogin({ tenant: 'acme' }, { io: capture().io, env: userEnv(), prompter }),
+    ).rejects.toThrow('no answer to "E-mail:"');
+    expect(prompter.asked).toEqual([['E-mail: ', false]]);
+  });
+
+  it('takes the code from --code, refuses a wrong typed code, and logs out of an ended session', async () => {
+    const email = 'eve@acme.test';
+    const created = capture();
+    await runUsersCreate(
+      { tenant: 'acme', email, role: 'auditor', passwordStdin: true },
+      created.io,
+      adminEnv(),
+      stdinOf(password),
+    );
+    const id = /id ([0-9a-f-]{36})/.exec(created.out())?.[1] as string;
+    const login = { tenant: 'acme', email, passwordStdin: true };
+    await runLogin(login, { io: capture().io, env: userEnv(), stdin: stdinOf(password) });
+    const enrol = capture();
+    await runMfaEnrol({ json: true }, enrol.io, userEnv());
+    const secret = base32Decode((JSON.parse(enrol.out()) as { secret: string }).secret) as Buffer;
+    const step = totpStep(Date.now());
+    await runMfaConfirm(hotp(secret, step), {}, capture().io, userEnv());
+
+    // A code given on the command line: nothing is asked.
+    const prompter = answers();
+    const out = capture();
+    await runLogin(
+      { ...login, code: hotp(secret, step + 1) },
+      { io: out.io, env: userEnv(), prompter, stdin: stdinOf(password) },
+    );
+    expect(prompter.asked).toEqual([]);
+    expect(out.err()).toContain(`as ${email} (tenant acme)`);
+
+    // Six digits typed at the prompt go to the server as a code, not as a recovery code.
+    const valid = new Set([0, 1, 2, 3].map((d) => hotp(secret, step - 1 + d)));
+    const wrong = ['000000', '111111', '222222', '333333', '444444'].find((c) => !valid.has(c));
+    await expect(
+      runLogin(login, {
+        io: capture().io,
+        env: userEnv(),
+        prompter: answers(wrong as string),
+        stdin: stdinOf(password),
+      }),
+    ).rejects.toThrow(/^The code is not valid: type the current code of your authenticator app/);
+
+    // Disabling the user ends the session; logging out still forgets the stored login.
+    await runUsersDisable(id, { tenant: 'acme' }, capture().io, adminEnv());
+    const loggedOut = capture();
+    await runLogout({}, loggedOut.io, userEnv());
+    expect(loggedOut.err()).toBe(`logged out of ${server.url}\n`);
+    expect(loadLogin(userEnv(), server.url)).toBeUndefined();
+  });
 });
 
 describe('as commands', () => {

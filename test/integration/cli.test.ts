@@ -8,6 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
+import { buildProgram } from '../../cli/main';
 import { runMigrate } from '../../cli/migrate';
 import { serve } from '../../cli/serve';
 import { migrations } from '../../migrations';
@@ -219,6 +220,45 @@ describe('the serve and migrate commands in-process', () => {
       [...names].reverse().map((n) => `reverted ${n}`),
     );
     expect(written).toHaveLength(names.length * 2 + 1);
+  });
+
+  it('runMigrate lists each migration as applied or pending, and says when there is nothing to do', async () => {
+    const env = { DATABASE_URL: database.url, LOG_LEVEL: 'silent' };
+    const write = (): void => undefined;
+    const names = migrations.map((m) => m.name);
+    expect(await runMigrate('down', { env, write })).toEqual([
+      'nothing to revert: no migration is applied',
+    ]);
+    expect(await runMigrate('up', { env, write })).toHaveLength(names.length);
+    expect(await runMigrate('up', { env, write })).toEqual([
+      'nothing to apply: the database is up to date',
+    ]);
+    // `down` reverts the last batch only; here that is every migration, newest first.
+    expect(await runMigrate('down', { env, write })).toEqual(
+      [...names].reverse().map((n) => `reverted ${n}`),
+    );
+    expect(await runMigrate('status', { env, write })).toEqual(names.map((n) => `pending  ${n}`));
+  });
+
+  it('`verdict migrate status` prints one line per migration on stdout', async () => {
+    const saved = { url: process.env.DATABASE_URL, level: process.env.LOG_LEVEL };
+    process.env.DATABASE_URL = database.url;
+    process.env.LOG_LEVEL = 'silent';
+    const printed: string[] = [];
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    try {
+      await buildProgram().parseAsync(['migrate', 'status'], { from: 'user' });
+    } finally {
+      stdout.mockRestore();
+      if (saved.url === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = saved.url;
+      if (saved.level === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = saved.level;
+    }
+    expect(printed.join('')).toBe(migrations.map((m) => `pending  ${m.name}\n`).join(''));
   });
 
   it('serve starts with --port overriding PORT and stops cleanly, signal handlers removed', async () => {
