@@ -435,6 +435,28 @@ for (const s of summary) {
 }
 for (const s of skipped) console.log(`${s.connections} connections not run: ${s.reason}`);
 
+/** Issue 11's goals, each against the run's figures (when the run measured its level). */
+function goalLines(levels) {
+  const lines = [];
+  const at64 = levels.find((level) => level.connections === 64);
+  if (at64 !== undefined) {
+    const met = at64.throughputRatio >= 2 && at64.p99Ratio <= 1;
+    lines.push(
+      `- Goal: throughput at least 2× Cerbos at 64 connections with p99 no worse, audit on: ${met ? 'met' : 'not met'} (${at64.throughputRatio.toFixed(2)}× in requests/s, p99 ${at64.p99Ratio.toFixed(2)}×).`,
+    );
+  }
+  const held = levels.find((level) => level.connections === 10000);
+  if (held !== undefined) {
+    const runs = held.verdict;
+    const worstP95 = Math.max(...runs.map((r) => r.p95));
+    const errors = runs.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
+    lines.push(
+      `- Goal: 10,000 concurrent connections held with p95 < 100 ms and 0 errors: ${worstP95 < 100 && errors === 0 ? 'met' : 'not met'} (Verdict's p95 at most ${worstP95.toFixed(1)} ms over its runs, ${errors} errors and non-2xx answers).`,
+    );
+  }
+  return lines;
+}
+
 if (write) {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   const command =
@@ -459,6 +481,7 @@ if (write) {
     ),
     ...skipped.map((s) => `- ${s.connections} connections: not run (${s.reason}).`),
     `- Before timing: ${agreement.agree}/${agreement.compared} decisions equal on ${agreement.inputs} inputs of the mix.`,
+    ...goalLines(summary),
   ];
   await writeSection('http', lines);
   // The figures as data, for the charts (bench/charts) and for comparing runs.
