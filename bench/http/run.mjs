@@ -30,7 +30,7 @@ import console from 'node:console';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { root, writeData, writeSection } from '../lib/docs.mjs';
-import { freePort, json, spawnVerdict, stopChild, waitFor } from '../lib/http.mjs';
+import { freePort, json, setUpRbacTenant, spawnVerdict, stopChild, waitFor } from '../lib/http.mjs';
 import { args as argv, flag, option, positive } from '../lib/options.mjs';
 import { redisUrl, scratch, verdictEnv } from '../lib/scratch.mjs';
 import { actions, rbacMix } from '../lib/rbac-mix.mjs';
@@ -180,34 +180,8 @@ async function startVerdict() {
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/health/ready`, 'verdict serve', child, path.join(work, 'verdict.log'));
 
-  await json(`${base}/v1/tenants`, {
-    method: 'POST',
-    token: adminToken,
-    body: JSON.stringify({ slug: 'bench', name: 'HTTP bench' }),
-  });
-  const key = await json(`${base}/v1/tenants/bench/keys`, {
-    method: 'POST',
-    token: adminToken,
-    body: JSON.stringify({ name: 'bench', scopes: ['decide'] }),
-  });
-  const bundleFile = path.join(work, 'rbac.tar.gz');
-  execFileSync(
-    process.execPath,
-    [path.join(root, 'bin/verdict.js'), 'build', example, '-o', bundleFile, '-q'],
-    { stdio: 'inherit' },
-  );
-  const version = await json(`${base}/v1/tenants/bench/bundles`, {
-    method: 'POST',
-    token: adminToken,
-    body: fs.readFileSync(bundleFile),
-    type: 'application/gzip',
-  });
-  await json(`${base}/v1/tenants/bench/bundles/${version.bundle}/activate`, {
-    method: 'POST',
-    token: adminToken,
-    body: JSON.stringify({ version: version.version }),
-  });
-  return { base, key: key.key, child };
+  const key = await setUpRbacTenant(root, base, adminToken, work, 'HTTP bench');
+  return { base, key, child };
 }
 
 async function startCerbos() {

@@ -1,7 +1,7 @@
 // HTTP from the bench scripts to the servers they start: a free loopback port, waiting until
 // a server answers, and JSON calls to its admin API.
 import console from 'node:console';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -91,4 +91,43 @@ export function spawnVerdict(root, port, env, logFile) {
     ],
     { env, stdio: ['ignore', log, log] },
   );
+}
+
+/**
+ * Creates tenant `bench` on the server at `base` with a `decide` key, and builds, pushes and
+ * activates examples/rbac for it (the bundle is built into `work`). Resolves to the key.
+ */
+export async function setUpRbacTenant(root, base, adminToken, work, name) {
+  const admin = (url, options) => json(url, { ...options, token: adminToken });
+  await admin(`${base}/v1/tenants`, {
+    method: 'POST',
+    body: JSON.stringify({ slug: 'bench', name }),
+  });
+  const key = await admin(`${base}/v1/tenants/bench/keys`, {
+    method: 'POST',
+    body: JSON.stringify({ name: 'bench', scopes: ['decide'] }),
+  });
+  const bundleFile = path.join(work, 'rbac.tar.gz');
+  execFileSync(
+    process.execPath,
+    [
+      path.join(root, 'bin/verdict.js'),
+      'build',
+      path.join(root, 'examples/rbac'),
+      '-o',
+      bundleFile,
+      '-q',
+    ],
+    { stdio: 'inherit' },
+  );
+  const version = await admin(`${base}/v1/tenants/bench/bundles`, {
+    method: 'POST',
+    body: fs.readFileSync(bundleFile),
+    type: 'application/gzip',
+  });
+  await admin(`${base}/v1/tenants/bench/bundles/${version.bundle}/activate`, {
+    method: 'POST',
+    body: JSON.stringify({ version: version.version }),
+  });
+  return key.key;
 }

@@ -16,7 +16,7 @@
 // and Redis (REDIS_URL, default redis://127.0.0.1:6379; a unique key prefix removed afterwards);
 // audit on. Requests: examples/rbac's `POST /v1/data/rbac/allow` with the mix of bench/http.
 import { createRequire } from 'node:module';
-import { fork, execFileSync } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,13 +26,13 @@ import process from 'node:process';
 import { setTimeout, clearTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { root, writeData, writeSection } from '../lib/docs.mjs';
+import { setUpRbacTenant } from '../lib/http.mjs';
 import { args as argv, flag, option } from '../lib/options.mjs';
 import { rbacMix } from '../lib/rbac-mix.mjs';
 import { redisUrl, scratch } from '../lib/scratch.mjs';
 import { pacedLoad } from './load.mjs';
 
 const require = createRequire(import.meta.url);
-const { fetch } = globalThis;
 const pg = require('pg');
 
 // --- options ---------------------------------------------------------------------------
@@ -58,7 +58,6 @@ const write = flag('write');
 const goal = 'RSS growth < 5% after warm-up; no audit row lost';
 
 // --- the request mix (bench/http's) --------------------------------------------------------
-const example = path.join(root, 'examples/rbac');
 const bodies = rbacMix().map((request) => JSON.stringify({ input: request }));
 
 // --- set up ----------------------------------------------------------------------------
@@ -122,20 +121,6 @@ async function cleanUp() {
   await run.cleanUp();
 }
 
-async function json(url, { method = 'GET', body, type = 'application/json' } = {}) {
-  const res = await fetch(url, {
-    method,
-    headers: {
-      Authorization: `Bearer ${adminToken}`,
-      ...(body !== undefined ? { 'Content-Type': type } : {}),
-    },
-    body,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
 async function startVerdict() {
   await run.createDatabase();
   const env = {
@@ -173,30 +158,8 @@ async function startVerdict() {
   });
   const base = ready.url;
 
-  await json(`${base}/v1/tenants`, {
-    method: 'POST',
-    body: JSON.stringify({ slug: 'bench', name: 'Soak bench' }),
-  });
-  const key = await json(`${base}/v1/tenants/bench/keys`, {
-    method: 'POST',
-    body: JSON.stringify({ name: 'bench', scopes: ['decide'] }),
-  });
-  const bundleFile = path.join(work, 'rbac.tar.gz');
-  execFileSync(
-    process.execPath,
-    [path.join(root, 'bin/verdict.js'), 'build', example, '-o', bundleFile, '-q'],
-    { stdio: 'inherit' },
-  );
-  const version = await json(`${base}/v1/tenants/bench/bundles`, {
-    method: 'POST',
-    body: fs.readFileSync(bundleFile),
-    type: 'application/gzip',
-  });
-  await json(`${base}/v1/tenants/bench/bundles/${version.bundle}/activate`, {
-    method: 'POST',
-    body: JSON.stringify({ version: version.version }),
-  });
-  return { base, key: key.key };
+  const key = await setUpRbacTenant(root, base, adminToken, work, 'Soak bench');
+  return { base, key };
 }
 
 // Rows of the decisions asked; the setup's admin calls leave rows of their own (platform
