@@ -17,7 +17,7 @@ import {
   testConfig,
   type TestDatabase,
 } from '../integration/helpers/services';
-import { call } from './http';
+import { call, setUpAcmeWithRbac } from './http';
 import { freePort, streamDecisions, until, type DecisionStream } from './load';
 
 const ADMIN = 'durability-admin-token-0123456789';
@@ -63,31 +63,7 @@ beforeAll(async () => {
   server = await start({
     config: testConfig({ DATABASE_URL: db.url, VERDICT_ADMIN_TOKEN: ADMIN }),
   });
-  const base = server.url;
-  const tenant = await call(base, 'POST', '/v1/tenants', {
-    token: ADMIN,
-    json: { slug: 'acme', name: 'Acme' },
-  });
-  tenantId = tenant.body.id as string;
-  key = (
-    await call(base, 'POST', '/v1/tenants/acme/keys', {
-      token: ADMIN,
-      json: { name: 'backend', scopes: ['decide'] },
-    })
-  ).body.key as string;
-  const bundle = await rbacBundle();
-  expect(
-    (await call(base, 'POST', '/v1/tenants/acme/bundles', { token: ADMIN, body: bundle.tarGz }))
-      .status,
-  ).toBe(201);
-  expect(
-    (
-      await call(base, 'POST', '/v1/tenants/acme/bundles/rbac/activate', {
-        token: ADMIN,
-        json: { version: '1.0.0' },
-      })
-    ).status,
-  ).toBe(200);
+  ({ tenantId, key } = await setUpAcmeWithRbac(server.url, ADMIN, (await rbacBundle()).tarGz));
 }, 60_000);
 
 afterAll(async () => {

@@ -18,7 +18,7 @@ import {
   uniqueName,
   type TestDatabase,
 } from '../integration/helpers/services';
-import { call } from './http';
+import { setUpAcmeWithRbac } from './http';
 import { freePort, streamDecisions, until as waitUntil, type DecisionStream } from './load';
 
 jest.setTimeout(120_000);
@@ -105,28 +105,7 @@ beforeAll(async () => {
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   await until(ready, 'verdict serve --workers 2 to be ready');
 
-  const tenant = await call(base, 'POST', '/v1/tenants', {
-    token: ADMIN,
-    json: { slug: 'acme', name: 'Acme' },
-  });
-  tenantId = tenant.body.id as string;
-  key = (
-    await call(base, 'POST', '/v1/tenants/acme/keys', {
-      token: ADMIN,
-      json: { name: 'app', scopes: ['decide'] },
-    })
-  ).body.key as string;
-  const bundle = await rbacBundle();
-  const pushed = await call(base, 'POST', '/v1/tenants/acme/bundles', {
-    token: ADMIN,
-    body: bundle.tarGz,
-  });
-  expect(pushed.status).toBe(201);
-  const activated = await call(base, 'POST', '/v1/tenants/acme/bundles/rbac/activate', {
-    token: ADMIN,
-    json: { version: '1.0.0' },
-  });
-  expect(activated.status).toBe(200);
+  ({ tenantId, key } = await setUpAcmeWithRbac(base, ADMIN, (await rbacBundle()).tarGz));
 }, 120_000);
 
 afterAll(async () => {

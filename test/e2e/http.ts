@@ -37,3 +37,30 @@ export async function call(
     body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
   };
 }
+
+/**
+ * Creates tenant `acme` with a `decide` key and examples/rbac pushed and activated, through
+ * the admin API at `baseUrl`; resolves to the tenant's id and the key. Throws on any refusal.
+ */
+export async function setUpAcmeWithRbac(
+  baseUrl: string,
+  adminToken: string,
+  bundle: Uint8Array,
+): Promise<{ tenantId: string; key: string }> {
+  const step = async (path: string, options: CallOptions, expected: number): Promise<Answer> => {
+    const answer = await call(baseUrl, 'POST', path, { token: adminToken, ...options });
+    if (answer.status !== expected) {
+      throw new Error(`POST ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    }
+    return answer;
+  };
+  const tenant = await step('/v1/tenants', { json: { slug: 'acme', name: 'Acme' } }, 201);
+  const key = await step(
+    '/v1/tenants/acme/keys',
+    { json: { name: 'backend', scopes: ['decide'] } },
+    201,
+  );
+  await step('/v1/tenants/acme/bundles', { body: bundle }, 201);
+  await step('/v1/tenants/acme/bundles/rbac/activate', { json: { version: '1.0.0' } }, 200);
+  return { tenantId: tenant.body.id as string, key: key.body.key as string };
+}
