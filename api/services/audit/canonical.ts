@@ -16,11 +16,11 @@ export type JsonValue =
 
 // NUL, or a surrogate half without its partner. Matching NUL is the point here.
 const unstorable =
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- NUL is the character looked for
   /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu;
 
 // Cheap first test: most text holds no NUL and no surrogate at all.
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- NUL is the character looked for
 const maybeUnstorable = /[\u0000\uD800-\uDFFF]/;
 
 export function storableText(text: string): string {
