@@ -408,6 +408,24 @@ async function measuredMix(server, mix) {
   return { ...run, databaseTransactions: transactions, perRequest: transactions / run.answered };
 }
 
+/**
+ * The phase's last step: a warm-up, then the measured mix over all tenants and the memory
+ * after it; the server is stopped (its final audit flush) and its audit rows accounted.
+ */
+async function finalMix(server, mix) {
+  await load(server, mix, 2); // warm-up: JIT, connections
+  const measured = await measuredMix(server, mix);
+  checkAlive(server);
+  const afterMix = memoryOf(server.child.pid);
+  console.log(
+    `  mix over ${tenantCount} tenants, ${connections} connections: ${fixed(measured.perSecond)} req/s  ` +
+      `p50 ${ms(measured.p50)}  p95 ${ms(measured.p95)}  p99 ${ms(measured.p99)}  ` +
+      `errors ${measured.errors} non-2xx ${measured.non2xx}; ${measured.perRequest.toFixed(2)} database transactions a request; RSS ${fixed(mib(afterMix.rss))} MiB, peak ${fixed(mib(afterMix.hwm))} MiB`,
+  );
+  await stopVerdict(server);
+  return { mix: measured, afterMix, audit: auditAccount(await auditRows()) };
+}
+
 /** Audit rows written by a server (it flushed on stop) beside the decisions it answered. */
 let accounted = { rows: 0, answered: 0, unseen: 0 };
 function auditAccount(rows) {
@@ -536,17 +554,7 @@ try {
   );
   if (wrongResident > 0)
     throw new Error(`${wrongResident} decisions differ from the tenant's own data`);
-  await load(current, mix, 2); // warm-up: JIT, connections
-  r.mix = await measuredMix(current, mix);
-  checkAlive(current);
-  r.afterMix = memoryOf(current.child.pid);
-  console.log(
-    `  mix over ${tenantCount} tenants, ${connections} connections: ${fixed(r.mix.perSecond)} req/s  ` +
-      `p50 ${ms(r.mix.p50)}  p95 ${ms(r.mix.p95)}  p99 ${ms(r.mix.p99)}  ` +
-      `errors ${r.mix.errors} non-2xx ${r.mix.non2xx}; ${r.mix.perRequest.toFixed(2)} database transactions a request; RSS ${fixed(mib(r.afterMix.rss))} MiB, peak ${fixed(mib(r.afterMix.hwm))} MiB`,
-  );
-  await stopVerdict(current);
-  r.audit = auditAccount(await auditRows());
+  Object.assign(r, await finalMix(current, mix));
 
   // Eviction: the pool Verdict ships with (or --pool).
   current = await startVerdict('eviction', poolOption === undefined ? undefined : evictionPool);
@@ -586,17 +594,7 @@ try {
   else console.log(`  nothing evicted: ${tenantCount} tenants fit a pool of ${evictionPool}`);
   const wrong = e.fill.wrong + e.stillResident.wrong + (e.afterEviction?.wrong ?? 0);
   if (wrong > 0) throw new Error(`${wrong} decisions differ from the tenant's own data`);
-  await load(current, mix, 2);
-  e.mix = await measuredMix(current, mix);
-  checkAlive(current);
-  e.afterMix = memoryOf(current.child.pid);
-  console.log(
-    `  mix over ${tenantCount} tenants, ${connections} connections: ${fixed(e.mix.perSecond)} req/s  ` +
-      `p50 ${ms(e.mix.p50)}  p95 ${ms(e.mix.p95)}  p99 ${ms(e.mix.p99)}  ` +
-      `errors ${e.mix.errors} non-2xx ${e.mix.non2xx}; ${e.mix.perRequest.toFixed(2)} database transactions a request; RSS ${fixed(mib(e.afterMix.rss))} MiB, peak ${fixed(mib(e.afterMix.hwm))} MiB`,
-  );
-  await stopVerdict(current);
-  e.audit = auditAccount(await auditRows());
+  Object.assign(e, await finalMix(current, mix));
 } catch (error) {
   if (current && fs.existsSync(current.logFile))
     console.error(
