@@ -18,15 +18,10 @@ import {
   type TestDatabase,
 } from '../integration/helpers/services';
 import { call, setUpAcmeWithRbac } from './http';
-import { freePort, streamDecisions, until, type DecisionStream } from './load';
+import { carolDeletes, freePort, streamDecisions, until, type DecisionStream } from './load';
 
 const ADMIN = 'durability-admin-token-0123456789';
 const root = path.resolve(__dirname, '..', '..');
-const carolDeletes = {
-  subject: { id: 'carol', tenant: 'acme' },
-  action: 'delete',
-  resource: { type: 'document', id: 'd1', tenant: 'acme', owner: 'bob' },
-};
 
 let db: TestDatabase;
 let server: RunningServer | undefined;

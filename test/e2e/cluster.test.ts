@@ -19,17 +19,18 @@ import {
   type TestDatabase,
 } from '../integration/helpers/services';
 import { setUpAcmeWithRbac } from './http';
-import { freePort, streamDecisions, until as waitUntil, type DecisionStream } from './load';
+import {
+  carolDeletes,
+  freePort,
+  streamDecisions,
+  until as waitUntil,
+  type DecisionStream,
+} from './load';
 
 jest.setTimeout(120_000);
 
 const ADMIN = 'cluster-admin-token-0123456789abcdef';
 const root = path.resolve(__dirname, '..', '..');
-const carolDeletes = {
-  subject: { id: 'carol', tenant: 'acme' },
-  action: 'delete',
-  resource: { type: 'document', id: 'd1', tenant: 'acme', owner: 'bob' },
-};
 
 let db: TestDatabase;
 let knex: Knex;

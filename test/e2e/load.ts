@@ -5,6 +5,13 @@
 import { once } from 'node:events';
 import net from 'node:net';
 
+/** An examples/rbac input the streams decide: carol (a viewer) deleting bob's document. */
+export const carolDeletes = {
+  subject: { id: 'carol', tenant: 'acme' },
+  action: 'delete',
+  resource: { type: 'document', id: 'd1', tenant: 'acme', owner: 'bob' },
+};
+
 export async function freePort(): Promise<number> {
   const probe = net.createServer();
   probe.listen(0, '127.0.0.1');

@@ -11,7 +11,7 @@ import { createLogger } from '../../api/logger';
 import { verifyChain } from '../../api/services/audit';
 import { rbacBundle } from './bundles/fixtures';
 import { call } from '../e2e/http';
-import { until } from '../e2e/load';
+import { carolDeletes, until } from '../e2e/load';
 import {
   createTestDatabase,
   redisUrl,
@@ -24,11 +24,6 @@ import {
 jest.setTimeout(120_000);
 
 const ADMIN = 'cluster-primary-admin-token-0123456789';
-const carolDeletes = {
-  subject: { id: 'carol', tenant: 'acme' },
-  action: 'delete',
-  resource: { type: 'document', id: 'd1', tenant: 'acme', owner: 'bob' },
-};
 
 let db: TestDatabase;
 let knex: Knex;
