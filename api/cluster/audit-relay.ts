@@ -1,8 +1,7 @@
 /**
  * A cluster worker's audit log: decisions are sent to the primary process, whose audit writer
- * numbers and hashes every tenant's rows in one order. A tenant's hash chain must have a
- * single writer (docs/architecture.md, "Cluster mode"); the workers answer requests, the
- * primary writes the log.
+ * (one per instance, with its spool and data-folder lock) writes them in batches; the workers
+ * answer requests, the primary writes the log (docs/architecture.md, "Cluster mode").
  *
  * Entries go in batches, a few milliseconds apart, so the channel carries one message per
  * batch rather than one per decision. A strict entry (a tenant that answers only logged

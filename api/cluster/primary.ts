@@ -1,6 +1,6 @@
 /**
  * Cluster mode (`verdict serve` with more than one worker): the primary process applies the
- * migrations, holds the audit writer (the one writer of every tenant's hash chain) and forks
+ * migrations, holds the audit writer (the instance's one writer and spool) and forks
  * the HTTP workers, which share the listening port (Node's cluster hands connections out in
  * turn). Workers share nothing but Postgres, Redis and the primary's audit writer: each has
  * its own engine pool, decision cache (L1), connections and event loop.

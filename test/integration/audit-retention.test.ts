@@ -19,6 +19,8 @@ import {
   type AuditRow,
   type AuditWriter,
 } from '../../api/services/audit';
+import type { PendingRow } from '../../api/services/audit/chain';
+import { fromRecord, storedColumns, type StoredRecord } from '../../api/services/audit/store';
 import { loadChainAnchors, readChainAnchor } from '../../api/services/audit/anchors';
 import { archiveMonth } from '../../api/services/audit/archive';
 import { pruneDecisions, type PruneReport } from '../../api/services/audit/retention';
@@ -38,8 +40,8 @@ jest.setTimeout(120_000);
 /** Retention counts back from here: mid-October 2026. */
 const now = new Date('2026-10-15T00:00:00.000Z');
 
-/** The rows each tenant was given, by month (`2026-05`). */
-type Written = Map<string, AuditRow[]>;
+/** The rows each tenant was given, by month (`2026-05`), as recorded. */
+type Written = Map<string, PendingRow[]>;
 
 interface World {
   database: TestDatabase;
@@ -48,6 +50,8 @@ interface World {
   dirs: { path: string; remove: () => void }[];
   tenants: Map<string, string>;
   written: Map<string, Written>;
+  /** The rows as the table had them before any prune (see `remember`), by decision id. */
+  stored: Map<string, AuditRow>;
 }
 
 async function openWorld(label: string): Promise<World> {
@@ -58,7 +62,15 @@ async function openWorld(label: string): Promise<World> {
   await ensureDecisionPartitions(knex, new Date('2026-05-01T00:00:00Z'), 6);
   const writerDir = tempDir('retention-writer');
   const writer = await createAuditWriter({ knex, dataDir: writerDir.path, logger: silentLogger });
-  return { database, knex, writer, dirs: [writerDir], tenants: new Map(), written: new Map() };
+  return {
+    database,
+    knex,
+    writer,
+    dirs: [writerDir],
+    tenants: new Map(),
+    written: new Map(),
+    stored: new Map(),
+  };
 }
 
 async function closeWorld(world: World): Promise<void> {
@@ -108,8 +120,18 @@ function id(world: World, slug: string): string {
   return world.tenants.get(slug) as string;
 }
 
+/** Keeps every row of the table as it is now, with its place in its chain. */
+async function remember(world: World): Promise<void> {
+  const records = await world
+    .knex('decisions')
+    .select<StoredRecord[]>(storedColumns.map((column) => world.knex.raw(column)));
+  for (const record of records) world.stored.set(record.decision_id, fromRecord(record));
+}
+
+/** The rows a tenant was given in a month, as stored when `remember` ran. */
 function rowsOf(world: World, slug: string, month: string): AuditRow[] {
-  return (world.written.get(id(world, slug)) as Written).get(month) ?? [];
+  const written = (world.written.get(id(world, slug)) as Written).get(month) ?? [];
+  return written.map((row) => world.stored.get(row.decisionId) as AuditRow);
 }
 
 async function seqsLeft(knex: Knex, tenantId: string): Promise<number[]> {
@@ -183,6 +205,7 @@ describe('audit prune', () => {
     write(world, 'acme', '2026-07', 3);
     for (const slug of ['acme', 'globex', 'forever']) write(world, slug, '2026-11', 2);
     await world.writer.flush();
+    await remember(world);
   });
   afterAll(async () => {
     await closeWorld(world);

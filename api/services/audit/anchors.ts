@@ -44,8 +44,8 @@ export async function readChainAnchor(
 }
 
 /**
- * Every tenant's latest anchor. A chain pruned whole has no row left to continue from: a
- * writer recovering chain heads must take these into account.
+ * Every tenant's latest anchor. A chain pruned whole has no row left to continue from: its
+ * head is its anchor (the audit writer reads both, store.ts `chainHeadsQuery`).
  */
 export async function loadChainAnchors(knex: Knex): Promise<Map<string, ChainHead>> {
   const result = await knex.raw<{ rows: AnchorRow[] }>(

@@ -134,20 +134,22 @@ function optionalText(value: string | null | undefined): string | null {
 }
 
 /**
- * The next row of a chain: numbered after `head`, linked to its hash, and never earlier
- * than it (a clock stepping back holds `ts` at the head's), so time ranges of a chain are
- * runs of consecutive rows.
+ * A decision as it waits for its place in a chain (in the writer's queue or its spool): every
+ * field of its row except `seq` and the links. `decisionId` and `ts` are fixed when the decision
+ * is recorded; the row gets its place when it is inserted (see append.ts).
  */
-export function chainRow(entry: AuditEntry, head: ChainHead | undefined): AuditRow {
-  const prevHash = head?.hash ?? genesisHash;
-  let ts = entry.ts ?? new Date();
-  if (head !== undefined && ts.getTime() < head.ts.getTime()) ts = head.ts;
+export type PendingRow = Omit<AuditRow, 'seq' | 'prevHash' | 'hash'>;
+
+/**
+ * The entry as its row will be stored: an id and a time given, text and JSON made storable,
+ * ids in lower case as Postgres prints them (the hash covers them as read back).
+ */
+export function pendingRow(entry: AuditEntry): PendingRow {
   const result = toStorableJson(entry.result);
-  const row: Omit<AuditRow, 'hash'> = {
-    decisionId: entry.decisionId ?? randomUUID(),
-    tenantId: entry.tenantId,
-    seq: (head?.seq ?? 0) + 1,
-    ts: new Date(ts.getTime()),
+  return {
+    decisionId: (entry.decisionId ?? randomUUID()).toLowerCase(),
+    tenantId: entry.tenantId.toLowerCase(),
+    ts: new Date((entry.ts ?? new Date()).getTime()),
     path: storableText(entry.path),
     bundleName: optionalText(entry.bundleName),
     bundleVersion: optionalText(entry.bundleVersion),
@@ -159,7 +161,33 @@ export function chainRow(entry: AuditEntry, head: ChainHead | undefined): AuditR
     cache: entry.cache,
     durationUs: Math.max(0, Math.min(2_147_483_647, Math.round(entry.durationUs))),
     ...(entry.rollout === undefined ? {} : { rollout: { ...entry.rollout } }),
+  };
+}
+
+/**
+ * The pending row as the next row of a chain: numbered after `head`, linked to its hash, and
+ * never earlier than it (a row recorded before the head, by another process or under a clock
+ * that stepped back, takes the head's `ts`), so time ranges of a chain are runs of consecutive
+ * rows.
+ */
+export function linkRow(pending: PendingRow, head: ChainHead | undefined): AuditRow {
+  const prevHash = head?.hash ?? genesisHash;
+  const ts = head !== undefined && pending.ts.getTime() < head.ts.getTime() ? head.ts : pending.ts;
+  const row: Omit<AuditRow, 'hash'> = {
+    ...pending,
+    seq: (head?.seq ?? 0) + 1,
+    ts: new Date(ts.getTime()),
     prevHash,
   };
   return { ...row, hash: rowHash(prevHash, row) };
+}
+
+/** The entry as the next row of a chain (`pendingRow`, then `linkRow`). */
+export function chainRow(entry: AuditEntry, head: ChainHead | undefined): AuditRow {
+  return linkRow(pendingRow(entry), head);
+}
+
+/** Where a chain ends once `row` is its last row. */
+export function headOf(row: AuditRow): ChainHead {
+  return { seq: row.seq, hash: row.hash, ts: row.ts };
 }

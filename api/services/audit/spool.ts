@@ -1,14 +1,17 @@
 /**
- * The spool: an append-only file of audit rows (one JSON object per line) that holds rows
- * while Postgres cannot take them, in the order they were chained. Appends are synchronous
- * and fsynced, so a row is durable when `append` returns and two appends never interleave.
- * Reads go by byte offset and only ever return whole lines, so a read racing an append
- * stops before the line being written.
+ * The spool: an append-only file of pending audit rows (one JSON object per line) that holds
+ * them while Postgres cannot take them, in the order they were recorded. A row gets its place
+ * in its chain only when it is inserted, so lines carry no `seq` or links (lines written by
+ * earlier versions do; those fields are ignored). Appends are synchronous and fsynced, so a
+ * row is durable when `append` returns and two appends never interleave. Reads go by byte
+ * offset and only ever return whole lines, so a read racing an append stops before the line
+ * being written.
  */
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import type { JsonValue } from './canonical';
-import type { AuditRow, CacheOutcome, RolloutMark } from './chain';
+import { isUuid } from '../../uuid';
+import type { CacheOutcome, PendingRow, RolloutMark } from './chain';
 
 const readAt = promisify(fs.read);
 
@@ -18,7 +21,6 @@ const readChunkBytes = 1 << 20;
 interface SpooledRow {
   decisionId: string;
   tenantId: string;
-  seq: number;
   ts: string;
   path: string;
   bundleName: string | null;
@@ -31,11 +33,9 @@ interface SpooledRow {
   cache: CacheOutcome;
   durationUs: number;
   rollout?: RolloutMark;
-  prevHash: string;
-  hash: string;
 }
 
-export function spoolLine(row: AuditRow): string {
+export function spoolLine(row: PendingRow): string {
   const spooled: SpooledRow = { ...row, ts: row.ts.toISOString() };
   return `${JSON.stringify(spooled)}\n`;
 }
@@ -66,7 +66,7 @@ function isTextOrNull(value: unknown): value is string | null {
 }
 
 /** The row a spool line holds, or undefined when the line is not one. */
-export function parseSpoolLine(line: string): AuditRow | undefined {
+export function parseSpoolLine(line: string): PendingRow | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -80,8 +80,9 @@ export function parseSpoolLine(line: string): AuditRow | undefined {
   if (
     rollout === null ||
     typeof v.decisionId !== 'string' ||
+    !isUuid(v.decisionId) ||
     typeof v.tenantId !== 'string' ||
-    typeof v.seq !== 'number' ||
+    !isUuid(v.tenantId) ||
     ts === undefined ||
     Number.isNaN(ts.getTime()) ||
     typeof v.path !== 'string' ||
@@ -91,16 +92,13 @@ export function parseSpoolLine(line: string): AuditRow | undefined {
     !(v.allowed === null || typeof v.allowed === 'boolean') ||
     !isTextOrNull(v.caller) ||
     (v.cache !== 'hit' && v.cache !== 'miss' && v.cache !== 'bypass') ||
-    typeof v.durationUs !== 'number' ||
-    typeof v.prevHash !== 'string' ||
-    typeof v.hash !== 'string'
+    typeof v.durationUs !== 'number'
   ) {
     return undefined;
   }
   return {
     decisionId: v.decisionId,
     tenantId: v.tenantId,
-    seq: v.seq,
     ts,
     path: v.path,
     bundleName: v.bundleName,
@@ -113,13 +111,11 @@ export function parseSpoolLine(line: string): AuditRow | undefined {
     cache: v.cache,
     durationUs: v.durationUs,
     ...(rollout === undefined ? {} : { rollout }),
-    prevHash: v.prevHash,
-    hash: v.hash,
   };
 }
 
 export interface SpoolRead {
-  rows: AuditRow[];
+  rows: PendingRow[];
   /** Lines that held no row (a write torn by a crash); skipped. */
   corrupt: number;
   /** Where the next read starts: just after the last whole line returned. */
@@ -156,7 +152,7 @@ export class Spool {
   }
 
   /** Appends the rows and flushes them to disk before returning. */
-  appendRows(rows: readonly AuditRow[]): void {
+  appendRows(rows: readonly PendingRow[]): void {
     if (rows.length > 0) this.append(rows.map(spoolLine).join(''));
   }
 
@@ -165,7 +161,7 @@ export class Spool {
     const fd = this.openFd();
     // Only what was appended before this read: never past the size seen now.
     const end = this.size();
-    const rows: AuditRow[] = [];
+    const rows: PendingRow[] = [];
     let corrupt = 0;
     let position = offset;
     let chunkBytes = readChunkBytes;

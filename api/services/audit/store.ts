@@ -1,6 +1,6 @@
 /**
- * The `decisions` table as the audit service uses it: multi-row inserts that skip rows
- * already there, chain heads per tenant, and reading a chain back in `seq` order.
+ * The `decisions` table as the audit service uses it: multi-row inserts of chained rows,
+ * chain heads per tenant, and reading a chain back in `seq` order.
  */
 import type { Knex } from 'knex';
 import type { JsonValue } from './canonical';
@@ -58,16 +58,13 @@ const insertedColumns: readonly (readonly [string, string])[] = [
 
 // One array parameter per column, unnested into rows: the statement text and its 20
 // parameters are the same for any batch size, where a multi-row VALUES list would carry
-// 20 placeholders per row for the client to number and the server to parse.
+// 20 placeholders per row for the client to number and the server to parse. No conflict is
+// skipped: a row already in the table would leave a gap in its chain, so the caller leaves
+// such rows out (append.ts) and a conflict fails the insert.
 const insertStatement = `insert into decisions (${insertedColumns.map(([name]) => name).join(', ')})
-  select * from unnest(${insertedColumns.map(([, type]) => `?::${type}[]`).join(', ')})
-  on conflict (decision_id, ts) do nothing
-  returning decision_id`;
+  select * from unnest(${insertedColumns.map(([, type]) => `?::${type}[]`).join(', ')})`;
 
-/**
- * Inserts the rows in one statement; rows whose (decision_id, ts) is already in the table
- * are skipped. Returns how many rows were new.
- */
+/** Inserts the rows in one statement (in the caller's transaction); returns how many. */
 export async function insertRows(
   knex: Knex,
   rows: readonly AuditRow[],
@@ -81,24 +78,63 @@ export async function insertRows(
       (columns[c] as unknown[])[r] = record[name];
     });
   });
-  const inserted = await knex
-    .raw<{ rows: { decision_id: string }[] }>(insertStatement, columns as Knex.RawBinding[])
+  await knex
+    .raw(insertStatement, columns as Knex.RawBinding[])
     .timeout(timeoutMs, { cancel: true });
-  return inserted.rows.length;
+  return rows.length;
 }
 
-/** The last row of every tenant's chain. */
-export async function loadChainHeads(knex: Knex): Promise<Map<string, ChainHead>> {
-  const result = await knex.raw<{
-    rows: { tenant_id: string; seq: string; hash: string; ts: Date }[];
-  }>(
-    'select distinct on (tenant_id) tenant_id, seq, hash, ts from decisions order by tenant_id, seq desc',
-  );
+/**
+ * Where each of the tenants' chains ends as the table has it: its row with the highest `seq`,
+ * or, when retention pruned every row (or a later anchor than the last row exists), the last
+ * pruned row as its anchor records it. `tenants` is the SQL of a uuid[] value.
+ */
+export function chainHeadsQuery(tenants: string): string {
+  return `select t.id as tenant_id, h.seq, h.hash, h.ts, a.last_seq, a.last_hash, a.last_ts
+  from unnest(${tenants}) as t(id)
+  left join lateral (
+    select seq, hash, ts from decisions where tenant_id = t.id order by seq desc limit 1
+  ) h on true
+  left join lateral (
+    select last_seq, last_hash, last_ts from audit_chain_anchors
+    where tenant_id = t.id order by last_seq desc limit 1
+  ) a on true`;
+}
+
+export interface ChainHeadRecord {
+  tenant_id: string;
+  seq: string | null;
+  hash: string | null;
+  ts: Date | null;
+  last_seq: string | null;
+  last_hash: string | null;
+  last_ts: Date | null;
+}
+
+/** The heads a `chainHeadsQuery` found; tenants without rows or anchors have none. */
+export function chainHeadsOf(records: readonly ChainHeadRecord[]): Map<string, ChainHead> {
   const heads = new Map<string, ChainHead>();
-  for (const row of result.rows) {
-    heads.set(row.tenant_id, { seq: Number(row.seq), hash: row.hash, ts: row.ts });
+  for (const record of records) {
+    const row =
+      record.seq === null || record.hash === null || record.ts === null
+        ? undefined
+        : { seq: Number(record.seq), hash: record.hash, ts: record.ts };
+    const anchor =
+      record.last_seq === null || record.last_hash === null || record.last_ts === null
+        ? undefined
+        : { seq: Number(record.last_seq), hash: record.last_hash, ts: record.last_ts };
+    const head = anchor !== undefined && (row === undefined || anchor.seq > row.seq) ? anchor : row;
+    if (head !== undefined) heads.set(record.tenant_id, head);
   }
   return heads;
+}
+
+/** Where a tenant's chain ends in the table now (rows still queued by writers not counted). */
+export async function readChainHead(knex: Knex, tenantId: string): Promise<ChainHead | undefined> {
+  const result = await knex.raw<{ rows: ChainHeadRecord[] }>(chainHeadsQuery('?::uuid[]'), [
+    [tenantId],
+  ]);
+  return chainHeadsOf(result.rows).get(tenantId.toLowerCase());
 }
 
 export interface StoredRecord {

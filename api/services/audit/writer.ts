@@ -1,32 +1,33 @@
 /**
- * The audit writer: every decision becomes a row of its tenant's hash chain the moment it
- * is recorded (in memory, in order), then reaches the `decisions` table in batches off the
- * request path.
+ * The audit writer: every decision is queued the moment it is recorded (its id and time fixed
+ * then), and reaches the `decisions` table in batches off the request path. A row gets its
+ * place in its tenant's hash chain when its batch is inserted, under the tenant's lock in
+ * Postgres (append.ts), so any number of writers, in any number of processes, can append to
+ * one tenant's chain.
  *
  * Rows flow in one order: queue -> table, or queue -> spool -> table. A batch the database
  * refuses (or a queue that fills up) goes to the spool file; from then on every batch goes
  * to the spool behind it until a periodic replay has copied the whole spool into the table,
- * so rows reach the table in chain order. Inserts skip rows already there, so replaying a
- * row twice (after a crash mid-replay, or a batch that was spooled while its insert was
- * still in flight) still leaves it in the table exactly once.
+ * so this writer's rows of a tenant reach its chain in the order recorded. Inserts leave out
+ * rows already there, so replaying a row twice (after a crash mid-replay, or a batch that was
+ * spooled while its insert was still in flight) still leaves it in the table exactly once.
  */
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { VerdictError, messageOf } from '../../errors';
 import type { Logger } from '../../logger';
 import { lockDataDir, type DataDirLock } from '../../db/data-dir-lock';
+import { appendToChains, type AppendResult } from './append';
 import {
-  chainRow,
+  pendingRow,
   type AuditEntry,
   type AuditRow,
-  type ChainHead,
+  type PendingRow,
   type RolloutArm,
   type RolloutMark,
 } from './chain';
 import { ensureDecisionPartitions } from './partitions';
 import { Spool, type SpoolRead } from './spool';
-import { loadChainAnchors } from './anchors';
-import { insertRows, loadChainHeads } from './store';
 
 export interface AuditWriterOptions {
   knex: Knex;
@@ -41,7 +42,10 @@ export interface AuditWriterOptions {
   maxQueue?: number;
   /** How often replay of the spool is tried while it holds rows (default 1000 ms). */
   retryIntervalMs?: number;
-  /** An insert taking longer counts as a failure (default 5000 ms). */
+  /**
+   * An insert (with its wait for the tenants' chain locks) taking longer counts as a failure
+   * (default 5000 ms).
+   */
   insertTimeoutMs?: number;
   /** How long `recordStrict` waits for its row before rejecting (default 5000 ms). */
   strictTimeoutMs?: number;
@@ -66,7 +70,7 @@ export interface AuditCounters {
 }
 
 interface StrictWaiter {
-  resolve: () => void;
+  resolve: (row: AuditRow) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -125,9 +129,9 @@ export class AuditWriter {
     replayed: 0,
     dropped: 0,
   };
-  private queue: AuditRow[] = [];
+  private queue: PendingRow[] = [];
   /** The batch being inserted from the queue, and whether it was spooled meanwhile. */
-  private inFlight: { rows: AuditRow[]; spooled: boolean } | undefined;
+  private inFlight: { rows: PendingRow[]; spooled: boolean } | undefined;
   /** True while the spool holds rows not yet known to be in the table. */
   private spooling: boolean;
   private replayOffset = 0;
@@ -146,7 +150,6 @@ export class AuditWriter {
 
   private constructor(
     options: AuditWriterOptions,
-    private readonly heads: Map<string, ChainHead>,
     private readonly spool: Spool,
     private readonly lock: DataDirLock,
   ) {
@@ -170,8 +173,8 @@ export class AuditWriter {
   }
 
   /**
-   * Opens the spool (taking its lock), and recovers each tenant's chain head from the table
-   * and from rows still in the spool. Needs the database to be reachable.
+   * Opens the spool (taking its lock) and checks that the database has the decision log's
+   * tables. Needs the database to be reachable.
    */
   static async open(options: AuditWriterOptions): Promise<AuditWriter> {
     let lock: DataDirLock;
@@ -188,14 +191,9 @@ export class AuditWriter {
     let spool: Spool | undefined;
     try {
       spool = new Spool(path.join(options.dataDir, spoolFileName));
-      const heads = await loadChainHeads(options.knex);
-      // A chain whose rows were all pruned continues from its anchor, not from genesis.
-      for (const [tenantId, anchor] of await loadChainAnchors(options.knex)) {
-        const head = heads.get(tenantId);
-        if (head === undefined || anchor.seq > head.seq) heads.set(tenantId, anchor);
-      }
-      await AuditWriter.mergeSpoolHeads(spool, heads);
-      const writer = new AuditWriter(options, heads, spool, lock);
+      // Every insert reads these two tables: a database without them is refused now.
+      await options.knex.raw('select 1 from decisions, audit_chain_anchors limit 0');
+      const writer = new AuditWriter(options, spool, lock);
       await writer.ensurePartitions();
       return writer;
     } catch (err) {
@@ -207,22 +205,6 @@ export class AuditWriter {
         `Cannot open the audit log: ${messageOf(err)}. Check the database (migrations applied?) and that ${options.dataDir} is writable.`,
         { cause: err },
       );
-    }
-  }
-
-  /** Rows in the spool are later in their chains than rows in the table. */
-  private static async mergeSpoolHeads(spool: Spool, heads: Map<string, ChainHead>): Promise<void> {
-    let offset = 0;
-    for (;;) {
-      const { rows, nextOffset } = await spool.read(offset, 10_000);
-      if (nextOffset === offset) return;
-      offset = nextOffset;
-      for (const row of rows) {
-        const head = heads.get(row.tenantId);
-        if (head === undefined || row.seq > head.seq) {
-          heads.set(row.tenantId, { seq: row.seq, hash: row.hash, ts: row.ts });
-        }
-      }
     }
   }
 
@@ -240,24 +222,18 @@ export class AuditWriter {
     return this.spooling;
   }
 
-  /** Where a tenant's chain ends now (including rows still queued). */
-  chainHead(tenantId: string): ChainHead | undefined {
-    const head = this.heads.get(tenantId);
-    return head === undefined ? undefined : { ...head };
-  }
-
   /**
-   * Chains the decision and queues it; returns at once with the row. Throws only for an
-   * entry no row can be made of (a bug in the caller) or after `close()`.
+   * Queues the decision; returns at once with its row as it waits (id and time fixed, no
+   * place in the chain yet). Throws only for an entry no row can be made of (a bug in the
+   * caller) or after `close()`.
    */
-  record(entry: AuditEntry): AuditRow {
+  record(entry: AuditEntry): PendingRow {
     if (this.closed) throw new VerdictError('not_ready', 'The audit log is closed.');
     const problem = entryProblem(entry);
     if (problem !== undefined) {
       throw new VerdictError('internal', `Cannot record the decision: ${problem}.`);
     }
-    const row = chainRow(entry, this.heads.get(entry.tenantId));
-    this.heads.set(row.tenantId, { seq: row.seq, hash: row.hash, ts: row.ts });
+    const row = pendingRow(entry);
     this.stats.queued++;
     this.queue.push(row);
     if (this.queue.length >= this.maxQueue) this.spillQueue();
@@ -271,11 +247,12 @@ export class AuditWriter {
   }
 
   /**
-   * Records the decision and resolves once its row is in the table; rejects after the
-   * strict timeout (the row stays chained and queued or spooled, and is written later).
+   * Records the decision and resolves with its row once it is in the table (with its place in
+   * the chain); rejects after the strict timeout (the row stays queued or spooled, and is
+   * written later).
    */
   recordStrict(entry: AuditEntry): Promise<AuditRow> {
-    let row: AuditRow;
+    let row: PendingRow;
     try {
       row = this.record(entry);
     } catch (err) {
@@ -291,13 +268,7 @@ export class AuditWriter {
           ),
         );
       }, this.strictTimeoutMs);
-      this.waiters.set(row.decisionId, {
-        resolve: () => {
-          resolve(row);
-        },
-        reject,
-        timer,
-      });
+      this.waiters.set(row.decisionId, { resolve, reject, timer });
     });
     this.askFlush();
     return written;
@@ -444,7 +415,7 @@ export class AuditWriter {
   }
 
   /** Appends rows to the spool; false (rows untouched) when the disk refuses them. */
-  private toSpool(rows: readonly AuditRow[]): boolean {
+  private toSpool(rows: readonly PendingRow[]): boolean {
     try {
       this.spool.appendRows(rows);
     } catch (err) {
@@ -465,7 +436,7 @@ export class AuditWriter {
 
   /**
    * The queue is full: the database is down or slower than the decisions. Everything not yet
-   * in the table goes to the spool now, the batch in flight first, to keep chain order.
+   * in the table goes to the spool now, the batch in flight first, to keep the order recorded.
    */
   private spillQueue(): void {
     const inFlight =
@@ -490,8 +461,9 @@ export class AuditWriter {
       const inFlight = { rows: batch, spooled: false };
       this.inFlight = inFlight;
       try {
-        this.stats.written += await insertRows(this.knex, batch, this.insertTimeoutMs);
-        this.settleWaiters(batch);
+        const appended = await appendToChains(this.knex, batch, this.insertTimeoutMs);
+        this.stats.written += appended.inserted;
+        this.settleWaiters(appended);
       } catch (err) {
         if (!this.spoolHoldsRows()) {
           this.logger.warn(
@@ -510,7 +482,7 @@ export class AuditWriter {
   }
 
   /** Neither the database nor the spool took the batch: it goes back to the queue's front. */
-  private retryFlushLater(batch: AuditRow[]): void {
+  private retryFlushLater(batch: PendingRow[]): void {
     this.queue.unshift(...batch);
     if (this.closing !== undefined) return;
     this.flushTimer ??= this.timer(() => {
@@ -546,8 +518,9 @@ export class AuditWriter {
       }
       return;
     }
+    let appended: AppendResult;
     try {
-      this.stats.replayed += await insertRows(this.knex, read.rows, this.insertTimeoutMs);
+      appended = await appendToChains(this.knex, read.rows, this.insertTimeoutMs);
     } catch (err) {
       this.logger.debug({ err: messageOf(err) }, 'audit spool replay failed; retrying later');
       this.replayLater();
@@ -560,19 +533,20 @@ export class AuditWriter {
         'skipped audit spool lines that hold no row (torn by a crash)',
       );
     }
+    this.stats.replayed += appended.inserted;
     this.replayOffset = read.nextOffset;
-    this.settleWaiters(read.rows);
+    this.settleWaiters(appended);
     this.askReplay();
   }
 
-  private settleWaiters(rows: readonly AuditRow[]): void {
+  private settleWaiters(appended: AppendResult): void {
     if (this.waiters.size === 0) return;
-    for (const row of rows) {
+    for (const row of appended.rows) {
       const waiter = this.waiters.get(row.decisionId);
       if (waiter === undefined) continue;
       clearTimeout(waiter.timer);
       this.waiters.delete(row.decisionId);
-      waiter.resolve();
+      waiter.resolve(row);
     }
   }
 

@@ -4,6 +4,9 @@ import {
   deriveAllowed,
   genesisHash,
   hashedFields,
+  headOf,
+  linkRow,
+  pendingRow,
   rowHash,
   type AuditEntry,
 } from '../../../../../api/services/audit/chain';
@@ -129,5 +132,41 @@ describe('chainRow', () => {
     expect(row.path).toBe('a\uFFFDb');
     expect(row.bundleName).toBe('n\uFFFD');
     expect(row.durationUs).toBe(2_147_483_647);
+  });
+});
+
+describe('pendingRow and linkRow', () => {
+  it('fixes the id and time at record time, and the place in the chain at link time', () => {
+    const recorded = new Date('2026-11-27T10:00:00.500Z');
+    const pending = pendingRow(
+      entry({ ts: recorded, decisionId: 'AAAAAAAA-AAAA-4AAA-8AAA-AAAAAAAAAAAA' }),
+    );
+    expect(pending).toMatchObject({
+      decisionId: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
+      tenantId,
+      ts: recorded,
+    });
+    expect(pending).not.toHaveProperty('seq');
+    expect(pendingRow(entry()).decisionId).not.toBe(pendingRow(entry()).decisionId);
+
+    const first = linkRow(pending, undefined);
+    expect(first).toEqual(
+      chainRow(entry({ ts: recorded, decisionId: pending.decisionId }), undefined),
+    );
+    // The same pending row after another writer's row: the next seq, linked to that row.
+    const other = chainRow(entry({ ts: new Date('2026-11-27T10:00:00.100Z') }), undefined);
+    const second = linkRow(pending, headOf(other));
+    expect(second).toMatchObject({ seq: 2, prevHash: other.hash, ts: recorded });
+    expect(second.hash).toBe(rowHash(other.hash, second));
+    expect(second.hash).not.toBe(first.hash);
+  });
+
+  it("holds a row recorded before the head at the head's time, and leaves the pending row as it was", () => {
+    const pending = pendingRow(entry({ ts: new Date('2026-11-27T10:00:00.100Z') }));
+    const later = chainRow(entry({ ts: new Date('2026-11-27T10:00:00.900Z') }), undefined);
+    const linked = linkRow(pending, headOf(later));
+    expect(linked.ts).toEqual(later.ts);
+    expect(linked.ts).not.toBe(later.ts);
+    expect(pending.ts).toEqual(new Date('2026-11-27T10:00:00.100Z'));
   });
 });

@@ -1,29 +1,23 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chainRow, type AuditRow } from '../../../../../api/services/audit/chain';
+import { chainRow, pendingRow, type PendingRow } from '../../../../../api/services/audit/chain';
 import { Spool, parseSpoolLine, spoolLine } from '../../../../../api/services/audit/spool';
 
 const tenantId = '00000000-0000-4000-8000-000000000002';
 
-function rows(count: number, inputSize = 10): AuditRow[] {
-  const out: AuditRow[] = [];
-  let head: AuditRow | undefined;
-  for (let i = 0; i < count; i++) {
-    head = chainRow(
-      {
-        tenantId,
-        path: 'p',
-        input: { i, pad: 'x'.repeat(inputSize) },
-        result: i % 2 === 0 ? undefined : { allow: true },
-        cache: 'miss',
-        durationUs: i,
-      },
-      head,
-    );
-    out.push(head);
-  }
-  return out;
+/** Pending rows numbered by `durationUs` (1, 2, ...). */
+function rows(count: number, inputSize = 10): PendingRow[] {
+  return Array.from({ length: count }, (_, i) =>
+    pendingRow({
+      tenantId,
+      path: 'p',
+      input: { i, pad: 'x'.repeat(inputSize) },
+      result: i % 2 === 0 ? undefined : { allow: true },
+      cache: 'miss',
+      durationUs: i + 1,
+    }),
+  );
 }
 
 describe('Spool', () => {
@@ -65,25 +59,24 @@ describe('Spool', () => {
     const big = rows(3, 1_500_000);
     spool.appendRows(big);
     const read = await spool.read(0, 10);
-    expect(read.rows.map((row) => row.seq)).toEqual([1, 2, 3]);
+    expect(read.rows.map((row) => row.durationUs)).toEqual([1, 2, 3]);
     spool.close();
   });
 
   it('ends a line torn by a crash, skips it as corrupt, and keeps later rows', async () => {
-    const [one, two] = rows(2) as [AuditRow, AuditRow];
+    const [one, two, three] = rows(3) as [PendingRow, PendingRow, PendingRow];
     fs.writeFileSync(file, spoolLine(one) + spoolLine(two).slice(0, 40));
     const spool = new Spool(file);
-    const three = rows(3)[2] as AuditRow;
     spool.appendRows([three]);
     const read = await spool.read(0, 10);
-    expect(read.rows.map((row) => row.seq)).toEqual([1, 3]);
+    expect(read.rows.map((row) => row.durationUs)).toEqual([1, 3]);
     expect(read.corrupt).toBe(1);
     spool.close();
   });
 
   it('stops before a last line with no newline yet', async () => {
     const spool = new Spool(file);
-    const [one, two] = rows(2) as [AuditRow, AuditRow];
+    const [one, two] = rows(2) as [PendingRow, PendingRow];
     spool.appendRows([one]);
     fs.appendFileSync(file, spoolLine(two).slice(0, 30));
     const read = await spool.read(0, 10);
@@ -95,25 +88,33 @@ describe('Spool', () => {
 
 describe('parseSpoolLine', () => {
   it('refuses lines that are not rows', () => {
-    const row = rows(1)[0] as AuditRow;
+    const row = rows(1)[0] as PendingRow;
     expect(parseSpoolLine(spoolLine(row))).toEqual(row);
     expect(parseSpoolLine('not json')).toBeUndefined();
     expect(parseSpoolLine('[1]')).toBeUndefined();
     const good = JSON.parse(spoolLine(row)) as Record<string, unknown>;
     for (const [key, value] of Object.entries({
-      seq: '1',
+      tenantId: 'acme',
+      decisionId: "x' or true",
       ts: 'yesterday',
       cache: 'maybe',
       allowed: 'yes',
       caller: 5,
-      hash: null,
     })) {
       expect(parseSpoolLine(JSON.stringify({ ...good, [key]: value }))).toBeUndefined();
     }
   });
 
+  it('reads a line an earlier version wrote (a chained row) as the pending row it was', () => {
+    const chained = chainRow({ tenantId, path: 'p', cache: 'hit', durationUs: 3 }, undefined);
+    const { seq, prevHash, hash, ...pending } = chained;
+    expect([seq, prevHash.length, hash.length]).toEqual([1, 64, 64]);
+    const line = JSON.stringify({ ...chained, ts: chained.ts.toISOString() });
+    expect(parseSpoolLine(line)).toEqual(pending);
+  });
+
   it('keeps a rollout mark, and refuses a malformed one', () => {
-    const base = rows(1)[0] as AuditRow;
+    const base = rows(1)[0] as PendingRow;
     const rolloutId = '00000000-0000-4000-8000-0000000000aa';
     for (const rollout of [
       { rolloutId, arm: 'canary' as const },
