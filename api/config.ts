@@ -11,6 +11,9 @@ import { parseDuration } from './schemas/duration';
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
+const switchValues = ['on', 'off'] as const;
+type Switch = (typeof switchValues)[number];
+
 /** A rate limit: at most `points` requests per window of `durationSeconds`. */
 export interface RateLimitRule {
   readonly points: number;
@@ -90,6 +93,12 @@ export interface Config {
    * core with an external database and Redis, one otherwise.
    */
   workers: number | 'auto';
+  /** Whether `GET /metrics` answers with Prometheus metrics. */
+  metricsEnabled: boolean;
+  /** Bearer token `GET /metrics` requires; undefined: none, like OPA's. Never logged. */
+  metricsToken: string | undefined;
+  /** Whether decision metrics carry a `tenant` label (off for very many tenants). */
+  metricsTenantLabel: boolean;
 }
 
 /** The environment as the schema sees it: one property per variable, already coerced. */
@@ -127,6 +136,9 @@ interface EnvSettings {
   VERDICT_RATE_LIMIT_ADMIN: string;
   VERDICT_RATE_LIMIT_AUTH_IP: string;
   VERDICT_RATE_LIMIT_AUTH_ACCOUNT: string;
+  VERDICT_METRICS: Switch;
+  VERDICT_METRICS_TOKEN?: string;
+  VERDICT_METRICS_TENANT_LABEL: Switch;
 }
 
 type SettingName = keyof EnvSettings;
@@ -196,6 +208,11 @@ const expectations: Record<SettingName, string> = {
   VERDICT_RATE_LIMIT_ADMIN: rateLimitExpectation('100/1s'),
   VERDICT_RATE_LIMIT_AUTH_IP: rateLimitExpectation('30/1m'),
   VERDICT_RATE_LIMIT_AUTH_ACCOUNT: rateLimitExpectation('10/1m'),
+  VERDICT_METRICS: 'on or off (GET /metrics in the Prometheus text format; default on)',
+  VERDICT_METRICS_TOKEN:
+    'at least 24 characters without spaces, the bearer token GET /metrics then requires (e.g. the output of `openssl rand -base64 32`)',
+  VERDICT_METRICS_TENANT_LABEL:
+    'on or off (whether decision metrics are labelled by tenant; off for many thousands of tenants; default on)',
 };
 
 /** Settings whose values must never be echoed back, not even in an error line. */
@@ -205,6 +222,7 @@ const secretSettings: ReadonlySet<SettingName> = new Set([
   'VERDICT_ADMIN_TOKEN',
   'VERDICT_DATA_KEYS',
   'VERDICT_BLIND_INDEX_KEY',
+  'VERDICT_METRICS_TOKEN',
 ]);
 
 const schema: JSONSchemaType<EnvSettings> = {
@@ -277,6 +295,9 @@ const schema: JSONSchemaType<EnvSettings> = {
     VERDICT_RATE_LIMIT_ADMIN: rateLimitSetting('100/1s'),
     VERDICT_RATE_LIMIT_AUTH_IP: rateLimitSetting('30/1m'),
     VERDICT_RATE_LIMIT_AUTH_ACCOUNT: rateLimitSetting('10/1m'),
+    VERDICT_METRICS: { type: 'string', enum: switchValues, default: 'on' },
+    VERDICT_METRICS_TOKEN: { type: 'string', nullable: true, minLength: 24, pattern: '^\\S+$' },
+    VERDICT_METRICS_TENANT_LABEL: { type: 'string', enum: switchValues, default: 'on' },
   },
   required: [
     'PORT',
@@ -303,6 +324,8 @@ const schema: JSONSchemaType<EnvSettings> = {
     'VERDICT_RATE_LIMIT_ADMIN',
     'VERDICT_RATE_LIMIT_AUTH_IP',
     'VERDICT_RATE_LIMIT_AUTH_ACCOUNT',
+    'VERDICT_METRICS',
+    'VERDICT_METRICS_TENANT_LABEL',
   ],
   additionalProperties: false,
 };
@@ -393,6 +416,9 @@ export function loadConfig(
       authAccount: rateLimitRule(settings.VERDICT_RATE_LIMIT_AUTH_ACCOUNT),
     },
     workers: settings.VERDICT_WORKERS.trim() === 'auto' ? 'auto' : Number(settings.VERDICT_WORKERS),
+    metricsEnabled: settings.VERDICT_METRICS === 'on',
+    metricsToken: settings.VERDICT_METRICS_TOKEN,
+    metricsTenantLabel: settings.VERDICT_METRICS_TENANT_LABEL === 'on',
   };
 }
 
@@ -417,6 +443,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     adminToken: config.adminToken === undefined ? undefined : '(set)',
     dataKeys: config.dataKeys === undefined ? undefined : '(set)',
     blindIndexKey: config.blindIndexKey === undefined ? undefined : '(set)',
+    metricsToken: config.metricsToken === undefined ? undefined : '(set)',
   };
 }
 

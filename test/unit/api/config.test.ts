@@ -49,6 +49,9 @@ describe('loadConfig', () => {
       corsOrigins: [],
       trustProxy: undefined,
       workers: 'auto',
+      metricsEnabled: true,
+      metricsToken: undefined,
+      metricsTenantLabel: true,
       rateLimits: {
         ip: { points: 5000, durationSeconds: 1 },
         decisions: { points: 2000, durationSeconds: 1 },
@@ -89,6 +92,9 @@ describe('loadConfig', () => {
         VERDICT_RATE_LIMIT_AUTH_IP: '5/1h',
         VERDICT_RATE_LIMIT_AUTH_ACCOUNT: '3/1d',
         VERDICT_WORKERS: ' 4 ',
+        VERDICT_METRICS: 'off',
+        VERDICT_METRICS_TOKEN: 'm'.repeat(24),
+        VERDICT_METRICS_TENANT_LABEL: 'off',
       },
       '/srv/verdict',
     );
@@ -121,6 +127,9 @@ describe('loadConfig', () => {
       corsOrigins: ['https://console.example.com', 'http://[::1]:5173', 'http://10.0.0.7:8080'],
       trustProxy: '10.0.0.0/8, loopback',
       workers: 4,
+      metricsEnabled: false,
+      metricsToken: 'm'.repeat(24),
+      metricsTenantLabel: false,
       rateLimits: {
         ip: { points: 100, durationSeconds: 60 },
         decisions: undefined,
@@ -269,6 +278,21 @@ describe('loadConfig', () => {
       'VERDICT_RATE_LIMIT_DECISIONS="0/1s": expected off, or requests/window like 100/1s, 30/1m or 500/1h (default 2000/1s)',
     ],
     [
+      'VERDICT_METRICS',
+      'yes',
+      'VERDICT_METRICS="yes": expected on or off (GET /metrics in the Prometheus text format; default on)',
+    ],
+    [
+      'VERDICT_METRICS_TOKEN',
+      'short-token',
+      'VERDICT_METRICS_TOKEN=(value hidden): expected at least 24 characters without spaces, the bearer token GET /metrics then requires (e.g. the output of `openssl rand -base64 32`)',
+    ],
+    [
+      'VERDICT_METRICS_TENANT_LABEL',
+      'OFF',
+      'VERDICT_METRICS_TENANT_LABEL="OFF": expected on or off (whether decision metrics are labelled by tenant; off for many thousands of tenants; default on)',
+    ],
+    [
       'VERDICT_MAX_BODY_MEMBERS',
       '10',
       'VERDICT_MAX_BODY_MEMBERS="10": expected an integer from 100 to 10000000 (array elements and object members in one JSON body; default 100000)',
@@ -302,12 +326,14 @@ describe('describeConfig', () => {
           REDIS_URL: 'redis://:hunter3@cache:6379',
           VERDICT_SECRET_KEY: 's'.repeat(40),
           VERDICT_ADMIN_TOKEN: 't'.repeat(30),
+          VERDICT_METRICS_TOKEN: 'q'.repeat(30),
         },
         '/x',
       ),
     );
     const text = JSON.stringify(described);
-    expect(text).not.toMatch(/hunter2|hunter3|s{40}|t{30}/);
+    expect(text).not.toMatch(/hunter2|hunter3|s{40}|t{30}|q{30}/);
+    expect(described.metricsToken).toBe('(set)');
     expect(described.databaseUrl).toBe('postgres://app:***@db:5432/verdict');
     expect(described.redisUrl).toBe('redis://:***@cache:6379');
     expect(described.secretKey).toBe('(set)');
