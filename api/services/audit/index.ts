@@ -21,5 +21,6 @@ export {
   createAuditWriter,
   spoolFileName,
   type AuditCounters,
+  type AuditInsertReport,
   type AuditWriterOptions,
 } from './writer';

@@ -51,6 +51,18 @@ export interface AuditWriterOptions {
   strictTimeoutMs?: number;
   /** How often monthly partitions are created ahead (default 6 hours). */
   partitionIntervalMs?: number;
+  /** Told of every insert of rows into the table (metrics). */
+  onInsert?: (report: AuditInsertReport) => void;
+}
+
+/** One insert of audit rows into the table. */
+export interface AuditInsertReport {
+  /** Rows straight from the queue, or replayed from the spool. */
+  readonly source: 'queue' | 'spool';
+  readonly rows: number;
+  readonly seconds: number;
+  /** False when the database refused the rows or did not answer in time. */
+  readonly ok: boolean;
 }
 
 export interface AuditCounters {
@@ -121,6 +133,7 @@ export class AuditWriter {
   private readonly retryIntervalMs: number;
   private readonly insertTimeoutMs: number;
   private readonly strictTimeoutMs: number;
+  private readonly onInsert: AuditWriterOptions['onInsert'];
 
   private readonly stats: AuditCounters = {
     queued: 0,
@@ -135,6 +148,8 @@ export class AuditWriter {
   /** True while the spool holds rows not yet known to be in the table. */
   private spooling: boolean;
   private replayOffset = 0;
+  /** Rows in the spool not yet replayed into the table. */
+  private spoolPending: number;
   private readonly waiters = new Map<string, StrictWaiter>();
   /** Flushes and replays run one at a time, in the order they were asked for. */
   private turn: Promise<void> = Promise.resolve();
@@ -152,6 +167,7 @@ export class AuditWriter {
     options: AuditWriterOptions,
     private readonly spool: Spool,
     private readonly lock: DataDirLock,
+    spooledRows: number,
   ) {
     this.knex = options.knex;
     this.logger = options.logger;
@@ -161,6 +177,8 @@ export class AuditWriter {
     this.retryIntervalMs = positive(options.retryIntervalMs, 1000);
     this.insertTimeoutMs = positive(options.insertTimeoutMs, 5000);
     this.strictTimeoutMs = positive(options.strictTimeoutMs, 5000);
+    this.onInsert = options.onInsert;
+    this.spoolPending = spooledRows;
     this.spooling = spool.size() > 0;
     if (this.spooling) this.askReplay();
     this.partitionTimer = setInterval(
@@ -193,7 +211,8 @@ export class AuditWriter {
       spool = new Spool(path.join(options.dataDir, spoolFileName));
       // Every insert reads these two tables: a database without them is refused now.
       await options.knex.raw('select 1 from decisions, audit_chain_anchors limit 0');
-      const writer = new AuditWriter(options, spool, lock);
+      const spooledRows = await AuditWriter.countSpoolRows(spool);
+      const writer = new AuditWriter(options, spool, lock, spooledRows);
       await writer.ensurePartitions();
       return writer;
     } catch (err) {
@@ -205,6 +224,18 @@ export class AuditWriter {
         `Cannot open the audit log: ${messageOf(err)}. Check the database (migrations applied?) and that ${options.dataDir} is writable.`,
         { cause: err },
       );
+    }
+  }
+
+  /** How many rows a spool left by an earlier process holds. */
+  private static async countSpoolRows(spool: Spool): Promise<number> {
+    let offset = 0;
+    let count = 0;
+    for (;;) {
+      const { rows, nextOffset } = await spool.read(offset, 10_000);
+      if (nextOffset === offset) return count;
+      offset = nextOffset;
+      count += rows.length;
     }
   }
 
@@ -220,6 +251,16 @@ export class AuditWriter {
   /** Whether the spool holds rows waiting for the database. */
   get isSpooling(): boolean {
     return this.spooling;
+  }
+
+  /** Rows in the spool waiting to be replayed into the table. */
+  get spoolRows(): number {
+    return this.spoolPending;
+  }
+
+  /** Size of the spool file in bytes (0 once closed). */
+  get spoolBytes(): number {
+    return this.closed ? 0 : this.spool.size();
   }
 
   /**
@@ -426,6 +467,7 @@ export class AuditWriter {
       return false;
     }
     this.stats.spooled += rows.length;
+    this.spoolPending += rows.length;
     if (!this.spooling) {
       this.spooling = true;
       this.replayOffset = 0;
@@ -461,7 +503,7 @@ export class AuditWriter {
       const inFlight = { rows: batch, spooled: false };
       this.inFlight = inFlight;
       try {
-        const appended = await appendToChains(this.knex, batch, this.insertTimeoutMs);
+        const appended = await this.insert(batch, 'queue');
         this.stats.written += appended.inserted;
         this.settleWaiters(appended);
       } catch (err) {
@@ -509,6 +551,7 @@ export class AuditWriter {
       if (this.spool.size() === this.replayOffset) {
         this.spool.truncate();
         this.replayOffset = 0;
+        this.spoolPending = 0;
         this.spooling = false;
         this.logger.info('audit spool replayed into the database');
         if (this.queue.length > 0) this.askFlush();
@@ -520,7 +563,7 @@ export class AuditWriter {
     }
     let appended: AppendResult;
     try {
-      appended = await appendToChains(this.knex, read.rows, this.insertTimeoutMs);
+      appended = await this.insert(read.rows, 'spool');
     } catch (err) {
       this.logger.debug({ err: messageOf(err) }, 'audit spool replay failed; retrying later');
       this.replayLater();
@@ -535,8 +578,26 @@ export class AuditWriter {
     }
     this.stats.replayed += appended.inserted;
     this.replayOffset = read.nextOffset;
+    this.spoolPending = Math.max(0, this.spoolPending - read.rows.length - read.corrupt);
     this.settleWaiters(appended);
     this.askReplay();
+  }
+
+  /** Appends rows to their chains (leaving out rows already there); reports how it went. */
+  private async insert(
+    rows: readonly PendingRow[],
+    source: 'queue' | 'spool',
+  ): Promise<AppendResult> {
+    const started = performance.now();
+    let ok = false;
+    try {
+      const appended = await appendToChains(this.knex, rows, this.insertTimeoutMs);
+      ok = true;
+      return appended;
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      this.onInsert?.({ source, rows: rows.length, seconds, ok });
+    }
   }
 
   private settleWaiters(appended: AppendResult): void {

@@ -115,6 +115,8 @@ export interface DecisionCacheOptions {
 export interface DecisionCacheCounters {
   l1Hits: number;
   l2Hits: number;
+  /** Reads of L2 (Redis), failed ones included. */
+  l2Lookups: number;
   misses: number;
   bypasses: number;
   l2Errors: number;
@@ -130,7 +132,14 @@ export class DecisionCache {
   private readonly logger: Logger;
   private readonly stats: LRUCache<string, CostStats>;
   private l2RoundTrip: { ns: number; samples: number } = { ns: 0, samples: 0 };
-  private readonly count = { l1Hits: 0, l2Hits: 0, misses: 0, bypasses: 0, l2Errors: 0 };
+  private readonly count = {
+    l1Hits: 0,
+    l2Hits: 0,
+    l2Lookups: 0,
+    misses: 0,
+    bypasses: 0,
+    l2Errors: 0,
+  };
 
   constructor(options: DecisionCacheOptions) {
     this.ttlMs = Math.max(1, options.ttlMs ?? 300_000);
@@ -211,6 +220,7 @@ export class DecisionCache {
   /** Reads L2; a Redis failure is a miss (logged), never a failed decision. */
   async getL2(key: string): Promise<CachedAnswer | undefined> {
     if (this.l2 === undefined) return undefined;
+    this.count.l2Lookups++;
     const started = process.hrtime.bigint();
     let text: string | undefined;
     try {

@@ -96,9 +96,17 @@ export interface ActivationMessage {
   versionId?: string;
 }
 
+/**
+ * What an activation did to this pool: `reloaded` (the new engines serve), `deferred` (the
+ * tenant is not in memory: its next decision loads them), `failed` (the old ones keep serving).
+ */
+export type ActivationOutcome = 'reloaded' | 'deferred' | 'failed';
+
 export interface EnginePoolOptions {
   load: ActiveBundleLoader;
   logger: Logger;
+  /** Told the outcome of every activation (metrics). */
+  onActivation?: (tenantId: string, outcome: ActivationOutcome) => void;
   /** Most engines (bundle versions) kept compiled; least recently used tenants go first. */
   maxEngines?: number;
   /** Per-engine limits: memory pages and evaluation steps. */
@@ -163,10 +171,12 @@ export class EnginePool {
   /** Bumped by every activation, so a load started before it never installs its older answer. */
   private readonly generations = new Map<string, number>();
   private readonly stats = { loads: 0, swaps: 0, evictions: 0, loadFailures: 0 };
+  private readonly onActivation: EnginePoolOptions['onActivation'];
 
   constructor(options: EnginePoolOptions) {
     this.loadBundles = options.load;
     this.logger = options.logger;
+    this.onActivation = options.onActivation;
     this.engineOptions = options.engine ?? {};
     this.maxEngines = Math.max(1, Math.floor(options.maxEngines ?? 1000));
     this.resident = new LRUCache<string, TenantEngines>({
@@ -199,19 +209,28 @@ export class EnginePool {
 
   /**
    * A bundle of the tenant was activated: when the tenant is resident (or loading), load the
-   * new set and swap it in; otherwise its next decision loads it. Resolves once swapped.
+   * new set and swap it in; otherwise its next decision loads it. Resolves once swapped, with
+   * what was done.
    */
-  async activate(tenantId: string): Promise<void> {
+  async activate(tenantId: string): Promise<ActivationOutcome> {
+    const outcome = await this.reload(tenantId);
+    this.onActivation?.(tenantId, outcome);
+    return outcome;
+  }
+
+  private async reload(tenantId: string): Promise<ActivationOutcome> {
     const generation = this.nextGeneration(tenantId);
-    if (!this.resident.has(tenantId) && !this.loading.has(tenantId)) return;
+    if (!this.resident.has(tenantId) && !this.loading.has(tenantId)) return 'deferred';
     try {
       await this.startLoad(tenantId, generation).promise;
+      return 'reloaded';
     } catch (err) {
       // The old set keeps serving; the next activation or eviction tries again.
       this.logger.error(
         { err: messageOf(err), tenantId },
         'engine warm-up after activation failed',
       );
+      return 'failed';
     }
   }
 

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import type { CacheStore, Unsubscribe } from '../cache';
+import type { VerdictMetrics } from '../metrics';
 import { DecisionCache } from './cache';
 import { EnginePool, type ActiveBundle } from './engine-pool';
 import { DecisionService, type DecisionAudit } from './service';
@@ -21,12 +22,19 @@ export {
   activationChannel,
   parseActivation,
   routePath,
+  type ActivationOutcome,
   type ActiveBundle,
   type ActiveBundleLoader,
   type LoadedBundle,
   type TenantEngines,
 } from './engine-pool';
-export { DecisionService, type Decision, type DecideRequest, type DecisionAudit } from './service';
+export {
+  DecisionService,
+  type Decision,
+  type DecideRequest,
+  type DecisionAudit,
+  type DecisionObserver,
+} from './service';
 export { TenantSettings } from './tenant-settings';
 
 /** 64 KiB WebAssembly pages per MiB. */
@@ -47,6 +55,8 @@ export interface DecisionServiceSetup {
     | 'decisionCacheMax'
     | 'decisionCacheTtlMs'
   >;
+  /** Where decisions, activations, the pool and the cache are measured; nowhere when absent. */
+  metrics?: Pick<VerdictMetrics, 'decisions' | 'engines'> | undefined;
 }
 
 export interface DecisionStack {
@@ -59,10 +69,11 @@ export interface DecisionStack {
 
 /** Builds the decision service and subscribes its pool to bundle activations. */
 export async function openDecisions(setup: DecisionServiceSetup): Promise<DecisionStack> {
-  const { knex, config, logger } = setup;
+  const { knex, config, logger, metrics } = setup;
   const pool = new EnginePool({
     load: (tenantId) => setup.loadActiveBundles(knex, tenantId),
     logger,
+    ...(metrics === undefined ? {} : { onActivation: metrics.engines.activated }),
     maxEngines: config.enginePoolMax,
     engine: {
       maxMemoryPages: config.engineMemoryMb * pagesPerMb,
@@ -81,7 +92,9 @@ export async function openDecisions(setup: DecisionServiceSetup): Promise<Decisi
     audit: setup.audit,
     settings: new TenantSettings({ knex }),
     logger,
+    observer: metrics?.decisions,
   });
+  metrics?.engines.watch({ pool, cache }, config.enginePoolMax);
   const stop = await pool.listen(setup.cache);
   return { service, pool, cache, stop };
 }

@@ -157,6 +157,7 @@ describe('DecisionCache', () => {
     expect(cache.counters).toEqual({
       l1Hits: 1,
       l2Hits: 0,
+      l2Lookups: 0,
       misses: 1,
       bypasses: 1,
       l2Errors: 0,
@@ -187,6 +188,8 @@ describe('DecisionCache', () => {
     await store.set('decision:broken', '{');
     expect(await reader.getL2('junk')).toBeUndefined();
     expect(await reader.getL2('broken')).toBeUndefined();
+    // Every read of L2 counts as a look-up, hit or not.
+    expect(reader.counters.l2Lookups).toBe(5);
   });
 
   it('treats an L2 that fails as a miss and counts the failures', async () => {
@@ -195,6 +198,7 @@ describe('DecisionCache', () => {
     cache.put('k', { defined: true, result: 1 }, true);
     await new Promise((resolve) => setImmediate(resolve));
     expect(cache.counters.l2Errors).toBe(2);
+    expect(cache.counters.l2Lookups).toBe(1);
     expect(cache.l2RoundTripNs).toBeUndefined();
   });
 

@@ -171,6 +171,27 @@ describe('EnginePool', () => {
     expect(pool.counters.loadFailures).toBe(1);
   });
 
+  it('tells what each activation did: reloaded, deferred (not resident) or failed', async () => {
+    const { state, load } = controlledLoader({ [tenantA]: [active(v1, 'v1')] });
+    const told: [string, string][] = [];
+    const pool = new EnginePool({
+      load,
+      logger,
+      onActivation: (tenantId, outcome) => told.push([tenantId, outcome]),
+    });
+    expect(await pool.activate(tenantA)).toBe('deferred');
+    await pool.get(tenantA);
+    state.bundles[tenantA] = [active(v2, 'v2')];
+    expect(await pool.activate(tenantA)).toBe('reloaded');
+    state.bundles[tenantA] = [active(v1, 'broken', { wasm: new Uint8Array([0, 1, 2]) })];
+    expect(await pool.activate(tenantA)).toBe('failed');
+    expect(told).toEqual([
+      [tenantA, 'deferred'],
+      [tenantA, 'reloaded'],
+      [tenantA, 'failed'],
+    ]);
+  });
+
   it('fails a decision with bundle_unavailable when bundles cannot be read or loaded', async () => {
     const failing = new EnginePool({
       load: () => Promise.reject(new Error('connection refused')),
