@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { register as registerAudit } from './audit';
+import { register as registerBackup } from './backup';
 import { register as registerBuild } from './build';
 import { register as registerBundles } from './bundles';
 import { register as registerCasl } from './casl';
@@ -32,6 +33,7 @@ const registrars: readonly Registrar[] = [
   registerServe,
   registerMigrate,
   registerAudit,
+  registerBackup,
   registerTenants,
   registerKeys,
   registerIdentityKeys,

@@ -82,6 +82,32 @@ export async function migrateUp(target: MigrationTarget): Promise<string[]> {
   }
 }
 
+/**
+ * Applies pending migrations up to and including `name` and no further (a restore brings an
+ * empty database to its backup's level); returns the names applied, in order.
+ */
+export async function migrateTo(target: MigrationTarget, name: string): Promise<string[]> {
+  const last = migrations.findIndex((migration) => migration.name === name);
+  if (last === -1) {
+    throw new VerdictError('migration_failed', `Migration up failed: no migration ${name}.`);
+  }
+  try {
+    return await exclusively(target, async () => {
+      const [completed] = (await target.knex.migrate.list(migratorConfig)) as [unknown, unknown];
+      const done = new Set(namesOf(completed));
+      const applied: string[] = [];
+      for (const migration of migrations.slice(0, last + 1)) {
+        if (done.has(migration.name)) continue;
+        await target.knex.migrate.up({ ...migratorConfig, name: migration.name });
+        applied.push(migration.name);
+      }
+      return applied;
+    });
+  } catch (err) {
+    throw failure('up', err);
+  }
+}
+
 /** Reverts the last batch (or every batch with `all`); returns the names reverted. */
 export async function migrateDown(
   target: MigrationTarget,

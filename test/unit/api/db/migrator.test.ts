@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { migrateTo, type MigrationTarget } from '../../../../api/db/migrator';
 import { migrations } from '../../../../migrations';
 
 const migrationsDir = path.resolve(__dirname, '..', '..', '..', '..', 'migrations');
@@ -21,5 +22,19 @@ describe('the migration list', () => {
       expect(typeof migration.up).toBe('function');
       expect(typeof migration.down).toBe('function');
     }
+  });
+});
+
+describe('migrateTo', () => {
+  it('refuses a migration it does not know before touching the database', async () => {
+    const untouched = {
+      get knex(): never {
+        throw new Error('the database was touched');
+      },
+      connectionString: 'postgres://nowhere.invalid/none',
+    } as MigrationTarget;
+    await expect(migrateTo(untouched, '20991231000000_unknown')).rejects.toThrow(
+      'Migration up failed: no migration 20991231000000_unknown.',
+    );
   });
 });
