@@ -20,6 +20,7 @@ import {
   type EdgeOptions,
 } from './middleware/edges';
 import { notFoundHandler, problemHandler } from './middleware/problem';
+import { httpMetrics } from './middleware/http-metrics';
 import { requestLogger } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { adminRouter } from './routes/admin';
@@ -41,6 +42,8 @@ import type { DecisionService } from './services/decisions';
 import { defaultMaxInputDepth } from './services/decisions/input';
 import type { IdentityService } from './services/identity/service';
 import { healthRouter, type ReadinessCheck } from './routes/health';
+import { metricsRouter, type MetricsExposition } from './routes/metrics';
+import type { VerdictMetrics } from './services/metrics';
 
 export interface AppDependencies {
   logger: Logger;
@@ -70,6 +73,16 @@ export interface AppDependencies {
    * true. Tests turn it off to hold the Express route beside the lane.
    */
   decisionLane?: boolean;
+  /**
+   * Prometheus metrics (api/services/metrics): responses are counted into `collector`, and
+   * `GET /metrics` answers with `scrape()` (default: the collector's own text), behind
+   * `token` when one is set. Neither happens without it.
+   */
+  metrics?: {
+    readonly collector: Pick<VerdictMetrics, 'http' | 'contentType' | 'text'>;
+    readonly token?: string | undefined;
+    readonly scrape?: () => Promise<MetricsExposition>;
+  };
 }
 
 /** Largest JSON body accepted, in bytes (1 MiB); decision inputs are small documents. */
@@ -98,6 +111,8 @@ export function createApp(deps: AppDependencies): VerdictApp {
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxyValue(deps.edges?.trustProxy));
   const edges = edgeMiddleware(deps.edges);
+  const { metrics } = deps;
+  if (metrics !== undefined) app.use(httpMetrics(metrics.collector.http));
   app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
   app.use(closeConnectionsWhenShuttingDown(deps.isShuttingDown));
@@ -119,6 +134,17 @@ export function createApp(deps: AppDependencies): VerdictApp {
     );
   }
   app.use(healthRouter({ checks: readinessChecks(deps), isShuttingDown: deps.isShuttingDown }));
+  if (metrics !== undefined) {
+    const { collector } = metrics;
+    app.use(
+      metricsRouter({
+        token: metrics.token,
+        scrape:
+          metrics.scrape ??
+          (async () => ({ contentType: collector.contentType, text: await collector.text() })),
+      }),
+    );
+  }
   app.use(consoleRouter({ logger: deps.logger }));
   const tenants = new TenantService(deps.db.knex);
   const access = new PlatformAccess({
@@ -168,6 +194,7 @@ export function createApp(deps: AppDependencies): VerdictApp {
     // Express compiles VERDICT_TRUST_PROXY into this function; the lane asks it the same way.
     trustProxy: app.get('trust proxy fn') as TrustProxy,
     isShuttingDown: deps.isShuttingDown,
+    httpRequests: metrics?.collector.http,
   });
   return (req, res) => {
     if (!lane(req, res)) app(req, res);

@@ -23,12 +23,18 @@ import { loadActiveBundles } from './services/bundles';
 import { openCache, type CacheStore } from './services/cache';
 import { openDecisions, type DecisionStack } from './services/decisions';
 import { openIdentity, type IdentityService } from './services/identity';
+import { VerdictMetrics } from './services/metrics';
+import type { MetricsExposition } from './routes/metrics';
 
 export interface StartOptions {
   /** Used as is when given; otherwise read from `env`. */
   config?: Config;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
+  /** The metrics to count into (VERDICT_METRICS on); made here when not given. */
+  metrics?: VerdictMetrics;
+  /** What `GET /metrics` answers; default: this process's metrics. */
+  scrapeMetrics?: () => Promise<MetricsExposition>;
 }
 
 export interface RunningServer<Audit extends AuditSink = AuditWriter> {
@@ -44,6 +50,8 @@ export interface RunningServer<Audit extends AuditSink = AuditWriter> {
   readonly audit: Audit;
   /** Engine pool, decision cache and decision service. */
   readonly decisions: DecisionStack;
+  /** This process's Prometheus metrics; undefined with VERDICT_METRICS=off. */
+  readonly metrics: VerdictMetrics | undefined;
   readonly httpServer: http.Server;
   /** Base URL on the loopback interface, e.g. `http://127.0.0.1:8181`. */
   readonly url: string;
@@ -92,10 +100,17 @@ export function loopbackUrl(host: string, port: number): string {
 }
 
 export async function start(options: StartOptions = {}): Promise<RunningServer> {
-  return launch(options, true, async (config, db, logger) => {
+  return launch(options, true, async (config, db, logger, metrics) => {
     // The audit spool lives in the data folder, which an external database does not create.
     fs.mkdirSync(config.dataDir, { recursive: true });
-    return createAuditWriter({ knex: db.knex, dataDir: config.dataDir, logger });
+    const writer = await createAuditWriter({
+      knex: db.knex,
+      dataDir: config.dataDir,
+      logger,
+      ...(metrics === undefined ? {} : { onInsert: metrics.audit.inserted }),
+    });
+    metrics?.audit.watch(writer);
+    return writer;
   });
 }
 
@@ -113,11 +128,19 @@ export async function startWorker(
 async function launch<Audit extends AuditSink>(
   options: StartOptions,
   migrate: boolean,
-  openAudit: (config: Config, db: Database, logger: Logger) => Promise<Audit>,
+  openAudit: (
+    config: Config,
+    db: Database,
+    logger: Logger,
+    metrics: VerdictMetrics | undefined,
+  ) => Promise<Audit>,
 ): Promise<RunningServer<Audit>> {
   const config = options.config ?? loadConfig(options.env);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   logger.info({ config: describeConfig(config) }, 'starting verdict');
+  const metrics = config.metricsEnabled
+    ? (options.metrics ?? new VerdictMetrics({ tenantLabel: config.metricsTenantLabel }))
+    : undefined;
 
   // Whatever was opened is closed again, newest first, if a later step fails.
   const cleanups: (() => Promise<void>)[] = [];
@@ -134,7 +157,7 @@ async function launch<Audit extends AuditSink>(
     }
     const cache = await openCache(config, logger);
     cleanups.push(() => cache.close());
-    const audit = await openAudit(config, db, logger);
+    const audit = await openAudit(config, db, logger, metrics);
     cleanups.push(() => audit.close());
     const decisions = await openDecisions({
       knex: db.knex,
@@ -143,6 +166,7 @@ async function launch<Audit extends AuditSink>(
       logger,
       loadActiveBundles,
       config,
+      metrics,
     });
     cleanups.push(() => decisions.stop());
     const identity = await openIdentity({ config, knex: db.knex, logger });
@@ -161,6 +185,15 @@ async function launch<Audit extends AuditSink>(
       audit,
       decisions: { service: decisions.service, maxInputDepth: config.maxInputDepth },
       edges: edgesFromConfig(config, cache, logger),
+      ...(metrics === undefined
+        ? {}
+        : {
+            metrics: {
+              collector: metrics,
+              token: config.metricsToken,
+              ...(options.scrapeMetrics === undefined ? {} : { scrape: options.scrapeMetrics }),
+            },
+          }),
     });
     const httpServer = http.createServer(app);
     httpServer.on('clientError', answerClientError);
@@ -212,6 +245,7 @@ async function launch<Audit extends AuditSink>(
       audit,
       decisions,
       identity,
+      metrics,
       httpServer,
       url,
       port: address.port,
