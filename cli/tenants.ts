@@ -3,7 +3,7 @@
  * cli/admin-client.ts for --server, --token and --json).
  */
 import type { Command } from 'commander';
-import { maxAuditRetentionDays } from '../api/schemas/admin';
+import { defaultDecisionPattern, maxAuditRetentionDays } from '../api/schemas/admin';
 import {
   AdminClient,
   AdminCommandError,
@@ -21,17 +21,20 @@ export interface TenantView {
   slug: string;
   name: string;
   audit_retention_days: number | null;
+  default_decision: string;
   created_at: string;
 }
 
 export interface CreateOptions extends AdminOptions {
   name: string;
   auditRetentionDays?: string;
+  defaultDecision?: string;
 }
 
 export interface UpdateOptions extends AdminOptions {
   name?: string;
   auditRetentionDays?: string;
+  defaultDecision?: string;
 }
 
 /** `--audit-retention-days`: a number of days, or `forever` (null). */
@@ -44,6 +47,23 @@ export function parseRetentionDays(text: string): number | null {
     );
   }
   return days;
+}
+
+/**
+ * `--default-decision`: a data path such as `system/main`; OPA's spellings `/system/main` and
+ * `data.system.main` are taken too.
+ */
+export function parseDefaultDecision(text: string): string {
+  const path = text
+    .replace(/^data\./u, '')
+    .replace(/^\/+/u, '')
+    .replace(/\./gu, '/');
+  if (!new RegExp(defaultDecisionPattern, 'u').test(path) || path.length > 255) {
+    throw new AdminCommandError(
+      `--default-decision must be a rule path like system/main or authz/allow (got ${JSON.stringify(text)})`,
+    );
+  }
+  return path;
 }
 
 function retentionText(days: number | null): string {
@@ -59,6 +79,9 @@ export async function runTenantsCreate(
   const body: Record<string, unknown> = { slug, name: options.name };
   if (options.auditRetentionDays !== undefined) {
     body.audit_retention_days = parseRetentionDays(options.auditRetentionDays);
+  }
+  if (options.defaultDecision !== undefined) {
+    body.default_decision = parseDefaultDecision(options.defaultDecision);
   }
   const client = new AdminClient(options, env);
   const tenant = (await client.request('POST', '/v1/tenants', body)) as TenantView;
@@ -80,8 +103,13 @@ export async function runTenantsUpdate(
   if (options.auditRetentionDays !== undefined) {
     body.audit_retention_days = parseRetentionDays(options.auditRetentionDays);
   }
+  if (options.defaultDecision !== undefined) {
+    body.default_decision = parseDefaultDecision(options.defaultDecision);
+  }
   if (Object.keys(body).length === 0) {
-    throw new AdminCommandError('nothing to change: pass --name or --audit-retention-days');
+    throw new AdminCommandError(
+      'nothing to change: pass --name, --audit-retention-days or --default-decision',
+    );
   }
   const client = new AdminClient(options, env);
   const tenant = (await client.request(
@@ -94,7 +122,7 @@ export async function runTenantsUpdate(
     return;
   }
   io.stdout(
-    `updated tenant ${tenant.slug} (${tenant.name}): ${retentionText(tenant.audit_retention_days)}\n`,
+    `updated tenant ${tenant.slug} (${tenant.name}): ${retentionText(tenant.audit_retention_days)}${options.defaultDecision === undefined ? '' : `, default decision ${tenant.default_decision}`}\n`,
   );
 }
 
@@ -121,6 +149,9 @@ export async function runTenantsList(
   );
 }
 
+const defaultDecisionHelp =
+  "rule `POST /` evaluates, like OPA's default_decision (default: system/main)";
+
 const retentionHelp =
   'keep decisions this many days (then `verdict audit prune` may remove them), or forever (the default)';
 
@@ -138,7 +169,8 @@ export function register(program: Command): void {
       .description('Create a tenant.')
       .argument('<slug>', 'short id: lower-case letters, digits and -, e.g. acme')
       .requiredOption('--name <name>', 'display name, e.g. "Acme Corp"')
-      .option('--audit-retention-days <days>', retentionHelp),
+      .option('--audit-retention-days <days>', retentionHelp)
+      .option('--default-decision <path>', defaultDecisionHelp),
   )
     .addHelpText('after', '\nExample:\n  $ verdict tenants create acme --name "Acme Corp"\n')
     .action(async (slug: string, options: CreateOptions) => {
@@ -147,14 +179,17 @@ export function register(program: Command): void {
   withAdminOptions(
     tenants
       .command('update')
-      .description("Change a tenant's name or how long its decisions are kept.")
+      .description(
+        "Change a tenant's name, how long its decisions are kept, or its default decision.",
+      )
       .argument('<tenant>', 'tenant slug or id')
       .option('--name <name>', 'new display name')
-      .option('--audit-retention-days <days>', retentionHelp),
+      .option('--audit-retention-days <days>', retentionHelp)
+      .option('--default-decision <path>', defaultDecisionHelp),
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ verdict tenants update acme --audit-retention-days 400\n  $ verdict tenants update acme --audit-retention-days forever\n\n`verdict audit prune` removes the months older than the retention, after exporting them.\n',
+      '\nExamples:\n  $ verdict tenants update acme --audit-retention-days 400\n  $ verdict tenants update acme --audit-retention-days forever\n  $ verdict tenants update acme --default-decision authz/allow\n\n`verdict audit prune` removes the months older than the retention, after exporting them.\n',
     )
     .action(async (ref: string, options: UpdateOptions) => {
       await runTenantsUpdate(ref, options);

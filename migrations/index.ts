@@ -14,6 +14,7 @@ import * as auditRetention from './20261127130000_audit_retention';
 import * as identity from './20261127140000_identity';
 import * as rowLevelSecurity from './20261127150000_row_level_security';
 import * as identityRowLevelSecurity from './20261127160000_identity_row_level_security';
+import * as tenantDefaultDecision from './20261127170000_tenant_default_decision';
 
 export interface MigrationModule {
   readonly name: string;
@@ -31,4 +32,5 @@ export const migrations: readonly MigrationModule[] = [
   { name: '20261127140000_identity', ...identity },
   { name: '20261127150000_row_level_security', ...rowLevelSecurity },
   { name: '20261127160000_identity_row_level_security', ...identityRowLevelSecurity },
+  { name: '20261127170000_tenant_default_decision', ...tenantDefaultDecision },
 ];

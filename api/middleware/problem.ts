@@ -48,8 +48,38 @@ export function problemBody(error: VerdictError, req: Request): ProblemBody {
   return problemBodyFor(error, req.originalUrl, typeof req.id === 'string' ? req.id : undefined);
 }
 
+/** The media types of an Accept header that the client takes (q above 0), lower-case. */
+function acceptedTypes(accept: string): Set<string> {
+  const types = new Set<string>();
+  for (const range of accept.split(',')) {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const q = params.find((param) => param.startsWith('q='));
+    if (q !== undefined && !(Number(q.slice(2)) > 0)) continue;
+    if (type !== '') types.add(type);
+  }
+  return types;
+}
+
+/**
+ * How a problem goes out to a client with this Accept header. RFC 9457's
+ * application/problem+json, unless the client takes application/json and not problem+json, as
+ * OPA's SDKs do (they read an error body only under application/json): then the same body goes
+ * out as application/json with OPA's `message` member beside `detail`.
+ */
+export function negotiateProblem(
+  body: ProblemBody,
+  accept: string | undefined,
+): { readonly contentType: string; readonly body: ProblemBody } {
+  const types = accept === undefined ? undefined : acceptedTypes(accept);
+  if (types === undefined || types.has(problemContentType) || !types.has('application/json')) {
+    return { contentType: problemContentType, body };
+  }
+  return { contentType: 'application/json', body: { ...body, message: body.detail } };
+}
+
 export function sendProblem(res: Response, req: Request, error: VerdictError): void {
-  res.status(error.status).type(problemContentType).json(problemBody(error, req));
+  const problem = negotiateProblem(problemBody(error, req), req.headers.accept);
+  res.status(error.status).type(problem.contentType).json(problem.body);
 }
 
 /** A body that is not valid JSON (body-parser's and the decision lane's wording). */

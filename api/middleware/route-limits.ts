@@ -2,7 +2,8 @@
  * Which rate limits apply to which routes (docs/security.md, "Rate limits"):
  *
  * - every route but /health: per client address (`ip`);
- * - decisions (`/v1/data`, `/v1/batch/data`, `/v1/casl`): per credential (`decisions`);
+ * - decisions (`/v1/data`, `/v1/batch/data`, `/v1/casl`, and `/`, the default decision): per
+ *   credential (`decisions`);
  * - logins (`/v1/auth`): per client address (`auth-ip`) and per account name (`auth-account`),
  *   counted in-process when Redis fails, so they never go unlimited;
  * - every other `/v1` route: per credential (`admin`).
@@ -20,7 +21,7 @@ import { bearerToken } from './api-key';
 import { RateLimits, type AppliedLimit, type LimitedRequest } from './rate-limit';
 
 const healthPath = /^\/health(\/|$)/i;
-const decisionPath = /^\/v1\/(data|batch\/data|casl)(\/|$)/i;
+const decisionPath = /^\/(v1\/(data|batch\/data|casl)(\/|$)|$)/i;
 const authPath = /^\/v1\/auth(\/|$)/i;
 const apiPath = /^\/v1(\/|$)/i;
 

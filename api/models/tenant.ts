@@ -14,6 +14,7 @@ export class Tenant extends Model {
       audit_strict: { type: 'boolean' },
       signing_public_key: { type: ['string', 'null'] },
       audit_retention_days: { type: ['integer', 'null'], minimum: 1, maximum: 36500 },
+      default_decision: { type: 'string', maxLength: 255 },
     },
   };
 
@@ -28,6 +29,8 @@ export class Tenant extends Model {
   declare signing_public_key: string | null;
   /** Days decisions are kept before `verdict audit prune` may remove them; null: forever. */
   declare audit_retention_days: number | null;
+  /** The data path `POST /` evaluates, like OPA's `default_decision` (`system/main`). */
+  declare default_decision: string;
   declare created_at: Date;
   declare updated_at: Date;
 }

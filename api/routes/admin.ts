@@ -9,7 +9,7 @@ import { createApiKeySchema, createTenantSchema, updateTenantSchema } from '../s
 import { maxDurationSeconds, parseDuration } from '../schemas/duration';
 import { bodyValidator, fieldProblem } from '../schemas/validate';
 import type { ApiKeyService } from '../services/api-keys';
-import type { TenantService, TenantSummary } from '../services/tenants';
+import { defaultDecisionPath, type TenantService, type TenantSummary } from '../services/tenants';
 
 export interface AdminRouterOptions {
   readonly access: PlatformAccess;
@@ -77,11 +77,14 @@ export function adminRouter(options: AdminRouterOptions): Router {
     access.require('tenants.create'),
     requireJsonBody,
     async (req, res) => {
-      const body = validateCreateTenant(req.body);
+      const { default_decision, ...body } = validateCreateTenant(req.body);
       if (body.slug === platformTenantRef) {
         throw fieldProblem('/slug', "is reserved: it names the platform's own decision log");
       }
-      const tenant = await tenants.create(body);
+      const tenant = await tenants.create({
+        ...body,
+        ...(default_decision == null ? {} : { default_decision }),
+      });
       res.status(201).location(`/v1/tenants/${tenant.slug}`).json(tenant);
     },
   );
@@ -99,14 +102,17 @@ export function adminRouter(options: AdminRouterOptions): Router {
     access.require('tenants.update'),
     requireJsonBody,
     async (req, res) => {
-      const { name, audit_retention_days } = validateUpdateTenant(req.body);
-      // The schema lets an optional member be null; only the retention may be.
+      const { name, audit_retention_days, default_decision } = validateUpdateTenant(req.body);
+      // The schema lets an optional member be null; the name may not be.
       if (name === null) throw fieldProblem('/name', 'must be a string');
       const tenant = await findTenant(tenants, tenantParam(req));
       res.json(
         await tenants.update(tenant.id, {
           ...(name === undefined ? {} : { name }),
           ...(audit_retention_days === undefined ? {} : { audit_retention_days }),
+          ...(default_decision === undefined
+            ? {}
+            : { default_decision: default_decision ?? defaultDecisionPath }),
         }),
       );
     },

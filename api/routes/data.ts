@@ -4,6 +4,7 @@
  *   POST /v1/data/{path}        {"input": ...}            -> {"result": ..., "decision_id": "..."}
  *   GET  /v1/data/{path}                                   -> the same, without input
  *   POST /v1/batch/data/{path}  {"inputs": {"id": ...}}   -> {"responses": {"id": {...}}}
+ *   POST /                      <the input>               -> <the default decision's value>
  *
  * An undefined decision (unknown path included) answers 200 without a `result` key, as OPA
  * does. The tenant is the API key's (scope `decide`). `?metrics=true` adds timings,
@@ -75,10 +76,10 @@ export function notAnObject(example: string): VerdictError {
 export const decisionExample = '{"input": {...}}';
 
 /**
- * The JSON object body, or undefined when the request has none (OPA accepts a POST with no
- * body: no input). Other content types are a 415, and a body that is not an object a 400.
+ * The parsed JSON body, or undefined when the request has none (OPA accepts a POST with no
+ * body: no input). Other content types are a 415.
  */
-function objectBody(req: Request, example: string): Record<string, unknown> | undefined {
+function jsonBody(req: Request): unknown {
   const matched = req.is('application/json');
   // An empty body (no body, or Content-Length: 0) is no input, whatever its declared type.
   if (matched === null || req.headers['content-length'] === '0') return undefined;
@@ -89,7 +90,12 @@ function objectBody(req: Request, example: string): Record<string, unknown> | un
       `The request body must be JSON: send it with \`Content-Type: application/json\` (got ${given === undefined ? 'no Content-Type' : `Content-Type ${given}`}).`,
     );
   }
-  const body: unknown = req.body;
+  return req.body as unknown;
+}
+
+/** The JSON object body, or undefined when the request has none; a 400 when not an object. */
+function objectBody(req: Request, example: string): Record<string, unknown> | undefined {
+  const body = jsonBody(req);
   if (body === undefined) return undefined;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw notAnObject(example);
@@ -140,6 +146,15 @@ export function decisionBody(
   };
 }
 
+/**
+ * A batch's status, as Enterprise OPA answers: 200 when every input was decided, 500 when
+ * every input failed, else 207 Multi-Status with each response's own `http_status_code`.
+ */
+export function batchStatus(inputs: number, failures: number): 200 | 207 | 500 {
+  if (failures === 0) return 200;
+  return failures === inputs ? 500 : 207;
+}
+
 function send(res: Response, status: number, body: unknown, flags: Flags): void {
   res.status(status);
   if (flags.pretty) res.type('application/json').send(JSON.stringify(body, null, 2));
@@ -150,6 +165,26 @@ function callerOf(req: Request): { tenantId: string; caller: string } {
   // requireApiKey ran first, so the key is there.
   const key = req.apiKey as NonNullable<Request['apiKey']>;
   return { tenantId: key.tenantId, caller: key.keyId };
+}
+
+/** The header `POST /` names its decision's audit row in (its body is the bare result). */
+export const decisionIdHeader = 'X-Decision-Id';
+
+/**
+ * OPA answers an undefined default decision 404 `undefined_document`, telling a path no bundle
+ * holds ("missing") from one that is undefined for this input.
+ */
+function undefinedDefaultDecision(path: readonly string[], decision: Decision): VerdictError {
+  const where = `data.${path.join('.')}`;
+  const reason =
+    decision.bundle === undefined
+      ? `no active bundle of this tenant holds ${where}`
+      : `${where} is undefined for this input (bundle ${decision.bundle.name} ${decision.bundle.version})`;
+  return new VerdictError(
+    'undefined_document',
+    `The default decision is undefined: ${reason}. Define it in a bundle, or name another rule with \`verdict tenants update <tenant> --default-decision pkg/rule\`.`,
+    { extensions: { path: path.join('/'), decision_id: decision.decisionId } },
+  );
 }
 
 export function dataRouter(options: DataRouterOptions): Router {
@@ -188,6 +223,22 @@ export function dataRouter(options: DataRouterOptions): Router {
   router.post('/v1/data{/*path}', authenticate, (req, res) => decideOne(req, res, true));
   router.get('/v1/data{/*path}', authenticate, (req, res) => decideOne(req, res, false));
 
+  // OPA's default decision: the whole body is the input, the answer the bare value.
+  router.post('/', authenticate, async (req, res) => {
+    const flags = flagsOf(req);
+    const input = jsonBody(req);
+    const hasInput = input !== undefined;
+    if (hasInput) checkDepth(input, maxDepth, 'The input');
+    const { path, decision } = await decisions.decideDefault({
+      ...callerOf(req),
+      hasInput,
+      input,
+    });
+    if (!decision.defined) throw undefinedDefaultDecision(path, decision);
+    res.setHeader(decisionIdHeader, decision.decisionId);
+    send(res, 200, decision.result, flags);
+  });
+
   router.post('/v1/batch/data{/*path}', authenticate, async (req, res) => {
     const started = process.hrtime.bigint();
     const flags = flagsOf(req);
@@ -214,22 +265,20 @@ export function dataRouter(options: DataRouterOptions): Router {
       { ...callerOf(req), path: pathOf(req) },
       new Map(entries),
     );
+    const failures = [...outcomes.values()].filter((outcome) => !outcome.ok).length;
+    const status = batchStatus(outcomes.size, failures);
     // A Map, not `{}`: an input id such as `__proto__` stays an answer of its own.
     const responses = new Map<string, unknown>();
-    let failed = false;
     for (const [id, outcome] of outcomes) {
       if (outcome.ok) {
         const handlerNs = Number(process.hrtime.bigint() - started);
-        responses.set(
-          id,
-          decisionBody(
-            outcome.decision,
-            flags,
-            flags.metrics ? decisionMetrics(outcome.decision, handlerNs) : undefined,
-          ),
+        const body = decisionBody(
+          outcome.decision,
+          flags,
+          flags.metrics ? decisionMetrics(outcome.decision, handlerNs) : undefined,
         );
+        responses.set(id, status === 207 ? { ...body, http_status_code: '200' } : body);
       } else {
-        failed = true;
         responses.set(id, {
           code: outcome.error.code,
           message: outcome.error.detail,
@@ -240,8 +289,7 @@ export function dataRouter(options: DataRouterOptions): Router {
     const metrics = flags.metrics
       ? { metrics: { timer_server_handler_ns: Number(process.hrtime.bigint() - started) } }
       : {};
-    // 207 Multi-Status when some inputs failed: each response says its own status.
-    send(res, failed ? 207 : 200, { responses: Object.fromEntries(responses), ...metrics }, flags);
+    send(res, status, { responses: Object.fromEntries(responses), ...metrics }, flags);
   });
 
   return router;

@@ -16,11 +16,23 @@ const auditRetentionDays = {
   nullable: true,
 } as const;
 
+/** A data path such as `system/main` (OPA's `default_decision`, without the leading slash). */
+export const defaultDecisionPattern = '^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$';
+
+const defaultDecision = {
+  type: 'string',
+  pattern: defaultDecisionPattern,
+  maxLength: 255,
+  nullable: true,
+} as const;
+
 export interface CreateTenantBody {
   slug: string;
   name: string;
   /** Days decisions are kept before `verdict audit prune` may remove them; null: forever. */
   audit_retention_days?: number | null;
+  /** The data path `POST /` evaluates; null or absent: `system/main`, as OPA. */
+  default_decision?: string | null;
 }
 
 export const createTenantSchema: JSONSchemaType<CreateTenantBody> = {
@@ -29,6 +41,7 @@ export const createTenantSchema: JSONSchemaType<CreateTenantBody> = {
     slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
     name: { type: 'string', minLength: 1, maxLength: 200 },
     audit_retention_days: auditRetentionDays,
+    default_decision: defaultDecision,
   },
   required: ['slug', 'name'],
   additionalProperties: false,
@@ -38,6 +51,8 @@ export interface UpdateTenantBody {
   /** null passes the schema (ajv's typing asks optional members to be nullable); refused by the route. */
   name?: string | null;
   audit_retention_days?: number | null;
+  /** null sets it back to `system/main`. */
+  default_decision?: string | null;
 }
 
 export const updateTenantSchema: JSONSchemaType<UpdateTenantBody> = {
@@ -45,6 +60,7 @@ export const updateTenantSchema: JSONSchemaType<UpdateTenantBody> = {
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200, nullable: true },
     audit_retention_days: auditRetentionDays,
+    default_decision: defaultDecision,
   },
   required: [],
   minProperties: 1,

@@ -8,6 +8,9 @@ import { VerdictError } from '../errors';
 import { Tenant } from '../models/tenant';
 import { isUuid } from '../uuid';
 
+/** What `POST /` evaluates unless the tenant names another rule: OPA's `/system/main`. */
+export const defaultDecisionPath = 'system/main';
+
 export interface TenantSummary {
   readonly id: string;
   readonly slug: string;
@@ -15,6 +18,7 @@ export interface TenantSummary {
   readonly require_signed_bundles: boolean;
   readonly audit_strict: boolean;
   readonly audit_retention_days: number | null;
+  readonly default_decision: string;
   readonly created_at: Date;
   readonly updated_at: Date;
 }
@@ -27,6 +31,7 @@ function summarize(tenant: Tenant): TenantSummary {
     require_signed_bundles: tenant.require_signed_bundles,
     audit_strict: tenant.audit_strict,
     audit_retention_days: tenant.audit_retention_days,
+    default_decision: tenant.default_decision,
     created_at: tenant.created_at,
     updated_at: tenant.updated_at,
   };
@@ -40,6 +45,7 @@ export class TenantService {
     slug: string;
     name: string;
     audit_retention_days?: number | null;
+    default_decision?: string;
   }): Promise<TenantSummary> {
     try {
       return summarize(await Tenant.query(this.knex).insertAndFetch(input));
@@ -55,10 +61,10 @@ export class TenantService {
     }
   }
 
-  /** Changes the name or the retention of the tenant with this id (found beforehand). */
+  /** Changes the name, retention or default decision of the tenant with this id. */
   async update(
     id: string,
-    patch: { name?: string; audit_retention_days?: number | null },
+    patch: { name?: string; audit_retention_days?: number | null; default_decision?: string },
   ): Promise<TenantSummary> {
     const tenant = await Tenant.query(this.knex).patchAndFetchById(id, {
       ...patch,

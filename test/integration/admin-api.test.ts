@@ -131,6 +131,41 @@ describe('tenants', () => {
     expect(body.detail).toContain('No tenant "nobody"');
   });
 
+  it('keeps a default decision per tenant: system/main, another path, and back', async () => {
+    const created = await request(app)
+      .post('/v1/tenants')
+      .set(admin)
+      .send({ slug: 'defaults', name: 'Defaults' })
+      .expect(201);
+    expect(created.body).toMatchObject({ default_decision: 'system/main' });
+    const named = await request(app)
+      .post('/v1/tenants')
+      .set(admin)
+      .send({ slug: 'named-default', name: 'Named', default_decision: 'authz/allow' })
+      .expect(201);
+    expect(named.body).toMatchObject({ default_decision: 'authz/allow' });
+    const changed = await request(app)
+      .patch('/v1/tenants/defaults')
+      .set(admin)
+      .send({ default_decision: 'http-api/v2/main' })
+      .expect(200);
+    expect(changed.body).toMatchObject({ name: 'Defaults', default_decision: 'http-api/v2/main' });
+    const reset = await request(app)
+      .patch('/v1/tenants/defaults')
+      .set(admin)
+      .send({ default_decision: null })
+      .expect(200);
+    expect(reset.body).toMatchObject({ default_decision: 'system/main' });
+    for (const bad of ['/system/main', 'a//b', 'has space', 'x'.repeat(256), 7]) {
+      const problem = expectProblem(
+        await request(app).patch('/v1/tenants/defaults').set(admin).send({ default_decision: bad }),
+        400,
+        'bad_request',
+      );
+      expect(problem.field).toBe('/default_decision');
+    }
+  });
+
   it('answers 409 for a slug that is taken', async () => {
     await createTenant('taken');
     const body = expectProblem(

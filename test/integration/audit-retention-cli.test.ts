@@ -160,7 +160,9 @@ describe('a tenant’s retention', () => {
 
   it('refuses an update that changes nothing or a retention that is not one', async () => {
     await expect(runTenantsUpdate('acme', {}, capture().io, env())).rejects.toThrow(
-      new AdminCommandError('nothing to change: pass --name or --audit-retention-days'),
+      new AdminCommandError(
+        'nothing to change: pass --name, --audit-retention-days or --default-decision',
+      ),
     );
     await expect(
       runTenantsUpdate('acme', { auditRetentionDays: '0' }, capture().io, env()),

@@ -278,6 +278,27 @@ const cases: {
     headers: () => bearer(key),
     body: json({ input: 'x'.repeat(jsonBodyLimit) }),
   },
+  // OPA's SDKs ask with `Accept: application/json`, and read problems only under that type.
+  {
+    name: 'no key, asked as OPA SDKs ask',
+    headers: () => ({ 'content-type': 'application/json', accept: 'application/json' }),
+    body: '{}',
+  },
+  {
+    name: 'broken JSON, asked as OPA SDKs ask',
+    headers: () => ({ ...bearer(key), accept: 'application/json' }),
+    body: '{"input": ',
+  },
+  {
+    name: 'an allowed decision, asked as OPA SDKs ask',
+    headers: () => ({ ...bearer(key), accept: 'application/json' }),
+    body: json({ input: aliceReads }),
+  },
+  {
+    name: 'broken JSON, asked for as either JSON type',
+    headers: () => ({ ...bearer(key), accept: 'application/json, application/problem+json' }),
+    body: '{"input": ',
+  },
   {
     name: 'invalid UTF-8',
     headers: () => bearer(key),
@@ -332,6 +353,20 @@ describe('the decision lane answers as the Express route does', () => {
     });
     expect(fromLane.headers['retry-after']).toMatch(/^\d+$/);
     expect(comparable(seconds(fromLane))).toEqual(comparable(seconds(fromExpress)));
+  });
+
+  it('answers a client that accepts only application/json with the problem as that type', async () => {
+    for (const base of [withLane, withoutLane]) {
+      const answer = await raw(base, '/v1/data/rbac/allow', {
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: '{}',
+      });
+      expect(answer.status).toBe(401);
+      expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+      const body = JSON.parse(answer.body) as Record<string, unknown>;
+      expect(body).toMatchObject({ code: 'unauthorized', status: 401 });
+      expect(body.message).toBe(body.detail);
+    }
   });
 
   it('keeps a sane caller request id and echoes it', async () => {

@@ -1,11 +1,11 @@
 /**
- * The per-tenant settings a decision needs (strict audit), read from `tenants` and kept so the
- * hot path does not query the database on every decision (api/services/refreshing-cache.ts):
- * a value is re-read in the background once it is 15 s old and never used once it is 30 s old,
- * so a changed `audit_strict` applies to every decision answered more than 30 s after the
- * change. A read that fails leaves the last value in use until it is 30 s old; past that, and
- * with no value at all, the decision fails with a 503 (as it would anyway: API keys are held
- * no longer).
+ * The per-tenant settings a decision needs (strict audit, the default decision), read from
+ * `tenants` and kept so the hot path does not query the database on every decision
+ * (api/services/refreshing-cache.ts): a value is re-read in the background once it is 15 s old
+ * and never used once it is 30 s old, so a changed `audit_strict` or `default_decision` applies
+ * to every decision answered more than 30 s after the change. A read that fails leaves the last
+ * value in use until it is 30 s old; past that, and with no value at all, the decision fails
+ * with a 503 (as it would anyway: API keys are held no longer).
  */
 import type { Knex } from 'knex';
 import { VerdictError } from '../../errors';
@@ -13,6 +13,13 @@ import { RefreshingCache } from '../refreshing-cache';
 
 export interface TenantDecisionSettings {
   readonly auditStrict: boolean;
+  /** The path `POST /` evaluates (`system/main`); undefined: OPA's default, `system/main`. */
+  readonly defaultDecision?: string;
+}
+
+interface SettingsRow {
+  readonly audit_strict: boolean;
+  readonly default_decision?: string;
 }
 
 export interface TenantSettingsOptions {
@@ -52,11 +59,11 @@ export class TenantSettings {
   }
 
   private async read(tenantId: string): Promise<TenantDecisionSettings> {
-    let row: { audit_strict: boolean } | undefined;
+    let row: SettingsRow | undefined;
     try {
       row = await this.knex('tenants')
         .where({ id: tenantId })
-        .first<{ audit_strict: boolean } | undefined>('audit_strict');
+        .first<SettingsRow | undefined>('audit_strict', 'default_decision');
     } catch (err) {
       throw new VerdictError(
         'database_unavailable',
@@ -64,6 +71,10 @@ export class TenantSettings {
         { cause: err },
       );
     }
-    return { auditStrict: row?.audit_strict === true };
+    const defaultDecision = row?.default_decision;
+    return {
+      auditStrict: row?.audit_strict === true,
+      ...(defaultDecision === undefined ? {} : { defaultDecision }),
+    };
   }
 }

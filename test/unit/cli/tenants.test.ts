@@ -1,5 +1,5 @@
-/** `--audit-retention-days` of `verdict tenants create|update`. */
-import { parseRetentionDays } from '../../../cli/tenants';
+/** `--audit-retention-days` and `--default-decision` of `verdict tenants create|update`. */
+import { parseDefaultDecision, parseRetentionDays } from '../../../cli/tenants';
 
 describe('parseRetentionDays', () => {
   it('reads a number of days, or forever as no limit', () => {
@@ -14,4 +14,22 @@ describe('parseRetentionDays', () => {
       `--audit-retention-days must be a whole number of days from 1 to 36500, or forever (got ${JSON.stringify(text)})`,
     );
   });
+});
+
+describe('parseDefaultDecision', () => {
+  it("reads a rule path, in OPA's spellings too", () => {
+    expect(parseDefaultDecision('system/main')).toBe('system/main');
+    expect(parseDefaultDecision('/system/main')).toBe('system/main');
+    expect(parseDefaultDecision('data.authz.allow')).toBe('authz/allow');
+    expect(parseDefaultDecision('http-api/v2_rules/allow')).toBe('http-api/v2_rules/allow');
+  });
+
+  it.each(['', '/', 'a//b', 'a/b/', 'has space', 'data.', 'x'.repeat(256)])(
+    'refuses %j',
+    (text) => {
+      expect(() => parseDefaultDecision(text)).toThrow(
+        `--default-decision must be a rule path like system/main or authz/allow (got ${JSON.stringify(text)})`,
+      );
+    },
+  );
 });

@@ -39,6 +39,7 @@ describe('route classes', () => {
     ['/V1/DATA/rbac', 'decisions'],
     ['/v1/batch/data/x', 'decisions'],
     ['/v1/casl/b/rules', 'decisions'],
+    ['/', 'decisions'],
     ['/v1/auth/login', 'auth'],
     ['/V1/Auth/login', 'auth'],
     ['/v1/auth', 'auth'],

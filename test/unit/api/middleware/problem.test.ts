@@ -2,7 +2,12 @@ import express, { type Express } from 'express';
 import request from 'supertest';
 import { VerdictError } from '../../../../api/errors';
 import { createLogger } from '../../../../api/logger';
-import { notFoundHandler, problemHandler } from '../../../../api/middleware/problem';
+import {
+  negotiateProblem,
+  notFoundHandler,
+  problemHandler,
+  type ProblemBody,
+} from '../../../../api/middleware/problem';
 import { Writable } from 'node:stream';
 
 function appWithRoutes(): { app: Express; logged: () => string } {
@@ -115,5 +120,52 @@ describe('problem+json responses', () => {
       .send('{}')
       .expect(415);
     expect(res.body).toMatchObject({ code: 'unsupported_media_type' });
+  });
+});
+
+describe('the media type of a problem', () => {
+  const body: ProblemBody = {
+    type: 'urn:verdict:problem:conflict',
+    title: 'Conflict',
+    status: 409,
+    detail: 'Bundle 1.2.0 already exists.',
+    instance: '/x',
+    code: 'conflict',
+  };
+
+  it.each([
+    [undefined],
+    ['*/*'],
+    ['application/*'],
+    ['application/problem+json'],
+    ['application/json, application/problem+json'],
+    ['application/problem+json;q=0.5, application/json'],
+    ['text/html'],
+    ['application/json;q=0'],
+  ])('stays application/problem+json for Accept %p', (accept) => {
+    expect(negotiateProblem(body, accept)).toEqual({
+      contentType: 'application/problem+json',
+      body,
+    });
+  });
+
+  it.each([
+    ['application/json'],
+    ['Application/JSON; charset=utf-8'],
+    ['text/html, application/json;q=0.9'],
+    ['application/json, application/problem+json;q=0'],
+  ])("is application/json with OPA's message for Accept %p", (accept) => {
+    expect(negotiateProblem(body, accept)).toEqual({
+      contentType: 'application/json',
+      body: { ...body, message: body.detail },
+    });
+  });
+
+  it('goes out as the client asked through the problem handler', async () => {
+    const { app } = appWithRoutes();
+    const res = await request(app).get('/conflict').set('Accept', 'application/json').expect(409);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const body = res.body as { detail: string };
+    expect(body).toMatchObject({ code: 'conflict', message: body.detail });
   });
 });
