@@ -37,6 +37,7 @@ import { securityHeaderValues } from '../middleware/security-headers';
 import type { ApiKeyService } from '../services/api-keys';
 import type { JsonShapeLimits } from '../services/decisions/input';
 import type { DecisionService } from '../services/decisions/service';
+import { decisionRoute, type HttpMetrics } from '../services/metrics';
 import { checkDepth, decisionBody, decisionExample, noFlags, notAnObject } from './data';
 
 /** Express's compiled `trust proxy` setting: whether the hop at `index` may name the client. */
@@ -55,6 +56,8 @@ export interface DataLaneOptions {
   readonly decisionLimits?: DecisionLimitCheck | undefined;
   readonly trustProxy: TrustProxy;
   readonly isShuttingDown: () => boolean;
+  /** Where responses are counted (verdict_http_requests_total), as Express counts its own. */
+  readonly httpRequests?: HttpMetrics | undefined;
 }
 
 /** Answers the request and returns true, or returns false without touching it. */
@@ -135,6 +138,7 @@ export function dataLane(options: DataLaneOptions): Lane {
   const { logger, apiKeys, decisions } = options;
   securityHeaders ??= securityHeaderValues();
   const headers = securityHeaders;
+  const responses = options.httpRequests?.route('POST', decisionRoute);
 
   const decide = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (options.decisionLimits !== undefined) {
@@ -169,6 +173,7 @@ export function dataLane(options: DataLaneOptions): Lane {
       hasInput,
       input,
     });
+    responses?.add(200);
     send(res, 200, 'application/json', JSON.stringify(decisionBody(decision, noFlags)));
   };
 
@@ -178,6 +183,7 @@ export function dataLane(options: DataLaneOptions): Lane {
       return;
     }
     const error = problemFor(err, logger, req.id);
+    responses?.add(error.status);
     challengeIfUnauthorized(res, error);
     // The body may be unread (refused before or while reading): do not reuse the connection.
     if (!req.complete) res.setHeader('Connection', 'close');

@@ -28,12 +28,29 @@ import type { TenantDecisionSettings } from './tenant-settings';
 /** The audit log as the decision path uses it (see api/services/audit/sink.ts). */
 export type DecisionAudit = Pick<AuditSink, 'record' | 'recordStrict'>;
 
+/**
+ * Told of every decision as it is answered or fails (metrics). `entrypoint` is the bundle
+ * entrypoint that answered, undefined when none did (an unknown path, or a failure before
+ * routing).
+ */
+export interface DecisionObserver {
+  decided(
+    tenantId: string,
+    entrypoint: string | undefined,
+    answer: CachedAnswer,
+    totalNs: number,
+    evalNs: number,
+  ): void;
+  failed(tenantId: string, entrypoint: string | undefined, totalNs: number): void;
+}
+
 export interface DecisionServiceOptions {
   pool: EnginePool;
   cache: DecisionCache;
   audit: DecisionAudit;
   settings: { get(tenantId: string): Promise<TenantDecisionSettings> };
   logger: Logger;
+  observer?: DecisionObserver | undefined;
 }
 
 export interface DecideRequest {
@@ -112,6 +129,7 @@ export class DecisionService {
   private readonly audit: DecisionAudit;
   private readonly settings: DecisionServiceOptions['settings'];
   private readonly logger: Logger;
+  private readonly observer: DecisionObserver | undefined;
 
   constructor(options: DecisionServiceOptions) {
     this.pool = options.pool;
@@ -119,15 +137,42 @@ export class DecisionService {
     this.audit = options.audit;
     this.settings = options.settings;
     this.logger = options.logger;
+    this.observer = options.observer;
   }
 
   async decide(request: DecideRequest): Promise<Decision> {
     const started = process.hrtime.bigint();
+    const { observer } = this;
+    if (observer === undefined) return this.decideOnce(request, started, {});
+    const routed: { entrypoint?: string } = {};
+    try {
+      const decision = await this.decideOnce(request, started, routed);
+      observer.decided(
+        request.tenantId,
+        routed.entrypoint,
+        decision,
+        decision.totalNs,
+        decision.evalNs,
+      );
+      return decision;
+    } catch (err) {
+      observer.failed(request.tenantId, routed.entrypoint, elapsedNs(started));
+      throw err;
+    }
+  }
+
+  /** Decides; `routed.entrypoint` is set as soon as the path is routed. */
+  private async decideOnce(
+    request: DecideRequest,
+    started: bigint,
+    routed: { entrypoint?: string },
+  ): Promise<Decision> {
     const decisionId = randomUUID();
     const { auditStrict } = await this.settings.get(request.tenantId);
     const engines = await this.pool.get(request.tenantId);
     const plan = planDecision(engines, request);
     const route = plan.served?.route;
+    if (route !== undefined) routed.entrypoint = route.entrypoint;
     const path = request.path.join('/');
     let answer: CachedAnswer = { defined: false };
     let cache: CacheOutcome = 'bypass';
