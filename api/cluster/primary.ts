@@ -22,8 +22,10 @@ import { VerdictError, messageOf } from '../errors';
 import type { Logger } from '../logger';
 import { createAuditWriter, type AuditWriter } from '../services/audit';
 import { openFieldCipher } from '../services/identity';
+import { VerdictMetrics } from '../services/metrics';
 import { loopbackUrl } from '../server';
 import { hostAudit } from './audit-host';
+import { MetricsHost } from './metrics-host';
 import { clusterConfigVariable } from './worker-config';
 
 /** How many HTTP workers `config` asks for: `auto` is one per core when shared state allows. */
@@ -67,6 +69,10 @@ export async function startPrimary(options: {
   logger: Logger;
 }): Promise<RunningCluster> {
   const { config, workers, logger } = options;
+  // The primary's own metrics (its audit writer, its process); workers keep theirs.
+  const metrics = config.metricsEnabled
+    ? new VerdictMetrics({ tenantLabel: config.metricsTenantLabel })
+    : undefined;
   let db: Database | undefined;
   let audit: AuditWriter | undefined;
   try {
@@ -76,7 +82,13 @@ export async function startPrimary(options: {
     // Generated data keys are written once, here, before any worker reads them.
     openFieldCipher(config, logger);
     fs.mkdirSync(config.dataDir, { recursive: true });
-    audit = await createAuditWriter({ knex: db.knex, dataDir: config.dataDir, logger });
+    audit = await createAuditWriter({
+      knex: db.knex,
+      dataDir: config.dataDir,
+      logger,
+      ...(metrics === undefined ? {} : { onInsert: metrics.audit.inserted }),
+    });
+    metrics?.audit.watch(audit);
   } catch (err) {
     await audit?.close();
     await db?.close();
@@ -85,6 +97,12 @@ export async function startPrimary(options: {
   const openedDb = db;
   const writer = audit;
   const host = hostAudit(writer, logger);
+  const runningWorkers = (): Worker[] =>
+    Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+  const metricsHost =
+    metrics === undefined
+      ? undefined
+      : new MetricsHost({ own: () => metrics.snapshot(), workers: runningWorkers, logger });
 
   cluster.setupPrimary({ exec: workerEntry(), args: [], serialization: 'advanced' });
   const env = { [clusterConfigVariable]: JSON.stringify(config) };
@@ -93,8 +111,10 @@ export async function startPrimary(options: {
   let lastFailure = 0;
   const onMessage = (worker: Worker, message: unknown): void => {
     host(worker, message);
+    metricsHost?.handle(worker, message);
   };
   const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
+    metricsHost?.workerGone(worker.id);
     if (stopping) return;
     const now = Date.now();
     delay =

@@ -8,14 +8,35 @@ import cluster from 'node:cluster';
 import { messageOf } from '../errors';
 import { createLogger } from '../logger';
 import { startWorker } from '../server';
+import { VerdictMetrics } from '../services/metrics';
 import { AuditRelay, processChannel } from './audit-relay';
+import { MetricsRelay, processMetricsChannel } from './metrics-relay';
 import { readClusterConfig } from './worker-config';
 
 async function main(): Promise<void> {
   const config = readClusterConfig(process.env);
   const logger = createLogger({ level: config.logLevel }).child({ worker: cluster.worker?.id });
   const audit = new AuditRelay(processChannel(logger));
-  const server = await startWorker({ config, logger, audit });
+  // A scrape of this worker answers for the whole process group, gathered by the primary.
+  const metrics = config.metricsEnabled
+    ? new VerdictMetrics({ tenantLabel: config.metricsTenantLabel })
+    : undefined;
+  const relay =
+    metrics === undefined
+      ? undefined
+      : new MetricsRelay({
+          channel: processMetricsChannel(logger),
+          own: () => metrics.snapshot(),
+          logger,
+        });
+  const server = await startWorker({
+    config,
+    logger,
+    audit,
+    ...(metrics === undefined || relay === undefined
+      ? {}
+      : { metrics, scrapeMetrics: () => relay.scrape() }),
+  });
   let stopping = false;
   const stop = (why: string): void => {
     // A terminal's Ctrl-C reaches the primary and every worker, and the primary then asks

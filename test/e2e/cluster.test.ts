@@ -18,6 +18,7 @@ import {
   uniqueName,
   type TestDatabase,
 } from '../integration/helpers/services';
+import { parseExposition, sampleSum, type Exposition } from '../helpers/prometheus-text';
 import { setUpAcmeWithRbac } from './http';
 import {
   carolDeletes,
@@ -40,6 +41,8 @@ let base = '';
 let output = '';
 let key = '';
 let tenantId = '';
+/** Decisions the tests answered so far (each a deny: carol may not delete). */
+let denied = 0;
 
 /** Waits for `condition`; on timeout the error carries the server's last output. */
 function until(condition: () => Promise<boolean>, what: string): Promise<void> {
@@ -124,7 +127,7 @@ describe('verdict serve --workers 2', () => {
     expect(workerPids()).toHaveLength(2);
     const stream = decisionsBy(key);
     await until(() => Promise.resolve(stream.answered.length >= 40), '40 decisions');
-    await stream.stop();
+    denied += (await stream.stop()).length;
     const workers = new Set(
       output
         .split('\n')
@@ -134,6 +137,26 @@ describe('verdict serve --workers 2', () => {
         .map((line) => (JSON.parse(line) as { worker?: number }).worker),
     );
     expect([...workers].sort()).toEqual([1, 2]);
+  });
+
+  it("answers /metrics with both workers' decisions and the primary's audit log", async () => {
+    const scrape = async (): Promise<Exposition> => {
+      const res = await fetch(`${base}/metrics`, { headers: { connection: 'close' } });
+      expect(res.status).toBe(200);
+      return parseExposition(await res.text());
+    };
+    // Each scrape reaches one worker, in turn; each counts the decisions of both.
+    for (const text of [await scrape(), await scrape()]) {
+      expect(
+        sampleSum(text, 'verdict_decisions_total', { tenant: tenantId, outcome: 'deny' }),
+      ).toBe(denied);
+      expect(sampleSum(text, 'verdict_engine_pool_tenants')).toBe(2);
+    }
+    // The primary's audit writer has every decision's row once its batches are in.
+    await until(
+      async () => sampleSum(await scrape(), 'verdict_audit_rows_written_total') >= denied,
+      "the primary's audit rows in the metrics",
+    );
   });
 
   it('drains every worker on SIGTERM under load and loses no decision', async () => {

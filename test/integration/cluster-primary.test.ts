@@ -12,6 +12,7 @@ import { verifyChain } from '../../api/services/audit';
 import { rbacBundle } from './bundles/fixtures';
 import { call } from '../e2e/http';
 import { carolDeletes, until } from '../e2e/load';
+import { parseExposition, sampleSum } from '../helpers/prometheus-text';
 import {
   createTestDatabase,
   redisUrl,
@@ -97,6 +98,40 @@ describe('the cluster primary', () => {
       json: { input: carolDeletes },
     });
     expect(res.status).toBe(200);
+  });
+
+  it("answers /metrics from any worker with every worker's metrics and the primary's", async () => {
+    const decideOnNewConnection = async (): Promise<number> => {
+      const res = await fetch(`${primary.url}/v1/data/rbac/allow`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          connection: 'close',
+        },
+        body: JSON.stringify({ input: carolDeletes }),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    // New connections are handed to the workers in turn: both answer some of these.
+    for (let i = 0; i < 20; i++) expect(await decideOnNewConnection()).toBe(200);
+    const scrapes = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${primary.url}/metrics`, { headers: { connection: 'close' } });
+      expect(res.status).toBe(200);
+      scrapes.push(parseExposition(await res.text()));
+    }
+    for (const text of scrapes) {
+      // 21 decisions so far (one in the first test), whichever worker answered each.
+      expect(sampleSum(text, 'verdict_decisions_total', { outcome: 'deny' })).toBe(21);
+      expect(sampleSum(text, 'verdict_decision_duration_seconds_count')).toBe(21);
+      // Each worker loaded the tenant's engines: summed over both.
+      expect(sampleSum(text, 'verdict_engine_pool_tenants')).toBe(2);
+      // The audit writer is the primary's; its rows are in the same text.
+      expect(sampleSum(text, 'verdict_audit_rows_recorded_total')).toBeGreaterThanOrEqual(21);
+      expect(sampleSum(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    }
   });
 
   it('answers a strict tenant once the primary has its row in the table', async () => {
