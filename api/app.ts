@@ -38,6 +38,7 @@ import { ReplayService } from './services/replay';
 import { decisionsRouter } from './routes/decisions';
 import { decisionStatsRouter } from './routes/decision-stats';
 import { consoleRouter } from './routes/console';
+import { openApiRouter } from './routes/openapi';
 import type { DecisionService } from './services/decisions';
 import { defaultMaxInputDepth } from './services/decisions/input';
 import type { IdentityService } from './services/identity/service';
@@ -90,6 +91,17 @@ export const jsonBodyLimit = 1024 * 1024;
 
 /** The whole HTTP service as Node's request listener: the decision lane, then Express. */
 export type VerdictApp = (req: IncomingMessage, res: ServerResponse) => void;
+
+const expressApps = new WeakMap<VerdictApp, express.Express>();
+
+/**
+ * The Express application inside an app `createApp` made (undefined for any other function):
+ * its router lists the routes served, which the OpenAPI conformance test compares with the
+ * document.
+ */
+export function expressAppOf(app: VerdictApp): express.Express | undefined {
+  return expressApps.get(app);
+}
 
 export function readinessChecks(deps: Pick<AppDependencies, 'db' | 'cache'>): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [{ name: 'database', check: () => deps.db.ping() }];
@@ -146,6 +158,7 @@ export function createApp(deps: AppDependencies): VerdictApp {
     );
   }
   app.use(consoleRouter({ logger: deps.logger }));
+  app.use(openApiRouter());
   const tenants = new TenantService(deps.db.knex);
   const access = new PlatformAccess({
     adminToken: deps.adminToken,
@@ -181,7 +194,10 @@ export function createApp(deps: AppDependencies): VerdictApp {
   }
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
-  if (deps.decisions === undefined || deps.decisionLane === false) return app;
+  if (deps.decisions === undefined || deps.decisionLane === false) {
+    expressApps.set(app, app);
+    return app;
+  }
   const lane = dataLane({
     logger: deps.logger,
     apiKeys,
@@ -196,7 +212,9 @@ export function createApp(deps: AppDependencies): VerdictApp {
     isShuttingDown: deps.isShuttingDown,
     httpRequests: metrics?.collector.http,
   });
-  return (req, res) => {
+  const listener: VerdictApp = (req, res) => {
     if (!lane(req, res)) app(req, res);
   };
+  expressApps.set(listener, app);
+  return listener;
 }
