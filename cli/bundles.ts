@@ -16,6 +16,7 @@ import {
   type AdminOptions,
   type CliIO,
 } from './admin-client';
+import { registerPull } from './bundle-pull';
 
 export interface VersionView {
   bundle: string;
@@ -66,6 +67,24 @@ function readBundleFile(file: string): Buffer {
   }
 }
 
+/** Uploads a bundle's bytes to a tenant's registry; the stored version. */
+export async function pushBundle(
+  client: AdminClient,
+  bytes: Uint8Array,
+  options: Pick<PushOptions, 'tenant' | 'name' | 'version'>,
+): Promise<VersionView> {
+  const query = new URLSearchParams();
+  if (options.name !== undefined) query.set('name', options.name);
+  if (options.version !== undefined) query.set('version', options.version);
+  const suffix = query.size > 0 ? `?${query.toString()}` : '';
+  return (await client.upload(
+    'POST',
+    `/v1/tenants/${pathSegment(options.tenant)}/bundles${suffix}`,
+    bytes,
+    'application/gzip',
+  )) as VersionView;
+}
+
 export async function runPush(
   file: string,
   options: PushOptions,
@@ -73,17 +92,7 @@ export async function runPush(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const client = new AdminClient(options, env);
-  const bytes = readBundleFile(file);
-  const query = new URLSearchParams();
-  if (options.name !== undefined) query.set('name', options.name);
-  if (options.version !== undefined) query.set('version', options.version);
-  const suffix = query.size > 0 ? `?${query.toString()}` : '';
-  const version = (await client.upload(
-    'POST',
-    `/v1/tenants/${pathSegment(options.tenant)}/bundles${suffix}`,
-    bytes,
-    'application/gzip',
-  )) as VersionView;
+  const version = await pushBundle(client, readBundleFile(file), options);
   if (options.json === true) {
     printJson(io, version);
     return;
@@ -210,10 +219,12 @@ export function register(program: Command): void {
 
   const bundles = program
     .command('bundles')
-    .description("List a tenant's bundles and their versions.")
+    .description(
+      "List a tenant's bundles and their versions; pull a bundle from an OPA bundle server.",
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ verdict bundles list --tenant acme\n  $ verdict bundles list --tenant acme --bundle rbac\n',
+      '\nExamples:\n  $ verdict bundles list --tenant acme\n  $ verdict bundles list --tenant acme --bundle rbac\n  $ verdict bundles pull https://bundles.example.com/authz/bundle.tar.gz -e authz/allow\n',
     );
   withAdminOptions(
     bundles
@@ -229,4 +240,5 @@ export function register(program: Command): void {
     .action(async (options: ListOptions) => {
       await runBundlesList(options);
     });
+  registerPull(bundles);
 }
