@@ -110,10 +110,21 @@ export function readinessChecks(deps: Pick<AppDependencies, 'db' | 'cache'>): Re
   return checks;
 }
 
-/** During shutdown, ask keep-alive clients to reconnect elsewhere after this response. */
+/**
+ * During shutdown, ask keep-alive clients to reconnect elsewhere after this response: decided
+ * when the headers go out, so a request already under way when shutdown begins closes too.
+ */
 function closeConnectionsWhenShuttingDown(isShuttingDown: () => boolean): RequestHandler {
   return (_req, res, next) => {
-    if (isShuttingDown()) res.setHeader('Connection', 'close');
+    if (isShuttingDown()) {
+      res.setHeader('Connection', 'close');
+    } else {
+      const writeHead = res.writeHead.bind(res);
+      res.writeHead = ((...args: Parameters<typeof writeHead>) => {
+        if (isShuttingDown()) res.setHeader('Connection', 'close');
+        return writeHead(...args);
+      }) as typeof writeHead;
+    }
     next();
   };
 }

@@ -50,6 +50,12 @@ export interface Config {
    * random bits, see api/services/api-keys.ts.)
    */
   secretKey: string | undefined;
+  /**
+   * How long a stopping server keeps accepting and serving requests while it reports not
+   * ready, so that load balancers (a Kubernetes Service's endpoints) stop sending it traffic
+   * before it stops listening.
+   */
+  shutdownDelayMs: number;
   /** How long shutdown waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: number;
   /**
@@ -113,6 +119,7 @@ interface EnvSettings {
   VERDICT_EMBEDDED_PG_PORT: number;
   LOG_LEVEL: LogLevel;
   VERDICT_SECRET_KEY?: string;
+  VERDICT_SHUTDOWN_DELAY_MS: number;
   VERDICT_SHUTDOWN_TIMEOUT_MS: number;
   VERDICT_ADMIN_TOKEN?: string;
   VERDICT_DATA_KEYS?: string;
@@ -170,6 +177,8 @@ const expectations: Record<SettingName, string> = {
   VERDICT_EMBEDDED_PG_PORT: 'an integer from 0 to 65535 (0 picks a free port; default 0)',
   LOG_LEVEL: `one of ${logLevels.join(', ')} (default info)`,
   VERDICT_SECRET_KEY: 'at least 32 characters (e.g. the output of `openssl rand -base64 48`)',
+  VERDICT_SHUTDOWN_DELAY_MS:
+    'an integer from 0 to 600000 milliseconds (how long a stopping server still serves while reporting not ready; default 0)',
   VERDICT_SHUTDOWN_TIMEOUT_MS: 'an integer from 0 to 600000 milliseconds (default 10000)',
   VERDICT_WORKERS:
     'auto or an integer from 1 to 64 (HTTP worker processes; default auto: one per core with DATABASE_URL and REDIS_URL set, else 1)',
@@ -248,6 +257,7 @@ const schema: JSONSchemaType<EnvSettings> = {
     VERDICT_EMBEDDED_PG_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 0 },
     LOG_LEVEL: { type: 'string', enum: logLevels, default: 'info' },
     VERDICT_SECRET_KEY: { type: 'string', nullable: true, minLength: 32 },
+    VERDICT_SHUTDOWN_DELAY_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 0 },
     VERDICT_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
     VERDICT_WORKERS: {
       type: 'string',
@@ -307,6 +317,7 @@ const schema: JSONSchemaType<EnvSettings> = {
     'VERDICT_DATA_DIR',
     'VERDICT_EMBEDDED_PG_PORT',
     'LOG_LEVEL',
+    'VERDICT_SHUTDOWN_DELAY_MS',
     'VERDICT_SHUTDOWN_TIMEOUT_MS',
     'VERDICT_WORKERS',
     'VERDICT_ACCESS_TOKEN_TTL_SECONDS',
@@ -391,6 +402,7 @@ export function loadConfig(
     embeddedPgPort: settings.VERDICT_EMBEDDED_PG_PORT,
     logLevel: settings.LOG_LEVEL,
     secretKey: settings.VERDICT_SECRET_KEY,
+    shutdownDelayMs: settings.VERDICT_SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: settings.VERDICT_SHUTDOWN_TIMEOUT_MS,
     adminToken: settings.VERDICT_ADMIN_TOKEN,
     dataKeys: settings.VERDICT_DATA_KEYS,

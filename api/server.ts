@@ -1,14 +1,17 @@
 /**
  * Starting and stopping the service. `start` reads the configuration, opens the database
  * (embedded or external), applies pending migrations, opens the cache and listens; `stop`
- * leaves the load balancer (readiness turns 503), stops accepting connections, lets
- * in-flight requests finish (up to the shutdown timeout), then closes the pools. The CLI's
- * `serve` command calls `stop` on SIGTERM and SIGINT; tests call both directly.
+ * leaves the load balancer (readiness turns 503, and every response asks its client to close
+ * the connection), keeps serving for the shutdown delay while the balancer catches up, stops
+ * accepting connections, lets in-flight requests finish (up to the shutdown timeout), then
+ * closes the pools. The CLI's `serve` command calls `stop` on SIGTERM and SIGINT; tests call
+ * both directly.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createApp } from './app';
 import { describeConfig, loadConfig, type Config } from './config';
 import { openDatabase, type Database } from './db/database';
@@ -91,6 +94,29 @@ async function listen(server: http.Server, port: number, host: string): Promise<
     throw err;
   }
   return server.address() as AddressInfo;
+}
+
+/**
+ * Stops accepting connections, closes the idle ones and waits for the others to finish their
+ * requests; after `timeoutMs` the ones still open are closed with their requests.
+ */
+async function closeHttpServer(
+  server: http.Server,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  server.closeIdleConnections();
+  const force = setTimeout(() => {
+    logger.warn({ timeoutMs }, 'shutdown timeout: closing connections with requests still running');
+    server.closeAllConnections();
+  }, timeoutMs);
+  await closed;
+  clearTimeout(force);
 }
 
 /** The URL to reach a server listening on `host` from this machine. */
@@ -205,22 +231,14 @@ async function launch<Audit extends AuditSink>(
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         shuttingDown = true;
-        logger.info('shutting down: draining requests');
-        const closed = new Promise<void>((resolve) => {
-          httpServer.close(() => {
-            resolve();
-          });
-        });
-        httpServer.closeIdleConnections();
-        const force = setTimeout(() => {
-          logger.warn(
-            { timeoutMs: config.shutdownTimeoutMs },
-            'shutdown timeout: closing connections with requests still running',
-          );
-          httpServer.closeAllConnections();
-        }, config.shutdownTimeoutMs);
-        await closed;
-        clearTimeout(force);
+        logger.info({ delayMs: config.shutdownDelayMs }, 'shutting down: draining requests');
+        if (config.shutdownDelayMs > 0) {
+          // Load balancers see the 503 of /health/ready (and Kubernetes takes the pod out of
+          // its Service) only a little later: connections arriving meanwhile are still served.
+          await delay(config.shutdownDelayMs);
+          logger.info('shutdown delay over: no longer accepting connections');
+        }
+        await closeHttpServer(httpServer, config.shutdownTimeoutMs, logger);
         // No request is left: stop taking activations, then write every audit row (to the
         // table, or to the spool) while the database is still open.
         await decisions.stop().catch((err: unknown) => {

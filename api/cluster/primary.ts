@@ -6,9 +6,10 @@
  * its own engine pool, decision cache (L1), connections and event loop.
  *
  * A worker that exits unexpectedly is replaced (after a pause that grows while workers keep
- * failing). Stopping asks every worker to drain (SIGTERM: readiness turns 503, in-flight
- * requests finish, its audit entries reach the primary), then closes the audit writer, which
- * writes every row to the table or the spool.
+ * failing). Stopping asks every worker to drain (SIGTERM: readiness turns 503, requests are
+ * still served for the shutdown delay, then in-flight requests finish, its audit entries
+ * reach the primary), then closes the audit writer, which writes every row to the table or
+ * the spool.
  */
 import cluster, { type Worker } from 'node:cluster';
 import fs from 'node:fs';
@@ -58,6 +59,16 @@ function workerEntry(): string {
     }
     if (path.dirname(dir) === dir) throw new Error('verdict: package root not found');
   }
+}
+
+/**
+ * How long the primary lets a stopping worker drain before killing it: the worker's shutdown
+ * delay and timeout, plus time to hand its last audit entries over and close its pools.
+ */
+export function workerDrainLimitMs(
+  config: Pick<Config, 'shutdownDelayMs' | 'shutdownTimeoutMs'>,
+): number {
+  return config.shutdownDelayMs + config.shutdownTimeoutMs + 5000;
 }
 
 /** Pause before replacing a failed worker: doubles while failures follow each other. */
@@ -166,7 +177,7 @@ export async function startPrimary(options: {
     const force = setTimeout(() => {
       logger.warn('workers still draining after the shutdown timeout: killing them');
       for (const worker of running) worker.process.kill('SIGKILL');
-    }, config.shutdownTimeoutMs + 5000);
+    }, workerDrainLimitMs(config));
     await Promise.all(exits);
     clearTimeout(force);
   };

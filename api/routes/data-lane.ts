@@ -174,6 +174,8 @@ export function dataLane(options: DataLaneOptions): Lane {
       input,
     });
     responses?.add(200);
+    // Shutdown may have begun while this request was under way.
+    if (options.isShuttingDown()) res.setHeader('Connection', 'close');
     send(res, 200, 'application/json', JSON.stringify(decisionBody(decision, noFlags)));
   };
 
@@ -185,8 +187,9 @@ export function dataLane(options: DataLaneOptions): Lane {
     const error = problemFor(err, logger, req.id);
     responses?.add(error.status);
     challengeIfUnauthorized(res, error);
-    // The body may be unread (refused before or while reading): do not reuse the connection.
-    if (!req.complete) res.setHeader('Connection', 'close');
+    // The body may be unread (refused before or while reading), or the server is shutting
+    // down: do not reuse the connection.
+    if (!req.complete || options.isShuttingDown()) res.setHeader('Connection', 'close');
     const problem = negotiateProblem(
       problemBodyFor(error, req.url as string, req.id),
       req.headers.accept,
@@ -199,7 +202,6 @@ export function dataLane(options: DataLaneOptions): Lane {
     trackRequest(logger, req, res, req.url as string);
     for (const [name, value] of headers) res.setHeader(name, value);
     if (options.corsEnabled) res.setHeader('Vary', 'Origin');
-    if (options.isShuttingDown()) res.setHeader('Connection', 'close');
     decide(req, res).catch((err: unknown) => {
       answerProblem(req, res, err);
     });
