@@ -1,6 +1,6 @@
 /**
  * Bodies of the admin API (bootstrap token): creating tenants and tenant API keys. The
- * route handlers validate with these; docs/http-api.md describes the same shapes.
+ * route handlers validate with these; docs/api.md describes the same shapes.
  */
 import type { JSONSchemaType } from 'ajv';
 import { apiKeyScopes, type ApiKeyScope } from '../models/api-key';

@@ -1,6 +1,6 @@
 /**
  * Bodies of the bundle registry routes: activating a version, and a tenant's signing key.
- * The route handlers validate with these; docs/http-api.md describes the same shapes.
+ * The route handlers validate with these; docs/api.md describes the same shapes.
  */
 import type { JSONSchemaType } from 'ajv';
 import { SEMVER } from '../../policies/bundle/manifest';

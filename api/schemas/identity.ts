@@ -1,6 +1,6 @@
 /**
  * Bodies of the identity API: logins, tokens, users, passwords and MFA. The route handlers
- * validate with these; docs/http-api.md describes the same shapes. Unknown members are
+ * validate with these; docs/api.md describes the same shapes. Unknown members are
  * refused everywhere.
  */
 import type { JSONSchemaType } from 'ajv';

@@ -1,4 +1,4 @@
-/** Body of `POST .../bundles/{name}/rollouts`; docs/http-api.md describes the same shape. */
+/** Body of `POST .../bundles/{name}/rollouts`; docs/api.md describes the same shape. */
 import type { JSONSchemaType } from 'ajv';
 import { SEMVER } from '../../policies/bundle/manifest';
 

@@ -22,6 +22,7 @@ import { base32Decode, hotp, totpStep } from '../../api/services/identity/totp';
 import { openDatabase } from '../../api/db/database';
 import { runBackup, runRestore, type BackupCommandOptions } from '../../cli/backup';
 import { runDecisionsVerify } from '../../cli/decisions';
+import { run } from '../../cli/main';
 import { runMigrate } from '../../cli/migrate';
 import { capture } from '../helpers/cli-io';
 import { call, type Answer } from '../e2e/http';
@@ -311,6 +312,8 @@ async function setUpSource(server: RunningServer): Promise<void> {
     globex: (await expectStatus(decide(server.url, globexKey, globexInput), 200)).body.result,
   };
   await server.audit.flush();
+  // Every row is in the table (none waits in the spool), so the prune sees them all.
+  expect(server.audit.isSpooling).toBe(false);
   // acme keeps 30 days: the prune removes its old months (not its newest), leaving anchors.
   await expectStatus(admin('PATCH', '/v1/tenants/acme', { audit_retention_days: 30 }), 200);
   const report = await pruneDecisions(server.db.knex, {
@@ -603,6 +606,22 @@ describe('migration levels and failures', () => {
     expect(await tableCount(target.url, 'decisions')).toBe(sourceRows.all);
   });
 
+  it('refuses a table whose columns are not the database’s, and writes nothing', async () => {
+    const renamed = rewritten(
+      'renamed.vbk',
+      (header) => header,
+      (lines) =>
+        lines.map((line) =>
+          line.startsWith('{"table":"api_keys"') ? line.replace('"prefix"', '"key_prefix"') : line,
+        ),
+    );
+    const target = await newDatabase('backup_columns');
+    await expect(restoreInto(target.url, renamed)).rejects.toThrow(
+      /the backup's api_keys table \(id, tenant_id, name, key_prefix, .*\) does not match the database's \(id, tenant_id, name, prefix, .*\)/,
+    );
+    for (const table of backedUpTables) expect(await tableCount(target.url, table.name)).toBe(0);
+  });
+
   it('rolls everything back when a row is refused late in the restore', async () => {
     // The last decision twice: its primary key is refused after every other table went in.
     const twice = rewritten(
@@ -747,6 +766,63 @@ describe('the embedded database', () => {
     expect(second.tables).toEqual(first.tables);
     // Row for row, value for value, the same text: the same checksum.
     expect(second.content_sha256).toBe(first.content_sha256);
+  });
+});
+
+describe('the program in-process', () => {
+  /** The exit code a command set (read through a function: commands set it behind our back). */
+  const exitCode = (): number | string | undefined => process.exitCode;
+
+  /** Runs `verdict ...args` as the executable does, with `env` as the environment. */
+  async function verdict(env: NodeJS.ProcessEnv, ...args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out.push(String(chunk));
+      return true;
+    });
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      err.push(String(chunk));
+      return true;
+    });
+    const saved = { env: process.env, code: process.exitCode };
+    process.env = { ...env };
+    process.exitCode = undefined;
+    try {
+      await run(['node', 'verdict', ...args]);
+      return { code: Number(exitCode() ?? 0), out: out.join(''), err: err.join('') };
+    } finally {
+      process.env = saved.env;
+      process.exitCode = saved.code;
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+  }
+
+  it('backs up one tenant and restores it, progress on stderr', async () => {
+    const out = path.join(workDir.path, 'program.vbk');
+    const backup = await verdict(dbEnv(source.url), 'backup', '--out', out, '--tenant', 'globex');
+    expect(backup).toMatchObject({ code: 0 });
+    expect(backup.out).toMatch(
+      /^backup written to .*program\.vbk \(\d+\.\d KiB\), sha256 [0-9a-f]{64}\n/,
+    );
+    expect(backup.out).toContain(`  tenants ${globexId} only; every decision-log row\n`);
+    expect(backup.err).toContain(`decisions: ${String(sourceRows.globex)} rows\n`);
+    const target = await newDatabase('backup_program');
+    const restore = await verdict(dbEnv(target.url), 'restore', '--in', out);
+    expect(restore).toMatchObject({ code: 0 });
+    expect(restore.out).toContain(
+      `chain of globex: intact, ${String(sourceRows.globex)} rows verified\n`,
+    );
+    expect(restore.err).toContain('checksum and counts verified');
+    const check = await verdict({}, 'restore', '--check', '--in', out);
+    expect(check.out).toMatch(
+      /program\.vbk: a whole Verdict backup \(format 1\), sha256 verified\n/,
+    );
+    const never = await newDatabase('backup_never_migrated');
+    const empty = await verdict(dbEnv(never.url), 'backup', '--out', out);
+    expect(empty.code).toBe(1);
+    expect(empty.err).toBe('verdict: the database holds no Verdict data (it was never migrated)\n');
   });
 });
 

@@ -64,7 +64,3 @@ export const excludedTables: Readonly<Record<string, string>> = {
   knex_migrations: 'migration bookkeeping: the header names the migration level instead',
   knex_migrations_lock: 'migration bookkeeping',
 };
-
-export function backedUpTable(name: string): BackedUpTable | undefined {
-  return backedUpTables.find((table) => table.name === name);
-}
