@@ -292,7 +292,7 @@ describe('several audit writers on one Postgres', () => {
 
   it('leaves out rows already in the table when a batch is appended again', async () => {
     const first = [pending(tenantA, 1), pending(tenantB, 2), pending(tenantA, 3)];
-    const written = await appendToChains(knex, first, 5000);
+    const written = await appendToChains(knex, first, { timeoutMs: 5000, mayBeWritten: true });
     expect(written.inserted).toBe(3);
     expect(written.rows.map((row) => [row.tenantId, row.seq])).toEqual([
       [tenantA, 1],
@@ -302,18 +302,20 @@ describe('several audit writers on one Postgres', () => {
 
     // The same batch again (its commit was never confirmed), with new rows and a repeat.
     const more = [pending(tenantA, 4), pending(tenantB, 5)];
-    const again = await appendToChains(
-      knex,
-      [...first, more[0] as PendingRow, ...first, ...more],
-      5000,
-    );
+    const again = await appendToChains(knex, [...first, more[0] as PendingRow, ...first, ...more], {
+      timeoutMs: 5000,
+      mayBeWritten: true,
+    });
     expect(again.inserted).toBe(2);
     expect(again.rows.slice(0, 3)).toEqual(written.rows);
     expect(again.rows.slice(3).map((row) => [row.decisionId, row.seq])).toEqual([
       [more[0]?.decisionId, 3],
       [more[1]?.decisionId, 2],
     ]);
-    expect((await appendToChains(knex, [...first, ...more], 5000)).inserted).toBe(0);
+    expect(
+      (await appendToChains(knex, [...first, ...more], { timeoutMs: 5000, mayBeWritten: true }))
+        .inserted,
+    ).toBe(0);
     expect(await verifyChain(knex, tenantA)).toMatchObject({ ok: true, rows: 3 });
     expect(await verifyChain(knex, tenantB)).toMatchObject({ ok: true, rows: 2 });
     const [count] = await knex('decisions').count<{ n: string }[]>('* as n');
@@ -329,7 +331,12 @@ describe('several audit writers on one Postgres', () => {
       return Array.from({ length: 30 }, (__, i) => pending(order[i % 3] as string, b * 100 + i));
     });
     const results = await Promise.all(
-      batches.map((batch, b) => appendToChains(racers[b % racers.length] as Knex, batch, 30_000)),
+      batches.map((batch, b) =>
+        appendToChains(racers[b % racers.length] as Knex, batch, {
+          timeoutMs: 30_000,
+          mayBeWritten: b % 2 === 0,
+        }),
+      ),
     );
     expect(results.reduce((sum, result) => sum + result.inserted, 0)).toBe(24 * 30);
     for (const tenantId of tenants) {
@@ -345,14 +352,24 @@ describe('several audit writers on one Postgres', () => {
     const holder = createKnex(database.url, 1, silentLogger);
     const other = createKnex(database.url, 2, silentLogger);
     pools.push(holder, other);
-    const before = await appendToChains(knex, [pending(tenantC, 1)], 5000);
+    const before = await appendToChains(knex, [pending(tenantC, 1)], {
+      timeoutMs: 5000,
+      mayBeWritten: false,
+    });
     const first = before.rows[0] as AuditRow;
     let waiting: Promise<AppendResult> | undefined;
     const theirs = await holder.transaction(async (trx) => {
       await trx.raw('select pg_advisory_xact_lock(?, ?)', [chainLockSpace, chainLockKey(tenantC)]);
       // Given up while the lock stays taken: nothing is written.
-      await expect(appendToChains(other, [pending(tenantC, 2)], 300)).rejects.toThrow();
-      waiting = appendToChains(other, [pending(tenantC, 3)], 30_000);
+      await expect(
+        appendToChains(other, [pending(tenantC, 2)], { timeoutMs: 300, mayBeWritten: true }),
+      ).rejects.toThrow();
+      // It knows the head as it was (its time bounds where the head is looked for).
+      waiting = appendToChains(other, [pending(tenantC, 3)], {
+        timeoutMs: 30_000,
+        mayBeWritten: false,
+        headsSince: new Map([[tenantC, first.ts]]),
+      });
       await until(async () => {
         const [row] = await knex('pg_locks')
           .where({ locktype: 'advisory', granted: false, objsubid: 2 })
@@ -370,6 +387,7 @@ describe('several audit writers on one Postgres', () => {
     });
     const appended = await (waiting as Promise<AppendResult>);
     expect(appended.rows[0]).toMatchObject({ seq: 3, prevHash: theirs.hash });
+    expect(appended.heads.get(tenantC)).toEqual(headOf(appended.rows[0] as AuditRow));
     expect(await readChainHead(knex, tenantC)).toEqual(headOf(appended.rows[0] as AuditRow));
     expect(await verifyChain(knex, tenantC)).toMatchObject({ ok: true, rows: 3 });
   });

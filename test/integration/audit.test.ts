@@ -281,7 +281,7 @@ describe('audit log on the real Postgres', () => {
   it('continues a chain pruned whole from its retention anchor', async () => {
     const first = await openWriter();
     for (const i of [0, 1, 2]) first.record(decision(tenantB, i));
-    await first.close();
+    await first.flush();
     const last = await readChainHead(knex, tenantB);
     if (last === undefined) throw new Error('no rows were written');
     // What `verdict audit prune` leaves when every row of the chain was past retention.
@@ -300,13 +300,17 @@ describe('audit log on the real Postgres', () => {
     await knex('decisions').where('tenant_id', tenantB).delete();
     try {
       expect(await readChainHead(knex, tenantB)).toEqual(last);
-      const second = await openWriter();
-      const next = await second.recordStrict(decision(tenantB, 3));
+      // The writer that wrote the pruned rows (it knows their time) and a new one both go on.
+      const next = await first.recordStrict(decision(tenantB, 3));
       expect(next.seq).toBe(last.seq + 1);
       expect(next.prevHash).toBe(last.hash);
+      await first.close();
+      const second = await openWriter();
+      const after = await second.recordStrict(decision(tenantB, 4));
+      expect(after).toMatchObject({ seq: last.seq + 2, prevHash: next.hash });
       expect(await verifyChain(knex, tenantB)).toMatchObject({
         ok: true,
-        rows: 1,
+        rows: 2,
         anchor: { seq: last.seq, hash: last.hash },
       });
     } finally {

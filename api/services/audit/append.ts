@@ -2,9 +2,10 @@
  * Appending pending rows to their tenants' hash chains, correct with any number of writer
  * processes on one database. A batch goes in one transaction:
  *
- * 1. one message of three statements: a Postgres advisory lock per tenant of the batch, taken
- *    in ascending key order so that two batches never wait for each other in a cycle; then each
- *    tenant's chain head as the table has it now, and the batch's rows already in the table;
+ * 1. one message of statements: a Postgres advisory lock per tenant of the batch, taken in
+ *    ascending key order so that two batches never wait for each other in a cycle; then each
+ *    tenant's chain head as the table has it now, and (when rows of the batch may have been sent
+ *    before) the batch's rows already in the table;
  * 2. the rows linked to those heads (in batch order) and inserted in one statement;
  * 3. commit, which releases the locks.
  *
@@ -31,11 +32,30 @@ export function chainLockKey(tenantId: string): number {
   return createHash('sha256').update(tenantId.toLowerCase()).digest().readInt32BE(0);
 }
 
+export interface AppendOptions {
+  /** Longest the whole append may take, waits for locks included. */
+  timeoutMs: number;
+  /**
+   * Whether rows of the batch may be in the table already because they were sent before (a
+   * spool replay, a retried insert): only then are they looked for, and left out when found.
+   * Rows never sent cannot be there (their ids are made when they are recorded).
+   */
+  mayBeWritten: boolean;
+  /**
+   * Per tenant, a time its head is known not to be before: the `ts` of a head seen earlier
+   * (a chain's `ts` never goes back). The head is then looked for only in the partitions from
+   * there; tenants not named are looked for in all of them.
+   */
+  headsSince?: ReadonlyMap<string, Date>;
+}
+
 export interface AppendResult {
   /** Every row of the batch as it is in the table now, in batch order (duplicates once). */
   rows: AuditRow[];
   /** How many of them this call inserted; the others were there already. */
   inserted: number;
+  /** Where the chains of the batch's tenants end after it. */
+  heads: Map<string, ChainHead>;
 }
 
 interface PresentRecord {
@@ -57,26 +77,39 @@ function uuidArray(ids: Iterable<string>): string {
   return `'{${list.join(',')}}'::uuid[]`;
 }
 
-function timestamp(date: Date): string {
+function isoTime(date: Date | undefined): string {
+  if (date === undefined) return '-infinity';
   if (Number.isNaN(date.getTime())) throw new TypeError('not a valid date');
-  return `'${date.toISOString()}'::timestamptz`;
+  return date.toISOString();
 }
 
-function lockAndReadStatements(rows: readonly PendingRow[], idleTimeoutMs: number): string {
+function timestamp(date: Date): string {
+  return `'${isoTime(date)}'::timestamptz`;
+}
+
+function timestampArray(dates: readonly (Date | undefined)[]): string {
+  return `'{${dates.map(isoTime).join(',')}}'::timestamptz[]`;
+}
+
+function lockAndReadStatements(rows: readonly PendingRow[], options: AppendOptions): string {
   const tenants = [...new Set(rows.map((row) => row.tenantId))];
   const keys = [...new Set(tenants.map(chainLockKey))].sort((a, b) => a - b);
-  const earliest = new Date(Math.min(...rows.map((row) => row.ts.getTime())));
+  const since = tenants.map((tenantId) => options.headsSince?.get(tenantId));
   // A writer that stops answering mid-transaction (a frozen process, a lost network) must
   // not hold its tenants' locks for ever: the server ends its session after this long.
-  return [
-    `select set_config('idle_in_transaction_session_timeout', '${String(Math.ceil(idleTimeoutMs))}', true)`,
+  const statements = [
+    `select set_config('idle_in_transaction_session_timeout', '${String(Math.ceil(options.timeoutMs))}', true)`,
     `select pg_advisory_xact_lock(${String(chainLockSpace)}, k) from unnest('{${keys.join(',')}}'::int4[]) as k`,
-    chainHeadsQuery(uuidArray(tenants)),
+    chainHeadsQuery(uuidArray(tenants), timestampArray(since)),
+  ];
+  if (options.mayBeWritten) {
+    const earliest = new Date(Math.min(...rows.map((row) => row.ts.getTime())));
     // A stored row's ts is never before its pending ts (linkRow only moves it later).
-    `select decision_id, seq, ts, prev_hash, hash from decisions
+    statements.push(`select decision_id, seq, ts, prev_hash, hash from decisions
       where decision_id = any(${uuidArray(rows.map((row) => row.decisionId))})
-        and ts >= ${timestamp(earliest)}`,
-  ].join(';\n');
+        and ts >= ${timestamp(earliest)}`);
+  }
+  return statements.join(';\n');
 }
 
 interface LockedRead {
@@ -84,25 +117,25 @@ interface LockedRead {
   present: Map<string, PresentRecord>;
 }
 
-/** What the four statements answer: the setting, the locks, the heads, the rows present. */
+/** What the statements answer: the setting, the locks, the heads, the rows present (if asked). */
 type LockAndReadResults = [
   unknown,
   unknown,
   { rows: ChainHeadRecord[] },
-  { rows: PresentRecord[] },
+  { rows: PresentRecord[] } | undefined,
 ];
 
 async function lockAndRead(
   trx: Knex.Transaction,
   rows: readonly PendingRow[],
-  timeoutMs: number,
+  options: AppendOptions,
 ): Promise<LockedRead> {
   const [, , heads, present] = (await trx
-    .raw(lockAndReadStatements(rows, timeoutMs))
-    .timeout(timeoutMs, { cancel: true })) as LockAndReadResults;
+    .raw(lockAndReadStatements(rows, options))
+    .timeout(options.timeoutMs, { cancel: true })) as LockAndReadResults;
   return {
     heads: chainHeadsOf(heads.rows),
-    present: new Map(present.rows.map((record) => [record.decision_id, record])),
+    present: new Map((present?.rows ?? []).map((record) => [record.decision_id, record])),
   };
 }
 
@@ -113,6 +146,7 @@ interface LinkedBatch {
   fresh: AuditRow[];
 }
 
+/** Links the rows to the heads, moving each tenant's head in `read` along. */
 function linkBatch(rows: readonly PendingRow[], read: LockedRead): LinkedBatch {
   const all: AuditRow[] = [];
   const fresh: AuditRow[] = [];
@@ -143,18 +177,19 @@ function linkBatch(rows: readonly PendingRow[], read: LockedRead): LinkedBatch {
  * Gives each row its place in its tenant's chain and inserts the batch, in one transaction
  * under the tenants' chain locks; see the top of this file. Rejects when the database fails or
  * the whole append takes longer than `timeoutMs` (nothing is then inserted, or everything was
- * and the rows are found there on the next try).
+ * and the rows are found there on the next try, with `mayBeWritten`).
  */
 export async function appendToChains(
   knex: Knex,
   rows: readonly PendingRow[],
-  timeoutMs: number,
+  options: AppendOptions,
 ): Promise<AppendResult> {
-  if (rows.length === 0) return { rows: [], inserted: 0 };
-  const deadline = Date.now() + timeoutMs;
+  if (rows.length === 0) return { rows: [], inserted: 0, heads: new Map() };
+  const deadline = Date.now() + options.timeoutMs;
   const left = (): number => Math.max(1, deadline - Date.now());
   return knex.transaction(async (trx) => {
-    const { all, fresh } = linkBatch(rows, await lockAndRead(trx, rows, left()));
-    return { rows: all, inserted: await insertRows(trx, fresh, left()) };
+    const read = await lockAndRead(trx, rows, { ...options, timeoutMs: left() });
+    const { all, fresh } = linkBatch(rows, read);
+    return { rows: all, inserted: await insertRows(trx, fresh, left()), heads: read.heads };
   });
 }

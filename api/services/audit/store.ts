@@ -87,13 +87,17 @@ export async function insertRows(
 /**
  * Where each of the tenants' chains ends as the table has it: its row with the highest `seq`,
  * or, when retention pruned every row (or a later anchor than the last row exists), the last
- * pruned row as its anchor records it. `tenants` is the SQL of a uuid[] value.
+ * pruned row as its anchor records it. `tenants` is the SQL of a uuid[] value, `since` of a
+ * timestamptz[] of the same length: each tenant's last row is looked for from that time on
+ * (a chain's `ts` never goes back, so a time a head was seen at bounds the head now; only
+ * partitions from there are read), `-infinity` looking everywhere.
  */
-export function chainHeadsQuery(tenants: string): string {
+export function chainHeadsQuery(tenants: string, since: string): string {
   return `select t.id as tenant_id, h.seq, h.hash, h.ts, a.last_seq, a.last_hash, a.last_ts
-  from unnest(${tenants}) as t(id)
+  from unnest(${tenants}, ${since}) as t(id, since)
   left join lateral (
-    select seq, hash, ts from decisions where tenant_id = t.id order by seq desc limit 1
+    select seq, hash, ts from decisions where tenant_id = t.id and ts >= t.since
+    order by seq desc limit 1
   ) h on true
   left join lateral (
     select last_seq, last_hash, last_ts from audit_chain_anchors
@@ -131,9 +135,10 @@ export function chainHeadsOf(records: readonly ChainHeadRecord[]): Map<string, C
 
 /** Where a tenant's chain ends in the table now (rows still queued by writers not counted). */
 export async function readChainHead(knex: Knex, tenantId: string): Promise<ChainHead | undefined> {
-  const result = await knex.raw<{ rows: ChainHeadRecord[] }>(chainHeadsQuery('?::uuid[]'), [
-    [tenantId],
-  ]);
+  const result = await knex.raw<{ rows: ChainHeadRecord[] }>(
+    chainHeadsQuery('?::uuid[]', `'{-infinity}'::timestamptz[]`),
+    [[tenantId]],
+  );
   return chainHeadsOf(result.rows).get(tenantId.toLowerCase());
 }
 

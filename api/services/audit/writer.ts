@@ -151,6 +151,13 @@ export class AuditWriter {
   /** Rows in the spool not yet replayed into the table. */
   private spoolPending: number;
   private readonly waiters = new Map<string, StrictWaiter>();
+  /** Queued rows an insert was tried with, which may have committed: looked for first. */
+  private readonly sentBefore = new WeakSet<PendingRow>();
+  /**
+   * Per tenant, the `ts` of its chain's head when this writer last appended to it: later heads
+   * are never earlier, so the next append looks for the head from there on.
+   */
+  private readonly headTimes = new Map<string, Date>();
   /** Flushes and replays run one at a time, in the order they were asked for. */
   private turn: Promise<void> = Promise.resolve();
   private flushAsked = false;
@@ -503,7 +510,8 @@ export class AuditWriter {
       const inFlight = { rows: batch, spooled: false };
       this.inFlight = inFlight;
       try {
-        const appended = await this.insert(batch, 'queue');
+        const mayBeWritten = batch.some((row) => this.sentBefore.has(row));
+        const appended = await this.insert(batch, 'queue', mayBeWritten);
         this.stats.written += appended.inserted;
         this.settleWaiters(appended);
       } catch (err) {
@@ -525,6 +533,7 @@ export class AuditWriter {
 
   /** Neither the database nor the spool took the batch: it goes back to the queue's front. */
   private retryFlushLater(batch: PendingRow[]): void {
+    for (const row of batch) this.sentBefore.add(row);
     this.queue.unshift(...batch);
     if (this.closing !== undefined) return;
     this.flushTimer ??= this.timer(() => {
@@ -563,7 +572,7 @@ export class AuditWriter {
     }
     let appended: AppendResult;
     try {
-      appended = await this.insert(read.rows, 'spool');
+      appended = await this.insert(read.rows, 'spool', true);
     } catch (err) {
       this.logger.debug({ err: messageOf(err) }, 'audit spool replay failed; retrying later');
       this.replayLater();
@@ -583,15 +592,24 @@ export class AuditWriter {
     this.askReplay();
   }
 
-  /** Appends rows to their chains (leaving out rows already there); reports how it went. */
+  /**
+   * Appends rows to their chains (leaving out rows already there when they may have been sent
+   * before); reports how it went.
+   */
   private async insert(
     rows: readonly PendingRow[],
     source: 'queue' | 'spool',
+    mayBeWritten: boolean,
   ): Promise<AppendResult> {
     const started = performance.now();
     let ok = false;
     try {
-      const appended = await appendToChains(this.knex, rows, this.insertTimeoutMs);
+      const appended = await appendToChains(this.knex, rows, {
+        timeoutMs: this.insertTimeoutMs,
+        mayBeWritten,
+        headsSince: this.headTimes,
+      });
+      for (const [tenantId, head] of appended.heads) this.headTimes.set(tenantId, head.ts);
       ok = true;
       return appended;
     } finally {
