@@ -2,10 +2,13 @@
  * A loopback TCP load balancer that behaves like a Kubernetes Service (kube-proxy routing to
  * the endpoints of ready pods): each new client connection goes, round robin, to one of the
  * backends whose `/health/ready` answered 200 at its last probe, and stays with that backend
- * until either side closes it. Each backend is probed on its own, as the kubelet probes each
- * pod: an answer other than 200 takes it out at once, as do three probes in a row without an
- * answer (the kubelet's default failure threshold). Nothing is retried: a backend that
- * refuses the connection fails it, as with kube-proxy, and no ready backend at all fails it too.
+ * until either side closes it. Each backend is probed on its own: an answer other than 200
+ * takes it out at once, as do three probes in a row without an answer (the kubelet's default
+ * failure threshold). In Kubernetes a terminating pod leaves the endpoints when its deletion
+ * begins, whatever its probes say; here the 503 a stopping Verdict answers plays that part, seen
+ * at the next probe, so a backend goes on getting connections for up to one probe interval
+ * after its SIGTERM. Nothing is retried: a backend that refuses the connection fails it, as
+ * with kube-proxy, and no ready backend at all fails it too.
  */
 import { once } from 'node:events';
 import http from 'node:http';
