@@ -133,6 +133,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       knex: db.knex,
       dataDir: config.dataDir,
       logger,
+      embedded: db.mode === 'embedded',
       ...(metrics === undefined ? {} : { onInsert: metrics.audit.inserted }),
     });
     metrics?.audit.watch(writer);

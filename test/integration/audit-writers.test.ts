@@ -292,7 +292,11 @@ describe('several audit writers on one Postgres', () => {
 
   it('leaves out rows already in the table when a batch is appended again', async () => {
     const first = [pending(tenantA, 1), pending(tenantB, 2), pending(tenantA, 3)];
-    const written = await appendToChains(knex, first, { timeoutMs: 5000, mayBeWritten: true });
+    const written = await appendToChains(knex, first, {
+      timeoutMs: 5000,
+      freeLocksWhenIdle: true,
+      mayBeWritten: true,
+    });
     expect(written.inserted).toBe(3);
     expect(written.rows.map((row) => [row.tenantId, row.seq])).toEqual([
       [tenantA, 1],
@@ -304,6 +308,7 @@ describe('several audit writers on one Postgres', () => {
     const more = [pending(tenantA, 4), pending(tenantB, 5)];
     const again = await appendToChains(knex, [...first, more[0] as PendingRow, ...first, ...more], {
       timeoutMs: 5000,
+      freeLocksWhenIdle: true,
       mayBeWritten: true,
     });
     expect(again.inserted).toBe(2);
@@ -313,8 +318,13 @@ describe('several audit writers on one Postgres', () => {
       [more[1]?.decisionId, 2],
     ]);
     expect(
-      (await appendToChains(knex, [...first, ...more], { timeoutMs: 5000, mayBeWritten: true }))
-        .inserted,
+      (
+        await appendToChains(knex, [...first, ...more], {
+          timeoutMs: 5000,
+          freeLocksWhenIdle: true,
+          mayBeWritten: true,
+        })
+      ).inserted,
     ).toBe(0);
     expect(await verifyChain(knex, tenantA)).toMatchObject({ ok: true, rows: 3 });
     expect(await verifyChain(knex, tenantB)).toMatchObject({ ok: true, rows: 2 });
@@ -334,6 +344,7 @@ describe('several audit writers on one Postgres', () => {
       batches.map((batch, b) =>
         appendToChains(racers[b % racers.length] as Knex, batch, {
           timeoutMs: 30_000,
+          freeLocksWhenIdle: true,
           mayBeWritten: b % 2 === 0,
         }),
       ),
@@ -354,6 +365,7 @@ describe('several audit writers on one Postgres', () => {
     pools.push(holder, other);
     const before = await appendToChains(knex, [pending(tenantC, 1)], {
       timeoutMs: 5000,
+      freeLocksWhenIdle: true,
       mayBeWritten: false,
     });
     const first = before.rows[0] as AuditRow;
@@ -362,11 +374,16 @@ describe('several audit writers on one Postgres', () => {
       await trx.raw('select pg_advisory_xact_lock(?, ?)', [chainLockSpace, chainLockKey(tenantC)]);
       // Given up while the lock stays taken: nothing is written.
       await expect(
-        appendToChains(other, [pending(tenantC, 2)], { timeoutMs: 300, mayBeWritten: true }),
+        appendToChains(other, [pending(tenantC, 2)], {
+          timeoutMs: 300,
+          freeLocksWhenIdle: true,
+          mayBeWritten: true,
+        }),
       ).rejects.toThrow();
       // It knows the head as it was (its time bounds where the head is looked for).
       waiting = appendToChains(other, [pending(tenantC, 3)], {
         timeoutMs: 30_000,
+        freeLocksWhenIdle: true,
         mayBeWritten: false,
         headsSince: new Map([[tenantC, first.ts]]),
       });
@@ -413,6 +430,7 @@ describe('two audit writers on the embedded database', () => {
             logger: silentLogger,
             batchSize: 15,
             flushIntervalMs: 5,
+            embedded: db.mode === 'embedded',
           }),
         ),
       );

@@ -656,6 +656,7 @@ describe('audit log on the embedded database', () => {
         dataDir: dataDir.path,
         logger: silentLogger,
         batchSize: 40,
+        embedded: db.mode === 'embedded',
       });
       const recorded = new Map<string, string[]>([
         [tenantA, []],

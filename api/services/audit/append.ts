@@ -36,6 +36,13 @@ export interface AppendOptions {
   /** Longest the whole append may take, waits for locks included. */
   timeoutMs: number;
   /**
+   * Whether the server ends this writer's session, and so frees its chain locks, when it stays
+   * idle inside the transaction longer than `timeoutMs` (a frozen process, a lost network), so
+   * that other writers are not held up for ever. Leave it off on the embedded database: one
+   * process writes there, and an ended session stops PGlite.
+   */
+  freeLocksWhenIdle: boolean;
+  /**
    * Whether rows of the batch may be in the table already because they were sent before (a
    * spool replay, a retried insert): only then are they looked for, and left out when found.
    * Rows never sent cannot be there (their ids are made when they are recorded).
@@ -95,10 +102,9 @@ function lockAndReadStatements(rows: readonly PendingRow[], options: AppendOptio
   const tenants = [...new Set(rows.map((row) => row.tenantId))];
   const keys = [...new Set(tenants.map(chainLockKey))].sort((a, b) => a - b);
   const since = tenants.map((tenantId) => options.headsSince?.get(tenantId));
-  // A writer that stops answering mid-transaction (a frozen process, a lost network) must
-  // not hold its tenants' locks for ever: the server ends its session after this long.
+  const idleLimit = options.freeLocksWhenIdle ? Math.ceil(options.timeoutMs) : 0;
   const statements = [
-    `select set_config('idle_in_transaction_session_timeout', '${String(Math.ceil(options.timeoutMs))}', true)`,
+    `select set_config('idle_in_transaction_session_timeout', '${String(idleLimit)}', true)`,
     `select pg_advisory_xact_lock(${String(chainLockSpace)}, k) from unnest('{${keys.join(',')}}'::int4[]) as k`,
     chainHeadsQuery(uuidArray(tenants), timestampArray(since)),
   ];

@@ -51,6 +51,12 @@ export interface AuditWriterOptions {
   strictTimeoutMs?: number;
   /** How often monthly partitions are created ahead (default 6 hours). */
   partitionIntervalMs?: number;
+  /**
+   * The database is the embedded one (PGlite): no other process writes to it, and the guard
+   * that frees a frozen writer's chain locks (append.ts `freeLocksWhenIdle`) is left out, as an
+   * ended session would stop it (default false).
+   */
+  embedded?: boolean;
   /** Told of every insert of rows into the table (metrics). */
   onInsert?: (report: AuditInsertReport) => void;
 }
@@ -133,6 +139,7 @@ export class AuditWriter {
   private readonly retryIntervalMs: number;
   private readonly insertTimeoutMs: number;
   private readonly strictTimeoutMs: number;
+  private readonly embedded: boolean;
   private readonly onInsert: AuditWriterOptions['onInsert'];
 
   private readonly stats: AuditCounters = {
@@ -184,6 +191,7 @@ export class AuditWriter {
     this.retryIntervalMs = positive(options.retryIntervalMs, 1000);
     this.insertTimeoutMs = positive(options.insertTimeoutMs, 5000);
     this.strictTimeoutMs = positive(options.strictTimeoutMs, 5000);
+    this.embedded = options.embedded === true;
     this.onInsert = options.onInsert;
     this.spoolPending = spooledRows;
     this.spooling = spool.size() > 0;
@@ -606,6 +614,7 @@ export class AuditWriter {
     try {
       const appended = await appendToChains(this.knex, rows, {
         timeoutMs: this.insertTimeoutMs,
+        freeLocksWhenIdle: !this.embedded,
         mayBeWritten,
         headsSince: this.headTimes,
       });
