@@ -492,7 +492,12 @@ try {
   closers.push(() => db.close());
   await migrateUp(db);
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const audit = await createAuditWriter({ knex: db.knex, dataDir: config.dataDir, logger });
+  const audit = await createAuditWriter({
+    knex: db.knex,
+    dataDir: config.dataDir,
+    logger,
+    embedded: db.mode === 'embedded',
+  });
   closers.push(() => audit.close());
   auditWriter = audit;
   const instances = {
