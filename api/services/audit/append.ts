@@ -73,7 +73,7 @@ interface PresentRecord {
   hash: string;
 }
 
-// The lock and read statement carry their values as literals, so the three go to the server
+// The lock and read statements carry their values as literals, so that they go to the server
 // in one message (the simple query protocol takes no parameters). Only UUIDs, integers and
 // ISO timestamps are written into it, each checked here.
 function uuidArray(ids: Iterable<string>): string {
