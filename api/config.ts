@@ -46,11 +46,6 @@ export interface Config {
   embeddedPgPort: number;
   logLevel: LogLevel;
   /**
-   * Key for signing tokens; never logged. (API keys need no pepper: their secrets are 256
-   * random bits, see api/services/api-keys.ts.)
-   */
-  secretKey: string | undefined;
-  /**
    * How long a stopping server keeps accepting and serving requests while it reports not
    * ready, so that load balancers (a Kubernetes Service's endpoints) stop sending it traffic
    * before it stops listening.
@@ -118,7 +113,6 @@ interface EnvSettings {
   VERDICT_DATA_DIR: string;
   VERDICT_EMBEDDED_PG_PORT: number;
   LOG_LEVEL: LogLevel;
-  VERDICT_SECRET_KEY?: string;
   VERDICT_SHUTDOWN_DELAY_MS: number;
   VERDICT_SHUTDOWN_TIMEOUT_MS: number;
   VERDICT_ADMIN_TOKEN?: string;
@@ -150,8 +144,8 @@ interface EnvSettings {
 
 type SettingName = keyof EnvSettings;
 
-function rateLimitExpectation(example: string): string {
-  return `off, or requests/window like 100/1s, 30/1m or 500/1h (default ${example})`;
+function rateLimitExpectation(example: string, scope: string): string {
+  return `off, or requests/window like 100/1s, 30/1m or 500/1h (${scope}; default ${example})`;
 }
 
 /** `off`, or a number of requests per duration (api/schemas/duration.ts). */
@@ -169,21 +163,24 @@ const listOf = (item: string): string => `^\\s*${item}(\\s*,\\s*${item})*\\s*$`;
 const expectations: Record<SettingName, string> = {
   PORT: 'an integer from 0 to 65535 (the HTTP port; default 8181)',
   VERDICT_HOST: 'a host name or IP address to listen on (default 0.0.0.0)',
-  DATABASE_URL: 'a postgres:// or postgresql:// URL, e.g. postgres://user:pass@db:5432/verdict',
+  DATABASE_URL:
+    'a postgres:// or postgresql:// URL, e.g. postgres://user:pass@db:5432/verdict (unset: the embedded database in VERDICT_DATA_DIR)',
   VERDICT_DB_POOL_MAX: 'an integer from 1 to 200 (database connections per process; default 10)',
-  REDIS_URL: 'a redis:// or rediss:// URL, e.g. redis://cache:6379/0',
+  REDIS_URL:
+    'a redis:// or rediss:// URL, e.g. redis://cache:6379/0 (unset: cache, rate limits and pub/sub in-process)',
   VERDICT_REDIS_PREFIX: 'letters, digits and ._:- only, at most 64 characters (default verdict:)',
-  VERDICT_DATA_DIR: 'a folder path for local state (default ./.verdict)',
+  VERDICT_DATA_DIR:
+    'a folder path for local state: the embedded database, the audit spool, generated keys (default ./.verdict)',
   VERDICT_EMBEDDED_PG_PORT: 'an integer from 0 to 65535 (0 picks a free port; default 0)',
   LOG_LEVEL: `one of ${logLevels.join(', ')} (default info)`,
-  VERDICT_SECRET_KEY: 'at least 32 characters (e.g. the output of `openssl rand -base64 48`)',
   VERDICT_SHUTDOWN_DELAY_MS:
     'an integer from 0 to 600000 milliseconds (how long a stopping server still serves while reporting not ready; default 0)',
-  VERDICT_SHUTDOWN_TIMEOUT_MS: 'an integer from 0 to 600000 milliseconds (default 10000)',
+  VERDICT_SHUTDOWN_TIMEOUT_MS:
+    'an integer from 0 to 600000 milliseconds (how long shutdown waits for requests in flight; default 10000)',
   VERDICT_WORKERS:
     'auto or an integer from 1 to 64 (HTTP worker processes; default auto: one per core with DATABASE_URL and REDIS_URL set, else 1)',
   VERDICT_ADMIN_TOKEN:
-    'at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`)',
+    'at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`); the bootstrap credential of the admin API, which is off while it is unset',
   VERDICT_DATA_KEYS:
     'JSON of key id to the base64 of 32 random bytes, e.g. {"k1":"<openssl rand -base64 32>"}',
   VERDICT_DATA_KEY_ID: 'the id of a key in VERDICT_DATA_KEYS (1-64 letters, digits, _ or -)',
@@ -195,11 +192,11 @@ const expectations: Record<SettingName, string> = {
   VERDICT_SIGNING_KEY_ROTATION_DAYS:
     'an integer from 1 to 365 (days before the token signing key is replaced; default 30)',
   VERDICT_ENGINE_POOL_MAX:
-    'an integer from 1 to 100000 (compiled policy engines kept in memory; default 1000)',
+    'an integer from 1 to 100000 (compiled policy engines kept in memory, least recently used evicted first; default 1000)',
   VERDICT_ENGINE_MEMORY_MB:
     'an integer from 2 to 4096 (MiB of memory per policy engine; default 128)',
   VERDICT_ENGINE_STEP_BUDGET:
-    'an integer from 1000 to 1000000000 (evaluation steps per decision; default 10000000)',
+    'an integer from 1000 to 1000000000 (evaluation steps per decision before it is stopped with 503; default 10000000)',
   VERDICT_DECISION_CACHE_MAX:
     'an integer from 1 to 10000000 (decisions kept in the in-process cache; default 100000)',
   VERDICT_DECISION_CACHE_TTL_MS:
@@ -212,11 +209,23 @@ const expectations: Record<SettingName, string> = {
     'exact origins separated by commas, each scheme://host[:port] without a path, e.g. https://console.example.com',
   VERDICT_TRUST_PROXY:
     'a number of proxy hops, or proxy addresses or CIDR ranges separated by commas, or loopback, linklocal, uniquelocal (e.g. 10.0.0.0/8)',
-  VERDICT_RATE_LIMIT_IP: rateLimitExpectation('5000/1s'),
-  VERDICT_RATE_LIMIT_DECISIONS: rateLimitExpectation('2000/1s'),
-  VERDICT_RATE_LIMIT_ADMIN: rateLimitExpectation('100/1s'),
-  VERDICT_RATE_LIMIT_AUTH_IP: rateLimitExpectation('30/1m'),
-  VERDICT_RATE_LIMIT_AUTH_ACCOUNT: rateLimitExpectation('10/1m'),
+  VERDICT_RATE_LIMIT_IP: rateLimitExpectation(
+    '5000/1s',
+    'per client address, every route but /health',
+  ),
+  VERDICT_RATE_LIMIT_DECISIONS: rateLimitExpectation(
+    '2000/1s',
+    'per credential on POST /, /v1/data, /v1/batch/data and /v1/casl',
+  ),
+  VERDICT_RATE_LIMIT_ADMIN: rateLimitExpectation(
+    '100/1s',
+    'per credential on every other /v1 route',
+  ),
+  VERDICT_RATE_LIMIT_AUTH_IP: rateLimitExpectation('30/1m', 'login requests per client address'),
+  VERDICT_RATE_LIMIT_AUTH_ACCOUNT: rateLimitExpectation(
+    '10/1m',
+    'login requests per account, from any address',
+  ),
   VERDICT_METRICS: 'on or off (GET /metrics in the Prometheus text format; default on)',
   VERDICT_METRICS_TOKEN:
     'at least 24 characters without spaces, the bearer token GET /metrics then requires (e.g. the output of `openssl rand -base64 32`)',
@@ -226,7 +235,6 @@ const expectations: Record<SettingName, string> = {
 
 /** Settings whose values must never be echoed back, not even in an error line. */
 const secretSettings: ReadonlySet<SettingName> = new Set([
-  'VERDICT_SECRET_KEY',
   'DATABASE_URL',
   'VERDICT_ADMIN_TOKEN',
   'VERDICT_DATA_KEYS',
@@ -256,7 +264,6 @@ const schema: JSONSchemaType<EnvSettings> = {
     VERDICT_DATA_DIR: { type: 'string', minLength: 1, default: './.verdict' },
     VERDICT_EMBEDDED_PG_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 0 },
     LOG_LEVEL: { type: 'string', enum: logLevels, default: 'info' },
-    VERDICT_SECRET_KEY: { type: 'string', nullable: true, minLength: 32 },
     VERDICT_SHUTDOWN_DELAY_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 0 },
     VERDICT_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
     VERDICT_WORKERS: {
@@ -401,7 +408,6 @@ export function loadConfig(
     dataDir: path.resolve(cwd, settings.VERDICT_DATA_DIR),
     embeddedPgPort: settings.VERDICT_EMBEDDED_PG_PORT,
     logLevel: settings.LOG_LEVEL,
-    secretKey: settings.VERDICT_SECRET_KEY,
     shutdownDelayMs: settings.VERDICT_SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: settings.VERDICT_SHUTDOWN_TIMEOUT_MS,
     adminToken: settings.VERDICT_ADMIN_TOKEN,
@@ -451,7 +457,6 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ...config,
     databaseUrl: config.databaseUrl === undefined ? undefined : maskUrl(config.databaseUrl),
     redisUrl: config.redisUrl === undefined ? undefined : maskUrl(config.redisUrl),
-    secretKey: config.secretKey === undefined ? undefined : '(set)',
     adminToken: config.adminToken === undefined ? undefined : '(set)',
     dataKeys: config.dataKeys === undefined ? undefined : '(set)',
     blindIndexKey: config.blindIndexKey === undefined ? undefined : '(set)',
@@ -468,4 +473,26 @@ export function maskUrl(url: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+/** One setting as the reference in docs/operations.md lists it (api/config-reference.ts). */
+export interface SettingReference {
+  readonly name: string;
+  /** The schema's default; undefined: unset unless given. */
+  readonly defaultValue: string | number | undefined;
+  /** What the value must be, as a bad value's error line says it. */
+  readonly expected: string;
+  /** Never logged nor echoed in an error line. */
+  readonly secret: boolean;
+}
+
+/** Every setting, in the order the schema declares them. */
+export function settingsReference(): SettingReference[] {
+  const properties = schema.properties as Record<string, { default?: string | number }>;
+  return settingNames.map((name) => ({
+    name,
+    defaultValue: properties[name]?.default,
+    expected: expectations[name],
+    secret: secretSettings.has(name),
+  }));
 }

@@ -30,7 +30,6 @@ describe('loadConfig', () => {
       dataDir: path.resolve('/srv/verdict', '.verdict'),
       embeddedPgPort: 0,
       logLevel: 'info',
-      secretKey: undefined,
       shutdownDelayMs: 0,
       shutdownTimeoutMs: 10000,
       adminToken: undefined,
@@ -75,7 +74,6 @@ describe('loadConfig', () => {
         VERDICT_DATA_DIR: 'state',
         VERDICT_EMBEDDED_PG_PORT: '5433',
         LOG_LEVEL: 'debug',
-        VERDICT_SECRET_KEY: 'k'.repeat(32),
         VERDICT_SHUTDOWN_DELAY_MS: '5000',
         VERDICT_SHUTDOWN_TIMEOUT_MS: '2500',
         VERDICT_ADMIN_TOKEN: 'a'.repeat(24),
@@ -110,7 +108,6 @@ describe('loadConfig', () => {
       dataDir: '/srv/verdict/state',
       embeddedPgPort: 5433,
       logLevel: 'debug',
-      secretKey: 'k'.repeat(32),
       shutdownDelayMs: 5000,
       shutdownTimeoutMs: 2500,
       adminToken: 'a'.repeat(24),
@@ -178,7 +175,7 @@ describe('loadConfig', () => {
     [
       'DATABASE_URL',
       'mysql://root@db/verdict',
-      'DATABASE_URL=(value hidden): expected a postgres:// or postgresql:// URL, e.g. postgres://user:pass@db:5432/verdict',
+      'DATABASE_URL=(value hidden): expected a postgres:// or postgresql:// URL, e.g. postgres://user:pass@db:5432/verdict (unset: the embedded database in VERDICT_DATA_DIR)',
     ],
     [
       'VERDICT_DB_POOL_MAX',
@@ -188,7 +185,7 @@ describe('loadConfig', () => {
     [
       'REDIS_URL',
       'cache:6379',
-      'REDIS_URL="cache:6379": expected a redis:// or rediss:// URL, e.g. redis://cache:6379/0',
+      'REDIS_URL="cache:6379": expected a redis:// or rediss:// URL, e.g. redis://cache:6379/0 (unset: cache, rate limits and pub/sub in-process)',
     ],
     [
       'VERDICT_REDIS_PREFIX',
@@ -206,9 +203,9 @@ describe('loadConfig', () => {
       'LOG_LEVEL="verbose": expected one of fatal, error, warn, info, debug, trace, silent (default info)',
     ],
     [
-      'VERDICT_SECRET_KEY',
+      'VERDICT_ADMIN_TOKEN',
       'short-secret',
-      'VERDICT_SECRET_KEY=(value hidden): expected at least 32 characters (e.g. the output of `openssl rand -base64 48`)',
+      'VERDICT_ADMIN_TOKEN=(value hidden): expected at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`); the bootstrap credential of the admin API, which is off while it is unset',
     ],
     [
       'VERDICT_SHUTDOWN_DELAY_MS',
@@ -218,22 +215,22 @@ describe('loadConfig', () => {
     [
       'VERDICT_SHUTDOWN_TIMEOUT_MS',
       'soon',
-      'VERDICT_SHUTDOWN_TIMEOUT_MS="soon": expected an integer from 0 to 600000 milliseconds (default 10000)',
+      'VERDICT_SHUTDOWN_TIMEOUT_MS="soon": expected an integer from 0 to 600000 milliseconds (how long shutdown waits for requests in flight; default 10000)',
     ],
     [
       'VERDICT_ADMIN_TOKEN',
       'too-short',
-      'VERDICT_ADMIN_TOKEN=(value hidden): expected at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`)',
+      'VERDICT_ADMIN_TOKEN=(value hidden): expected at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`); the bootstrap credential of the admin API, which is off while it is unset',
     ],
     [
       'VERDICT_ADMIN_TOKEN',
       'twenty four chars with spaces',
-      'VERDICT_ADMIN_TOKEN=(value hidden): expected at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`)',
+      'VERDICT_ADMIN_TOKEN=(value hidden): expected at least 24 characters without spaces (e.g. the output of `openssl rand -base64 32`); the bootstrap credential of the admin API, which is off while it is unset',
     ],
     [
       'VERDICT_ENGINE_POOL_MAX',
       '0',
-      'VERDICT_ENGINE_POOL_MAX="0": expected an integer from 1 to 100000 (compiled policy engines kept in memory; default 1000)',
+      'VERDICT_ENGINE_POOL_MAX="0": expected an integer from 1 to 100000 (compiled policy engines kept in memory, least recently used evicted first; default 1000)',
     ],
     [
       'VERDICT_ENGINE_MEMORY_MB',
@@ -243,7 +240,7 @@ describe('loadConfig', () => {
     [
       'VERDICT_ENGINE_STEP_BUDGET',
       'lots',
-      'VERDICT_ENGINE_STEP_BUDGET="lots": expected an integer from 1000 to 1000000000 (evaluation steps per decision; default 10000000)',
+      'VERDICT_ENGINE_STEP_BUDGET="lots": expected an integer from 1000 to 1000000000 (evaluation steps per decision before it is stopped with 503; default 10000000)',
     ],
     [
       'VERDICT_DECISION_CACHE_MAX',
@@ -278,12 +275,12 @@ describe('loadConfig', () => {
     [
       'VERDICT_RATE_LIMIT_ADMIN',
       '100 per second',
-      'VERDICT_RATE_LIMIT_ADMIN="100 per second": expected off, or requests/window like 100/1s, 30/1m or 500/1h (default 100/1s)',
+      'VERDICT_RATE_LIMIT_ADMIN="100 per second": expected off, or requests/window like 100/1s, 30/1m or 500/1h (per credential on every other /v1 route; default 100/1s)',
     ],
     [
       'VERDICT_RATE_LIMIT_DECISIONS',
       '0/1s',
-      'VERDICT_RATE_LIMIT_DECISIONS="0/1s": expected off, or requests/window like 100/1s, 30/1m or 500/1h (default 2000/1s)',
+      'VERDICT_RATE_LIMIT_DECISIONS="0/1s": expected off, or requests/window like 100/1s, 30/1m or 500/1h (per credential on POST /, /v1/data, /v1/batch/data and /v1/casl; default 2000/1s)',
     ],
     [
       'VERDICT_METRICS',
@@ -310,29 +307,31 @@ describe('loadConfig', () => {
   });
 
   it('reports every bad setting at once, one line each, in a stable order', () => {
-    const lines = problemsOf({ LOG_LEVEL: 'loud', PORT: 'x', VERDICT_SECRET_KEY: 'abc' });
+    const lines = problemsOf({ LOG_LEVEL: 'loud', PORT: 'x', VERDICT_ADMIN_TOKEN: 'abc' });
     expect(lines.map((line) => line.split(/[=:]/)[0])).toEqual([
       'PORT',
       'LOG_LEVEL',
-      'VERDICT_SECRET_KEY',
+      'VERDICT_ADMIN_TOKEN',
     ]);
   });
 
   it('never echoes a secret value', () => {
     const secret = 'p@ssw0rd-that-is-too-short';
-    const lines = problemsOf({ VERDICT_SECRET_KEY: secret, DATABASE_URL: `mysql://u:${secret}@h` });
+    const lines = problemsOf({
+      VERDICT_ADMIN_TOKEN: secret,
+      DATABASE_URL: `mysql://u:${secret}@h`,
+    });
     expect(lines.join('\n')).not.toContain(secret);
   });
 });
 
 describe('describeConfig', () => {
-  it('masks passwords and the secret key for logging', () => {
+  it('masks passwords and tokens for logging', () => {
     const described = describeConfig(
       loadConfig(
         {
           DATABASE_URL: 'postgres://app:hunter2@db:5432/verdict',
           REDIS_URL: 'redis://:hunter3@cache:6379',
-          VERDICT_SECRET_KEY: 's'.repeat(40),
           VERDICT_ADMIN_TOKEN: 't'.repeat(30),
           VERDICT_METRICS_TOKEN: 'q'.repeat(30),
         },
@@ -340,11 +339,10 @@ describe('describeConfig', () => {
       ),
     );
     const text = JSON.stringify(described);
-    expect(text).not.toMatch(/hunter2|hunter3|s{40}|t{30}|q{30}/);
+    expect(text).not.toMatch(/hunter2|hunter3|t{30}|q{30}/);
     expect(described.metricsToken).toBe('(set)');
     expect(described.databaseUrl).toBe('postgres://app:***@db:5432/verdict');
     expect(described.redisUrl).toBe('redis://:***@cache:6379');
-    expect(described.secretKey).toBe('(set)');
     expect(described.adminToken).toBe('(set)');
   });
 });
