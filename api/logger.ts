@@ -14,7 +14,6 @@ const redactedPaths = [
   'res.headers["set-cookie"]',
   '*.password',
   '*.secret',
-  '*.secretKey',
   '*.apiKey',
   '*.token',
 ];

@@ -215,7 +215,6 @@ beforeAll(async () => {
     VERDICT_HOST: '127.0.0.1',
     VERDICT_ADMIN_TOKEN: ADMIN,
     // Every instance must hold the same keys: what one encrypts, another decrypts.
-    VERDICT_SECRET_KEY: randomBytes(36).toString('base64'),
     VERDICT_DATA_KEYS: JSON.stringify({ k1: randomBytes(32).toString('base64') }),
     VERDICT_DATA_KEY_ID: 'k1',
     VERDICT_BLIND_INDEX_KEY: randomBytes(32).toString('base64'),

@@ -68,7 +68,6 @@ const realSecrets: Record<string, string> = {
   DATABASE_URL: 'postgres://verdict:db-password-1234@db.internal:5432/verdict?sslmode=verify-full',
   REDIS_URL: 'rediss://:redis-password-5678@cache.internal:6379/0',
   VERDICT_ADMIN_TOKEN: 'a'.repeat(32),
-  VERDICT_SECRET_KEY: 's'.repeat(48),
   VERDICT_DATA_KEYS: JSON.stringify({ k1: Buffer.alloc(32, 1).toString('base64') }),
   VERDICT_BLIND_INDEX_KEY: Buffer.alloc(32, 2).toString('base64'),
 };
@@ -136,7 +135,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('gives every pod the same keys, so none generates its own', () => {
-    for (const name of ['VERDICT_DATA_KEYS', 'VERDICT_BLIND_INDEX_KEY', 'VERDICT_SECRET_KEY']) {
+    for (const name of ['VERDICT_DATA_KEYS', 'VERDICT_BLIND_INDEX_KEY']) {
       expect(Object.keys(secretData)).toContain(name);
     }
     expect(Object.keys(settingsData)).toContain('VERDICT_DATA_KEY_ID');
@@ -151,9 +150,7 @@ describe('deploy/kubernetes', () => {
       problems = (err as VerdictError).extensions.problems as unknown[];
     }
     const refused = problems.map((line) => String(line).split('=')[0]);
-    expect(refused.sort()).toEqual(
-      ['DATABASE_URL', 'REDIS_URL', 'VERDICT_ADMIN_TOKEN', 'VERDICT_SECRET_KEY'].sort(),
-    );
+    expect(refused.sort()).toEqual(['DATABASE_URL', 'REDIS_URL', 'VERDICT_ADMIN_TOKEN'].sort());
     // The data keys pass the schema but not the key parser the identity service runs at start.
     const keyId = settingsData.VERDICT_DATA_KEY_ID;
     expect(() =>
