@@ -192,7 +192,7 @@ describe('verdict with a bad configuration', () => {
     expect(result.stderr.trimEnd().split('\n')).toEqual([
       'verdict: invalid configuration (3 bad settings):',
       '  PORT="eighty": expected an integer from 0 to 65535 (the HTTP port; default 8181)',
-      '  REDIS_URL="localhost:6379": expected a redis:// or rediss:// URL, e.g. redis://cache:6379/0',
+      '  REDIS_URL="localhost:6379": expected a redis:// or rediss:// URL, e.g. redis://cache:6379/0 (unset: cache, rate limits and pub/sub in-process)',
       '  LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent (default info)',
     ]);
   });
