@@ -15,6 +15,10 @@ import { buildWasm } from '../wasm/compile';
 import type { ManifestSource } from './manifest';
 import { writeTarGz, type TarEntry } from './tar';
 
+/**
+ * What `buildBundle` needs: the Rego modules and data, the entrypoints to compile, and the
+ * author's manifest.
+ */
 export interface BuildRequest {
   readonly modules: readonly SourceFile[];
   readonly data: ObjectValue;
@@ -31,6 +35,10 @@ export interface BuildRequest {
 /** How many stages `onStage` reports. */
 export const BUILD_STAGES = 4;
 
+/**
+ * A built bundle: the .tar.gz to ship, plus the manifest, wasm and policy it holds, so callers
+ * need not unpack it again.
+ */
 export interface BuiltBundle {
   readonly tarGz: Buffer;
   readonly manifest: Manifest;
@@ -38,6 +46,10 @@ export interface BuiltBundle {
   readonly policy: Policy;
 }
 
+/**
+ * The `.manifest` a built bundle carries: the author's keys completed with the revision, the
+ * entrypoints and the wasm list.
+ */
 export interface Manifest {
   readonly name?: string;
   readonly version?: string;
@@ -51,6 +63,10 @@ export interface Manifest {
   readonly cache?: 'auto' | 'on' | 'off';
 }
 
+/**
+ * Builds a Rego bundle. Compile errors, and entrypoints that name no rule or package, come back
+ * as diagnostics with no bundle.
+ */
 export async function buildBundle(
   request: BuildRequest,
 ): Promise<{ bundle?: BuiltBundle; diagnostics: Diagnostic[] }> {
@@ -175,6 +191,7 @@ function assemble(a: Assembly): { tarGz: Buffer; manifest: Manifest } {
   return { tarGz, manifest };
 }
 
+/** What `buildCaslBundle` needs: the rule set file and the author's manifest. */
 export interface CaslBuildRequest {
   /** The rule set file (rules.json or rules.yaml). */
   readonly rules: CaslSource;

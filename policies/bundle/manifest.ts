@@ -5,6 +5,7 @@
  */
 import Ajv from 'ajv';
 
+/** The author's `.manifest` in a bundle's source folder: every key optional. */
 export interface ManifestSource {
   readonly name?: string;
   readonly version?: string;

@@ -14,6 +14,7 @@ import { checkManifest, type ManifestSource } from './manifest';
 import type { TarEntry } from './tar';
 import { BundleContentError, MANIFEST_FILE, unpackBundle, type UnpackedBundle } from './unpack';
 
+/** Why a bundle cannot be rebuilt; `problems` holds one line per problem. */
 export class RebuildError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(problems.join('; '));
@@ -21,6 +22,7 @@ export class RebuildError extends Error {
   }
 }
 
+/** The files of a foreign bundle and what to add to its manifest. */
 export interface RebuildRequest {
   readonly files: readonly TarEntry[];
   /** Entrypoints to compile beyond those the manifest lists (`pkg/rule`). */
@@ -30,6 +32,7 @@ export interface RebuildRequest {
   readonly version?: string | undefined;
 }
 
+/** The rebuilt bundle, with notes on what was dropped from the source for the caller to report. */
 export interface Rebuilt {
   readonly bundle: BuiltBundle;
   /** The `revision` the source manifest gave, if any (the rebuilt bundle has its own). */
@@ -107,6 +110,7 @@ function compileProblems(diagnostics: readonly Diagnostic[], raw: RawManifest): 
   return new RebuildError(problems);
 }
 
+/** Rebuilds a foreign bundle from its sources; throws `RebuildError` when it cannot. */
 export async function rebuildBundle(request: RebuildRequest): Promise<Rebuilt> {
   const unpacked = unpack(request.files);
   const raw = rawManifest(unpacked);

@@ -15,6 +15,7 @@ interface FileHash {
   readonly algorithm: 'SHA-256';
 }
 
+/** A bad signing or verification key; a bad signature is a failed `Verification` instead. */
 export class SignatureError extends Error {
   constructor(message: string) {
     super(message);
@@ -96,6 +97,7 @@ export function signBundle(tarGz: Uint8Array, privateKeyPem: string, keyId = 'de
   return writeTarGz([...manifestFirst.slice(0, 1), signatures, ...manifestFirst.slice(1)]);
 }
 
+/** The outcome of `verifyBundle`: `ok` only when no problem was found. */
 export interface Verification {
   readonly ok: boolean;
   /** One line per problem: the file and what is wrong with it. */

@@ -32,6 +32,7 @@ export interface CaslBundleSource {
   readonly cases: readonly { readonly file: string; readonly text: string }[];
 }
 
+/** Everything `loadSources` read: Rego modules, data merged into one document, CASL folders. */
 export interface LoadedSources {
   readonly modules: readonly SourceFile[];
   readonly data: ObjectValue;

@@ -5,6 +5,7 @@
  */
 import * as zlib from 'node:zlib';
 
+/** One regular file of an archive. */
 export interface TarEntry {
   /** Path inside the archive, `/`-separated, relative (`policy.wasm`, `rbac/policy.rego`). */
   readonly path: string;
@@ -13,6 +14,10 @@ export interface TarEntry {
 
 const BLOCK = 512;
 
+/**
+ * An archive that is not (gzip-compressed) tar, is corrupt, or breaks a bundle rule: unsafe
+ * paths, links or devices, too many files, too many bytes.
+ */
 export class TarError extends Error {
   constructor(message: string) {
     super(message);
@@ -73,6 +78,7 @@ export function safePath(raw: string): string {
   return parts.join('/');
 }
 
+/** Caps on what `readTarGz` unpacks, so a small archive cannot expand without bound. */
 export interface ReadLimits {
   /** Largest total unpacked size accepted (bytes). */
   readonly maxBytes?: number;

@@ -15,8 +15,10 @@ export const WASM_FILE = 'policy.wasm';
 const DATA_FILES = new Set(['data.json', 'data.yaml', 'data.yml']);
 const RULE_SET_FILES = ['rules.json', 'rules.yaml', 'rules.yml'];
 
+/** A data document as parsed from `data.json` / `data.yaml`: an object at the top. */
 export type DataDocument = Record<string, unknown>;
 
+/** The parts of a bundle, as `unpackBundle` sorts them out. */
 export interface UnpackedBundle {
   /** The `.manifest`, parsed as JSON; undefined when the bundle has none. */
   readonly manifest: unknown;
@@ -30,6 +32,7 @@ export interface UnpackedBundle {
   readonly signed: boolean;
 }
 
+/** What is wrong with a bundle's files, one line per problem naming the file. */
 export class BundleContentError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(problems.join('; '));
@@ -124,6 +127,10 @@ function parseManifestText(entry: TarEntry): unknown {
   }
 }
 
+/**
+ * Sorts a bundle's files into manifest, wasm, data, modules and rule set; throws
+ * `BundleContentError` for duplicate files, text that is not UTF-8, bad data or clashing mounts.
+ */
 export function unpackBundle(entries: readonly TarEntry[]): UnpackedBundle {
   const seen = new Set<string>();
   for (const entry of entries) {
