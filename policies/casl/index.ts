@@ -34,6 +34,10 @@ export interface CaslRequest {
   readonly field?: string;
 }
 
+/**
+ * The value of `casl/decision`: whether the request is allowed, the deciding rule's `reason`,
+ * and which rule decided.
+ */
 export interface CaslDecision {
   readonly allow: boolean;
   readonly reason: string | null;
@@ -56,6 +60,7 @@ export function planRuleSet(program: CompiledProgram): Policy {
   return new Planner(program.tree).plan({ entrypoints: [ENTRY_PATH] });
 }
 
+/** Compiles a rule set's program to a policy.wasm whose one entrypoint is `casl/decision`. */
 export async function buildCaslWasm(
   program: CompiledProgram,
   onStage?: (stage: BuildStage) => void,
@@ -85,6 +90,7 @@ export class CaslInterpreter {
     this.interpreter = new Interpreter(policy);
   }
 
+  /** The decision for one request; throws PolicyError if the policy yields no decision. */
   decide(request: CaslRequest): CaslDecision {
     const results = this.interpreter.run(CASL_ENTRYPOINT, fromJS(request), new ObjectValue());
     return decisionOf(results.map((r) => toJS(r)));

@@ -6,6 +6,7 @@
 import type { Position } from '../diagnostic';
 import type * as ast from '../rego/ast';
 
+/** Builds Rego AST nodes for one file, each at the file's first position. */
 export class RegoBuilder {
   readonly loc: Position;
 
@@ -13,22 +14,27 @@ export class RegoBuilder {
     this.loc = { file, line: 1, col: 1, offset: 0 };
   }
 
+  /** A variable. */
   v(name: string): ast.VarTerm {
     return { type: 'var', name, loc: this.loc };
   }
 
+  /** A string literal; user text enters the module only this way. */
   s(value: string): ast.StringTerm {
     return { type: 'string', value, loc: this.loc };
   }
 
+  /** A number literal. */
   n(value: number): ast.NumberTerm {
     return { type: 'number', raw: String(value), loc: this.loc };
   }
 
+  /** A boolean literal. */
   b(value: boolean): ast.BooleanTerm {
     return { type: 'boolean', value, loc: this.loc };
   }
 
+  /** `null`. */
   nul(): ast.NullTerm {
     return { type: 'null', loc: this.loc };
   }
@@ -41,14 +47,17 @@ export class RegoBuilder {
     return this.b(value);
   }
 
+  /** An array literal `[items]`. */
   arr(items: readonly ast.Term[]): ast.ArrayTerm {
     return { type: 'array', items, loc: this.loc };
   }
 
+  /** A set literal `{items}`. */
   set(items: readonly ast.Term[]): ast.SetTerm {
     return { type: 'set', items, loc: this.loc };
   }
 
+  /** An object literal with string keys. */
   obj(entries: readonly (readonly [string, ast.Term])[]): ast.ObjectTerm {
     return { type: 'object', entries: entries.map(([k, v]) => [this.s(k), v]), loc: this.loc };
   }
@@ -69,31 +78,38 @@ export class RegoBuilder {
     return { type: 'call', operator: this.ref(head, ...rest), args, loc: this.loc };
   }
 
+  /** A body literal holding `term`; `negated` makes it `not term`. */
   lit(term: ast.Term, negated = false): ast.Literal {
     return { negated, expr: { type: 'term', term, loc: this.loc }, with: [], loc: this.loc };
   }
 
+  /** `not term`. */
   not(term: ast.Term): ast.Literal {
     return this.lit(term, true);
   }
 
+  /** `name := value`. */
   assign(name: string, value: ast.Term): ast.Literal {
     return this.lit({ ...this.call('assign', this.v(name), value), infix: ':=' });
   }
 
+  /** `a == b`. */
   eq(a: ast.Term, b: ast.Term): ast.Literal {
     return this.lit({ ...this.call('equal', a, b), infix: '==' });
   }
 
+  /** A comparison written infix (`a < b`, `a != b` ...). */
   op(name: 'lt' | 'lte' | 'gt' | 'gte' | 'neq', a: ast.Term, b: ast.Term): ast.Literal {
     const infix = { lt: '<', lte: '<=', gt: '>', gte: '>=', neq: '!=' } as const;
     return this.lit({ ...this.call(name, a, b), infix: infix[name] });
   }
 
+  /** `x in xs`, as a term (usable inside other expressions). */
   member(x: ast.Term, xs: ast.Term): ast.CallTerm {
     return { ...this.call('internal.member_2', x, xs), infix: 'in' };
   }
 
+  /** `some value in collection`. */
   someIn(value: string, collection: ast.Term): ast.Literal {
     return {
       negated: false,
@@ -103,6 +119,7 @@ export class RegoBuilder {
     };
   }
 
+  /** `[head | body]`. */
   arrayComp(head: ast.Term, body: ast.Body): ast.ArrayComprehension {
     return { type: 'arraycomp', head, body, loc: this.loc };
   }
@@ -144,6 +161,7 @@ export class RegoBuilder {
     };
   }
 
+  /** The module `package pkg` holding `rules`, with no imports. */
   module(pkg: readonly string[], rules: readonly ast.Rule[]): ast.Module {
     return {
       file: this.loc.file,

@@ -32,6 +32,7 @@ export function requestProblems(input: unknown): string[] {
   });
 }
 
+/** Whether `input` is a well-formed request; `requestProblems` says what is wrong when not. */
 export function isCaslRequest(input: unknown): input is CaslRequest {
   return check(input);
 }

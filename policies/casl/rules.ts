@@ -13,6 +13,10 @@ export type Operand =
 /** A field path split on dots (`author.id` → `["author", "id"]`). */
 export type FieldPath = readonly string[];
 
+/**
+ * One condition on a resource field, as validation normalises CASL's MongoDB-style query
+ * operators (`$eq`, `$in`, `$regex`, `$elemMatch` ...).
+ */
 export type Condition =
   | { readonly op: 'eq' | 'ne'; readonly path: FieldPath; readonly value: Operand }
   | {
@@ -36,6 +40,7 @@ export type Condition =
       readonly conditions: readonly Condition[];
     };
 
+/** One rule of a rule set, validated and normalised: what `lowerRuleSet` compiles. */
 export interface CaslRule {
   /** Position in the rule set; later rules win. */
   readonly index: number;

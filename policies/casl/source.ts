@@ -10,11 +10,15 @@ import { lowerRuleSet } from './lower';
 import type { CaslRule } from './rules';
 import { CaslValidationError, parseRuleSet } from './validate';
 
+/** A rule set file's name and text; the name positions diagnostics. */
 export interface CaslSource {
   readonly file: string;
   readonly text: string;
 }
 
+/**
+ * What `loadRuleSet` gives: the rules and their Rego module, or the diagnostics that stopped it.
+ */
 export interface LoadedRuleSet {
   readonly rules?: readonly CaslRule[];
   readonly module?: ast.Module;

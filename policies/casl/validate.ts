@@ -7,6 +7,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { RE2JS } from 're2js';
 import type { CaslRule, Condition, FieldPath, Operand, Scalar } from './rules';
 
+/** One problem found in a rule set. */
 export interface CaslIssue {
   /** Index of the rule in the rule set (absent when the rule set itself is wrong). */
   readonly rule?: number;
@@ -15,6 +16,7 @@ export interface CaslIssue {
   readonly message: string;
 }
 
+/** A rule set that fails validation; the message lists every issue, one per line. */
 export class CaslValidationError extends Error {
   readonly issues: readonly CaslIssue[];
 
