@@ -2,6 +2,10 @@
 import type { ConstJSON } from './types';
 import { ObjectValue, SetValue, parseNumber, type Value } from './value';
 
+/**
+ * A value as a policy constant: plain JSON where it can be, tagged (`$set`, `$obj`, `$num`)
+ * where JSON cannot say it.
+ */
 export function encodeConst(v: Value): ConstJSON {
   if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
   if (typeof v === 'number') return v;
@@ -18,6 +22,7 @@ export function encodeConst(v: Value): ConstJSON {
   return { $obj: obj.sortedEntries().map(([k, val]) => [encodeConst(k), encodeConst(val)]) };
 }
 
+/** The value a policy constant stands for; the inverse of `encodeConst`. */
 export function decodeConst(c: ConstJSON): Value {
   if (c === null || typeof c === 'boolean' || typeof c === 'string' || typeof c === 'number')
     return c;

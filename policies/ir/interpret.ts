@@ -14,6 +14,7 @@ import { decodeConst } from './consts';
 import type { Block, ConflictInfo, Func, Operand, Plan, Policy, Stmt } from './types';
 import { ObjectValue, SetValue, equal, isTruthy, type Value } from './value';
 
+/** Per-query settings of `Interpreter.run`. */
 export interface InterpretOptions {
   /** Builtin errors end the query (`eval_builtin_error`) instead of making a call undefined. */
   readonly strictBuiltinErrors?: boolean;
@@ -40,6 +41,7 @@ export class EvalError extends Error {
     this.name = 'EvalError';
   }
 
+  /** The error as a diagnostic, positioned when its location names a file and line. */
   toDiagnostic(): Diagnostic {
     const l = this.location;
     return {
@@ -57,6 +59,10 @@ type Replacement = { readonly func: string } | { readonly value: Value };
 
 export const DEFAULT_STEP_BUDGET = 50_000_000;
 
+/**
+ * The reference back end: runs the plans of an IR policy directly in TypeScript, for ad-hoc
+ * queries, tests and CASL decisions.
+ */
 export class Interpreter {
   private readonly consts: readonly Value[];
   private readonly funcs = new Map<string, Func>();
@@ -68,6 +74,7 @@ export class Interpreter {
     for (const p of policy.plans) this.plans.set(p.name, p);
   }
 
+  /** The names of the policy's plans: its entrypoints and queries. */
   planNames(): string[] {
     return [...this.plans.keys()];
   }
@@ -89,10 +96,12 @@ export class Interpreter {
     return run.results;
   }
 
+  /** Constant `index` of the policy's table, decoded. */
   constValue(index: number): Value {
     return this.consts[index] as Value;
   }
 
+  /** The function named `name`; undefined when the policy has none. */
   func(name: string): Func | undefined {
     return this.funcs.get(name);
   }

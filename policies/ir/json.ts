@@ -8,6 +8,7 @@
  */
 import { ObjectValue, parseNumber, type Value } from './value';
 
+/** Input that is not JSON; the message gives the line and column, the fields the offset too. */
 export class JSONParseError extends Error {
   constructor(
     readonly detail: string,

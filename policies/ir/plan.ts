@@ -64,6 +64,7 @@ class FnBuilder {
   }
 }
 
+/** What to plan: entrypoints, ad-hoc queries, and whether to mark coverage. */
 export interface PlanOptions {
   /** Emit `mark` statements recording which rule definitions held (test coverage). */
   readonly coverage?: boolean;
@@ -77,6 +78,7 @@ export interface PlanOptions {
   }[];
 }
 
+/** Lowers a compiled rule tree to an IR policy; one planner per policy. */
 export class Planner {
   private readonly consts: ConstJSON[] = [];
   private readonly constIndex = new Map<string, number>();
@@ -88,6 +90,10 @@ export class Planner {
   private coverage = false;
   private readonly marks: CoverageMark[] = [];
 
+  /**
+   * The policy with one plan per query and entrypoint (queries first), and the functions they
+   * call; throws PolicyError for a variable left unsafe.
+   */
   plan(options: PlanOptions): Policy {
     this.coverage = options.coverage ?? false;
     const plans: Plan[] = [];
@@ -1428,6 +1434,10 @@ function unsafeVar(v: ast.VarTerm): Diagnostic {
   };
 }
 
+/**
+ * The dotted name a call's operator spells (`regex.match`); `?` stands for a part that is not
+ * a string.
+ */
 export function operatorName(op: ast.RefTerm): string {
   const head = op.head.type === 'var' ? op.head.name : '';
   return [head, ...op.path.map((p) => (p.type === 'string' ? p.value : '?'))].join('.');

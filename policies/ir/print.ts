@@ -1,6 +1,7 @@
 /** Human-readable listing of an IR policy (`verdict build --ir`), one statement per line. */
 import type { Block, ConstJSON, Operand, Policy, Stmt } from './types';
 
+/** The listing of `policy`: its plans, then its functions, one statement per line. */
 export function printPolicy(policy: Policy): string {
   const lines: string[] = [];
   const op = (o: Operand): string =>

@@ -15,6 +15,7 @@ export type Local = number;
 /** A value read by a statement: a local, or a constant from the policy's constant table. */
 export type Operand = { readonly local: Local } | { readonly const: number };
 
+/** One IR statement. Statements that can be undefined end their block when they are. */
 export type Stmt =
   /** dst := src */
   | { readonly op: 'assign'; readonly src: Operand; readonly dst: Local }
@@ -129,12 +130,14 @@ export type Stmt =
   /** Prints its operands (Rego `print`), never undefined. */
   | { readonly op: 'print'; readonly args: readonly Operand[] };
 
+/** Where in the Rego source a statement came from, for error messages. */
 export interface SourceLoc {
   readonly file: string;
   readonly line: number;
   readonly col: number;
 }
 
+/** The error to raise when a complete rule or function yields two different values. */
 export interface ConflictInfo {
   readonly code: 'eval_conflict_error';
   readonly message: string;
@@ -143,6 +146,7 @@ export interface ConflictInfo {
   readonly col?: number;
 }
 
+/** Statements run in order until one is undefined. */
 export interface Block {
   readonly stmts: readonly Stmt[];
 }
@@ -189,6 +193,7 @@ export interface CoverageMark {
   readonly endLine: number;
 }
 
+/** A planned policy: the constant table, the functions and the entry points; plain JSON. */
 export interface Policy {
   readonly consts: readonly ConstJSON[];
   readonly funcs: readonly Func[];

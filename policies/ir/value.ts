@@ -9,12 +9,17 @@
  * Values are immutable once built; `ObjectValue.set` / `SetValue.add` are for builders only.
  */
 
+/** A Rego scalar; numbers are `bigint` only when `number` would lose precision. */
 export type Scalar = null | boolean | number | bigint | string;
+/** Any Rego value. */
 export type Value = Scalar | readonly Value[] | SetValue | ObjectValue;
+/** A Rego number: `number` when exact, else `bigint`. */
 export type RegoNumber = number | bigint;
 
+/** The Rego type names, as `type_name` returns them. */
 export type TypeName = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object' | 'set';
 
+/** The Rego type of `v`. */
 export function typeName(v: Value): TypeName {
   if (v === null) return 'null';
   switch (typeof v) {
@@ -41,18 +46,22 @@ const TYPE_ORDER: Record<TypeName, number> = {
   set: 6,
 };
 
+/** Whether `v` is a number, of either representation. */
 export function isNumber(v: Value): v is RegoNumber {
   return typeof v === 'number' || typeof v === 'bigint';
 }
 
+/** Whether `v` is an array. */
 export function isArray(v: Value): v is readonly Value[] {
   return Array.isArray(v);
 }
 
+/** Whether `v` is an object. */
 export function isObject(v: Value): v is ObjectValue {
   return v instanceof ObjectValue;
 }
 
+/** Whether `v` is a set. */
 export function isSet(v: Value): v is SetValue {
   return v instanceof SetValue;
 }
@@ -105,10 +114,12 @@ function exactIntegerOf(raw: string): bigint | undefined {
   return sign === '-' ? -value : value;
 }
 
+/** Whether `n` is an integer (every bigint is). */
 export function isInteger(n: RegoNumber): boolean {
   return typeof n === 'bigint' || Number.isInteger(n);
 }
 
+/** Orders two numbers exactly, across `number` and `bigint`: negative, zero or positive. */
 export function compareNumbers(a: RegoNumber, b: RegoNumber): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
   // Mixed or both bigint: JS compares number and bigint exactly.
@@ -176,6 +187,10 @@ function compareObjects(a: ObjectValue, b: ObjectValue): number {
   return ea.length - eb.length;
 }
 
+/**
+ * Rego equality: same type and value; numbers compare exactly across `number` and `bigint`,
+ * sets and objects regardless of order.
+ */
 export function equal(a: Value, b: Value): boolean {
   if (a === b) return true;
   const ta = typeName(a);
@@ -223,6 +238,7 @@ function arrayKey(v: readonly Value[]): string {
   return s + ']';
 }
 
+/** A Rego set: members kept unique by their canonical key, iterated in Rego order. */
 export class SetValue {
   private readonly members = new Map<string, Value>();
   private sortedCache: readonly Value[] | undefined;
@@ -232,6 +248,7 @@ export class SetValue {
     for (const item of items) this.add(item);
   }
 
+  /** The number of members. */
   get size(): number {
     return this.members.size;
   }
@@ -247,6 +264,7 @@ export class SetValue {
     return this;
   }
 
+  /** Whether `v` is a member. */
   has(v: Value): boolean {
     return this.members.has(keyOf(v));
   }
@@ -257,10 +275,15 @@ export class SetValue {
     return this.sortedCache;
   }
 
+  /** Iterates the members in Rego order. */
   [Symbol.iterator](): Iterator<Value> {
     return this.sorted()[Symbol.iterator]();
   }
 
+  /**
+   * The canonical text of the set, equal for equal sets; used to key sets in other sets and
+   * objects.
+   */
   key(): string {
     this.keyCache ??=
       '{' +
@@ -273,6 +296,10 @@ export class SetValue {
   }
 }
 
+/**
+ * A Rego object: any value may be a key, entries kept unique by the key's canonical text and
+ * iterated in key order.
+ */
 export class ObjectValue {
   private readonly entries = new Map<string, readonly [Value, Value]>();
   private sortedCache: readonly (readonly [Value, Value])[] | undefined;
@@ -282,10 +309,12 @@ export class ObjectValue {
     for (const [k, v] of entries) this.set(k, v);
   }
 
+  /** An object of string keys from a plain record. */
   static fromRecord(record: Readonly<Record<string, Value>>): ObjectValue {
     return new ObjectValue(Object.entries(record));
   }
 
+  /** The number of entries. */
   get size(): number {
     return this.entries.size;
   }
@@ -298,10 +327,12 @@ export class ObjectValue {
     return this;
   }
 
+  /** The value at key `k`; undefined when absent. */
   get(k: Value): Value | undefined {
     return this.entries.get(keyOf(k))?.[1];
   }
 
+  /** Whether `k` is a key. */
   has(k: Value): boolean {
     return this.entries.has(keyOf(k));
   }
@@ -312,18 +343,25 @@ export class ObjectValue {
     return this.sortedCache;
   }
 
+  /** The keys in Rego order. */
   keys(): Value[] {
     return this.sortedEntries().map((e) => e[0]);
   }
 
+  /** The values, in the order of their keys. */
   values(): Value[] {
     return this.sortedEntries().map((e) => e[1]);
   }
 
+  /** Iterates the `[key, value]` entries in key order. */
   [Symbol.iterator](): Iterator<readonly [Value, Value]> {
     return this.sortedEntries()[Symbol.iterator]();
   }
 
+  /**
+   * The canonical text of the object, equal for equal objects; used to key objects in sets and
+   * other objects.
+   */
   key(): string {
     if (this.keyCache === undefined) {
       const parts = [...this.entries.entries()]
@@ -361,6 +399,7 @@ export function fromJS(x: unknown): Value {
   }
 }
 
+/** JSON data as `JSON.parse` gives it. */
 export type JSONValue = null | boolean | number | string | JSONValue[] | { [k: string]: JSONValue };
 
 /**
