@@ -4,6 +4,7 @@
  * `rego_type_error`, `eval_conflict_error`, ...), so users can search for them.
  */
 
+/** A place in a source file, for pointing a diagnostic at the offending text. */
 export interface Position {
   /** File name as given by the caller (may be empty for ad-hoc queries). */
   readonly file: string;
@@ -15,6 +16,7 @@ export interface Position {
   readonly offset: number;
 }
 
+/** What kind of problem a diagnostic reports; OPA's code where OPA has one. */
 export type DiagnosticCode =
   | 'rego_parse_error'
   | 'rego_compile_error'
@@ -31,6 +33,7 @@ export type DiagnosticCode =
   /** A CASL rule set that does not validate (shape, operators, templates, patterns). */
   | 'casl_rule_error';
 
+/** One problem found in a policy or a query, by any stage. */
 export interface Diagnostic {
   readonly code: DiagnosticCode;
   readonly message: string;
@@ -57,11 +60,13 @@ export class PolicyError extends Error {
     this.diagnostics = diagnostics;
   }
 
+  /** The code of the first diagnostic, which is what callers branch on. */
   get code(): DiagnosticCode {
     return this.diagnostics[0]?.code ?? 'eval_internal_error';
   }
 }
 
+/** The position of `offset` in `text`: 1-based line and column, counted in UTF-16 units. */
 export function positionAt(file: string, text: string, offset: number): Position {
   let line = 1;
   let lineStart = 0;

@@ -14,6 +14,7 @@ import { declaredMemoryMinimum } from './wasm/memory-import';
 const DEFAULT_MAX_PAGES = 2048; // 128 MiB
 const DEFAULT_STEP_BUDGET = 50_000_000;
 
+/** Limits and host settings for one loaded module. */
 export interface EngineOptions {
   /** Upper bound on the instance's memory, in 64 KiB pages. */
   readonly maxMemoryPages?: number;
@@ -25,6 +26,10 @@ export interface EngineOptions {
   readonly now?: () => bigint;
 }
 
+/**
+ * Why an evaluation failed: the policy's own error (conflict, type, builtin), a limit (steps,
+ * memory), or a fault inside the engine.
+ */
 export type EngineErrorCode =
   | 'eval_conflict_error'
   | 'eval_type_error'
@@ -33,12 +38,14 @@ export type EngineErrorCode =
   | 'eval_memory_error'
   | 'eval_internal_error';
 
+/** A position in the policy's Rego source. */
 export interface SourceLocation {
   readonly file: string;
   readonly line: number;
   readonly col: number;
 }
 
+/** An evaluation that failed; `code` says why, `location` where in the policy when known. */
 export class EngineError extends Error {
   constructor(
     readonly code: EngineErrorCode,
@@ -93,6 +100,10 @@ const PAGE = 64 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * One policy.wasm, instantiated with its memory cap and host builtins; evaluates its
+ * entrypoints one at a time.
+ */
 export class PolicyEngine {
   private constructor(
     private readonly policy: LoadedPolicy,
@@ -112,6 +123,10 @@ export class PolicyEngine {
     return this.view;
   }
 
+  /**
+   * Instantiates `wasm`; throws EngineError when the module asks for more memory than
+   * `maxMemoryPages` allows.
+   */
   static async load(wasm: Uint8Array, options: EngineOptions = {}): Promise<PolicyEngine> {
     const now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
     const contextRef: { current: BuiltinContext | undefined } = { current: undefined };

@@ -11,6 +11,7 @@ import type * as ast from './rego/ast';
 import { compileModules, compileQuery, type CompiledProgram } from './rego/compile';
 import { parseModule, parseQuery } from './rego/parser';
 
+/** One Rego module: its file name (for positions) and text. */
 export interface SourceFile {
   readonly file: string;
   readonly text: string;
@@ -18,6 +19,7 @@ export interface SourceFile {
   readonly module?: ast.Module;
 }
 
+/** An ad-hoc query against modules and data, with the interpreter's limits. */
 export interface QueryRequest {
   readonly modules: readonly SourceFile[];
   /** A Rego query: `data.test.p = x`, `data.rbac.allow`, or several literals on separate lines. */
@@ -39,6 +41,7 @@ export interface QueryRequest {
 /** One solution of the query: the value of each named query variable. */
 export type Bindings = ReadonlyMap<string, Value>;
 
+/** The solutions of a query, or the diagnostics that stopped it. */
 export type QueryOutcome =
   | { readonly ok: true; readonly results: readonly Bindings[] }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
@@ -84,6 +87,10 @@ export function planQuery(
   }
 }
 
+/**
+ * Compiles `modules`, plans `query` and runs it through the reference interpreter; compile and
+ * evaluation errors come back as diagnostics.
+ */
 export function evalQuery(request: QueryRequest): QueryOutcome {
   const compiled = compileSources(request.modules);
   if (!compiled.program) return { ok: false, diagnostics: compiled.diagnostics };
