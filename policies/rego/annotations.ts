@@ -8,6 +8,10 @@ import { parse as parseYaml } from 'yaml';
 import type { Diagnostic, Position } from '../diagnostic';
 import type { Annotation, Comment } from './ast';
 
+/**
+ * A `# METADATA` block found in the comments: where it starts and its YAML, comment markers
+ * removed.
+ */
 export interface MetadataBlock {
   readonly loc: Position;
   /** Line of the block's last comment. */
@@ -22,6 +26,7 @@ export interface AnnotationTarget {
   readonly end?: Position;
 }
 
+/** What `attachAnnotations` found: annotations by target, and the blocks it could not read. */
 export interface AttachedAnnotations {
   /** Annotations per target index. */
   readonly byTarget: ReadonlyMap<number, readonly Annotation[]>;
@@ -34,6 +39,7 @@ function isMetadataStart(c: Comment): boolean {
   return c.loc.col === 1 && c.text.trim().startsWith('METADATA');
 }
 
+/** The METADATA blocks among `comments`, in source order; their YAML is not parsed yet. */
 export function findMetadataBlocks(comments: readonly Comment[]): MetadataBlock[] {
   const blocks: MetadataBlock[] = [];
   for (let i = 0; i < comments.length; i++) {

@@ -17,10 +17,12 @@ interface NodeBase {
 // ---------------------------------------------------------------------------------------------
 // Terms
 
+/** `null`. */
 export interface NullTerm extends NodeBase {
   readonly type: 'null';
 }
 
+/** `true` or `false`. */
 export interface BooleanTerm extends NodeBase {
   readonly type: 'boolean';
   readonly value: boolean;
@@ -32,6 +34,7 @@ export interface NumberTerm extends NodeBase {
   readonly raw: string;
 }
 
+/** A string literal, quoted or raw. */
 export interface StringTerm extends NodeBase {
   readonly type: 'string';
   /** The decoded value (escapes resolved). */
@@ -57,33 +60,39 @@ export interface RefTerm extends NodeBase {
   readonly path: readonly Term[];
 }
 
+/** `[a, b]`. */
 export interface ArrayTerm extends NodeBase {
   readonly type: 'array';
   readonly items: readonly Term[];
 }
 
+/** `{a, b}`; `set()` is the empty set. */
 export interface SetTerm extends NodeBase {
   readonly type: 'set';
   readonly items: readonly Term[];
 }
 
+/** `{k: v}`; keys may be any term. */
 export interface ObjectTerm extends NodeBase {
   readonly type: 'object';
   readonly entries: readonly (readonly [Term, Term])[];
 }
 
+/** `[head | body]`. */
 export interface ArrayComprehension extends NodeBase {
   readonly type: 'arraycomp';
   readonly head: Term;
   readonly body: Body;
 }
 
+/** `{head | body}`. */
 export interface SetComprehension extends NodeBase {
   readonly type: 'setcomp';
   readonly head: Term;
   readonly body: Body;
 }
 
+/** `{key: value | body}`. */
 export interface ObjectComprehension extends NodeBase {
   readonly type: 'objectcomp';
   readonly key: Term;
@@ -91,6 +100,7 @@ export interface ObjectComprehension extends NodeBase {
   readonly body: Body;
 }
 
+/** The operators Rego writes infix; each stands for a call to a builtin. */
 export type InfixOperator =
   | '='
   | ':='
@@ -122,7 +132,9 @@ export interface CallTerm extends NodeBase {
   readonly unary?: boolean;
 }
 
+/** A scalar literal: null, boolean, number or string. */
 export type ScalarTerm = NullTerm | BooleanTerm | NumberTerm | StringTerm;
+/** Any term: a scalar, variable, ref, composite, comprehension or call. */
 export type Term =
   | ScalarTerm
   | VarTerm
@@ -185,17 +197,20 @@ export interface NotBody extends NodeBase {
   readonly explicit: boolean;
 }
 
+/** One expression of a body, possibly negated with `not` and modified by `with`. */
 export interface Literal extends NodeBase {
   readonly negated: boolean;
   readonly expr: TermExpr | SomeDecl | SomeIn | Every | NotBody;
   readonly with: readonly WithModifier[];
 }
 
+/** A rule or query body: its literals in source order, all of which must hold. */
 export type Body = readonly Literal[];
 
 // ---------------------------------------------------------------------------------------------
 // Rules and modules
 
+/** The part of a rule before its body: name (or ref), arguments, key and value. */
 export interface RuleHead extends NodeBase {
   /**
    * The rule's reference, starting with its name: `p` → `[var p]`, `a.b[x]` →
@@ -219,6 +234,7 @@ export interface ElseClause extends NodeBase {
   readonly body: Body;
 }
 
+/** A `# METADATA` comment block, attached to the rule or package below it. */
 export interface Annotation extends NodeBase {
   /** `rule`, `document`, `package`, `subpackages` (defaults as OPA's: rule / package). */
   readonly scope: string;
@@ -226,6 +242,7 @@ export interface Annotation extends NodeBase {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
+/** One rule, function or default, with its `else` chain and annotations. */
 export interface Rule extends NodeBase {
   readonly default: boolean;
   readonly head: RuleHead;
@@ -237,23 +254,27 @@ export interface Rule extends NodeBase {
   readonly annotations: readonly Annotation[];
 }
 
+/** `import path [as alias]`. */
 export interface Import extends NodeBase {
   /** `input.x`, `data.foo.bar`, `future.keywords.in`, `rego.v1` */
   readonly path: RefTerm;
   readonly alias?: string;
 }
 
+/** The `package` line of a module. */
 export interface Package extends NodeBase {
   /** Path below `data`: `package a.b` → `["a", "b"]`. */
   readonly path: readonly string[];
   readonly annotations: readonly Annotation[];
 }
 
+/** A `#` comment, kept so the formatter can put it back. */
 export interface Comment extends NodeBase {
   /** Text after `#`, without the newline. */
   readonly text: string;
 }
 
+/** One parsed Rego file. */
 export interface Module extends NodeBase {
   readonly file: string;
   readonly package: Package;

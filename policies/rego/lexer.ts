@@ -12,8 +12,10 @@
 import { positionAt, type Diagnostic, type Position } from '../diagnostic';
 import type { Comment } from './ast';
 
+/** What a token is; keywords are `ident` tokens, told apart by the parser. */
 export type TokenKind = 'ident' | 'number' | 'string' | 'punct' | 'illegal' | 'eof';
 
+/** One token with its text, position and the whitespace before it. */
 export interface Token {
   readonly kind: TokenKind;
   /** Exact source text of the token. */
@@ -35,6 +37,7 @@ export interface Token {
   readonly newlineBefore: boolean;
 }
 
+/** The tokens (ending with `eof`), the comments and the lexical errors of one text. */
 export interface LexResult {
   readonly tokens: readonly Token[];
   readonly comments: readonly Comment[];

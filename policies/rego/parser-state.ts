@@ -30,12 +30,14 @@ const RESERVED = new Set([
 /** Deepest nesting of terms and bodies the parser accepts; keeps recursion far from the stack limit. */
 export const MAX_NESTING = 250;
 
+/** A saved parser position to backtrack to; see `mark()` and `reset()`. */
 export interface Mark {
   readonly pos: number;
   readonly diagnostics: number;
   readonly wildcard: number;
 }
 
+/** The cursor the term and module parsers share; see the file comment. */
 export class ParserState {
   protected pos = 0;
   protected readonly diagnostics: Diagnostic[] = [];

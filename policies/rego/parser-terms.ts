@@ -62,6 +62,10 @@ function numberTooBig(raw: string): boolean {
   return Math.abs(exp + magnitude) > MAX_DECIMAL_EXPONENT;
 }
 
+/**
+ * Parses terms, expressions, literals and bodies; the module parser extends it with
+ * statements.
+ */
 export class TermParser extends ParserState {
   /** `not` negates a body (`import future.keywords.not` / `import rego.v2`). */
   protected notBodies = false;

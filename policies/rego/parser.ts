@@ -32,16 +32,19 @@ import { attachAnnotations, type AnnotationTarget } from './annotations';
 import { lex, type Token } from './lexer';
 import { TermParser } from './parser-terms';
 
+/** What `parseModule` gives: the module, present exactly when `diagnostics` is empty. */
 export interface ModuleParseResult {
   readonly module?: Module;
   readonly diagnostics: Diagnostic[];
 }
 
+/** What `parseQuery` gives: the body, present exactly when `diagnostics` is empty. */
 export interface QueryParseResult {
   readonly query?: Query;
   readonly diagnostics: Diagnostic[];
 }
 
+/** What `parseTerm` gives: the term, present exactly when `diagnostics` is empty. */
 export interface TermParseResult {
   readonly term?: Term;
   readonly diagnostics: Diagnostic[];
@@ -703,6 +706,7 @@ function withLexerErrors(
   return all.sort((a, b) => (a.position?.offset ?? 0) - (b.position?.offset ?? 0));
 }
 
+/** Parses one Rego module; never throws (see the file comment for what errors look like). */
 export function parseModule(text: string, file = ''): ModuleParseResult {
   return guarded(file, () => {
     const lexed = lex(text, file);
@@ -723,6 +727,7 @@ export function measureParse(text: string): { steps: number; tokens: number } {
   return { steps: parser.steps, tokens: lexed.tokens.length };
 }
 
+/** Parses a query body (`data.test.p = x`, literals split by `;` or new lines); never throws. */
 export function parseQuery(text: string, file = ''): QueryParseResult {
   return guarded(file, () => {
     const lexed = lex(text, file);
@@ -732,6 +737,7 @@ export function parseQuery(text: string, file = ''): QueryParseResult {
   });
 }
 
+/** Parses a single term, such as an `input_term`; never throws. */
 export function parseTerm(text: string, file = ''): TermParseResult {
   return guarded(file, () => {
     const lexed = lex(text, file);

@@ -49,12 +49,14 @@ export function operand(name: string, args: readonly Value[], pos: number): Valu
   return v;
 }
 
+/** The string operand at 1-based `pos`; a BuiltinTypeError when it is missing or not a string. */
 export function stringArg(name: string, args: readonly Value[], pos: number): string {
   const v = operand(name, args, pos);
   if (typeof v !== 'string') typeError(name, pos, v, 'string');
   return v;
 }
 
+/** The number operand at 1-based `pos`; a BuiltinTypeError when it is missing or not a number. */
 export function numberArg(name: string, args: readonly Value[], pos: number): RegoNumber {
   const v = operand(name, args, pos);
   if (typeof v !== 'number' && typeof v !== 'bigint') typeError(name, pos, v, 'number');
@@ -85,18 +87,24 @@ export function bigIntArg(name: string, args: readonly Value[], pos: number): bi
   return BigInt(v);
 }
 
+/** The array operand at 1-based `pos`; a BuiltinTypeError when it is missing or not an array. */
 export function arrayArg(name: string, args: readonly Value[], pos: number): readonly Value[] {
   const v = operand(name, args, pos);
   if (!Array.isArray(v)) typeError(name, pos, v, 'array');
   return v as readonly Value[];
 }
 
+/**
+ * The object operand at 1-based `pos`; a BuiltinTypeError when it is missing or not an
+ * object.
+ */
 export function objectArg(name: string, args: readonly Value[], pos: number): ObjectValue {
   const v = operand(name, args, pos);
   if (!(v instanceof ObjectValue)) typeError(name, pos, v, 'object');
   return v;
 }
 
+/** The set operand at 1-based `pos`; a BuiltinTypeError when it is missing or not a set. */
 export function setArg(name: string, args: readonly Value[], pos: number): SetValue {
   const v = operand(name, args, pos);
   if (!(v instanceof SetValue)) typeError(name, pos, v, 'set');

@@ -18,12 +18,14 @@ export function daysFromCivil(year: number, month: number, day: number): number 
   return era * 146097 + doe - 719468 + (day - 1);
 }
 
+/** A calendar date; `month` and `day` are 1-based. */
 export interface CivilDate {
   readonly year: number;
   readonly month: number;
   readonly day: number;
 }
 
+/** The date `days` days after 1970-01-01 (negative: before); the inverse of `daysFromCivil`. */
 export function civilFromDays(days: number): CivilDate {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
@@ -43,6 +45,7 @@ export function weekdayOf(days: number): number {
   return (((days + 4) % 7) + 7) % 7;
 }
 
+/** Whether `year` is a leap year in the Gregorian calendar. */
 export function isLeap(year: number): boolean {
   return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
 }

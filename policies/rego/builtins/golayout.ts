@@ -177,6 +177,7 @@ function chunks(layout: string): Chunk[] {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
+/** An instant and the offset (and zone abbreviation) to show it in. */
 export interface ZonedTime {
   /** Unix nanoseconds. */
   readonly ns: bigint;
@@ -188,6 +189,10 @@ export interface ZonedTime {
 
 const NS_PER_DAY = 86_400_000_000_000n;
 
+/**
+ * The calendar and clock fields of a time as shown in its offset; `weekday` 0 is Sunday,
+ * `yday` is 1-based.
+ */
 export interface WallClock {
   readonly year: number;
   readonly month: number;
@@ -350,8 +355,10 @@ export function formatTime(t: ZonedTime, layout: string): string {
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
+/** A value that does not match its layout; the message is Go's `parsing time ...` wording. */
 export class TimeParseError extends Error {}
 
+/** What parsing a value against a layout read: the wall clock, and any offset or zone written. */
 export interface ParsedTime {
   /** Unix nanoseconds of the wall clock read as UTC. */
   readonly wallNs: bigint;

@@ -4,8 +4,10 @@
  * IPv4 tail and prints in RFC 5952 form.
  */
 
+/** An address as bytes: 4 for IPv4, 16 for IPv6. */
 export type IP = Uint8Array;
 
+/** A network: its address and prefix length, as Go's net.IPNet. */
 export interface IPNet {
   /** The network address (the IP with its host bits cleared). */
   readonly ip: IP;
@@ -108,6 +110,7 @@ export function formatIP(ip: IP): string {
   return hex.slice(0, bestStart).join(':') + '::' + hex.slice(bestStart + bestLen).join(':');
 }
 
+/** A string that is not a CIDR block; `text` is the string. */
 export class CIDRError extends Error {
   constructor(readonly text: string) {
     super(`invalid CIDR address: ${text}`);
@@ -127,6 +130,7 @@ export function parseCIDR(s: string): { ip: IP; net: IPNet } {
   return { ip, net: { ip: maskIP(ip, bits), bits } };
 }
 
+/** `ip` with every bit after the first `bits` cleared. */
 export function maskIP(ip: IP, bits: number): IP {
   const out = new Uint8Array(ip.length);
   for (let i = 0; i < ip.length; i++) {
@@ -144,12 +148,14 @@ export function netContains(net: IPNet, ipIn: IP): boolean {
   return masked.every((b, i) => b === net.ip[i]);
 }
 
+/** The address as an unsigned integer, first byte most significant. */
 export function ipToBigInt(ip: IP): bigint {
   let n = 0n;
   for (const b of ip) n = (n << 8n) | BigInt(b);
   return n;
 }
 
+/** The `length`-byte address of an integer; the inverse of `ipToBigInt`. */
 export function bigIntToIP(n: bigint, length: number): IP {
   const out = new Uint8Array(length);
   let x = n;
@@ -167,6 +173,7 @@ export function netRange(net: IPNet): [bigint, bigint] {
   return [first, first | ((1n << hostBits) - 1n)];
 }
 
+/** A network in CIDR notation, `10.0.0.0/8`. */
 export function formatNet(net: IPNet): string {
   return `${formatIP(net.ip)}/${net.bits}`;
 }

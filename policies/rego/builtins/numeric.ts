@@ -36,6 +36,10 @@ function exactOrFloat(
   return finite(name, float(Number(a), Number(b)));
 }
 
+/**
+ * `a + b`: exact for integers of any size, else a float; BuiltinError when the result is
+ * not finite.
+ */
 export function add(name: string, a: RegoNumber, b: RegoNumber): RegoNumber {
   return exactOrFloat(
     name,
@@ -46,6 +50,10 @@ export function add(name: string, a: RegoNumber, b: RegoNumber): RegoNumber {
   );
 }
 
+/**
+ * `a - b`: exact for integers of any size, else a float; BuiltinError when the result is
+ * not finite.
+ */
 export function subtract(name: string, a: RegoNumber, b: RegoNumber): RegoNumber {
   return exactOrFloat(
     name,
@@ -56,6 +64,10 @@ export function subtract(name: string, a: RegoNumber, b: RegoNumber): RegoNumber
   );
 }
 
+/**
+ * `a * b`: exact for integers of any size, else a float; BuiltinError when the result is
+ * not finite.
+ */
 export function multiply(name: string, a: RegoNumber, b: RegoNumber): RegoNumber {
   return exactOrFloat(
     name,
@@ -91,6 +103,7 @@ export function remainder(name: string, a: RegoNumber, b: RegoNumber): RegoNumbe
   return normalizeNumber(BigInt(a) % BigInt(b));
 }
 
+/** The absolute value, exact for big integers. */
 export function absolute(n: RegoNumber): RegoNumber {
   if (typeof n === 'bigint') return normalizeNumber(n < 0n ? -n : n);
   return normalizeNumber(Math.abs(n));
@@ -105,10 +118,12 @@ export function roundHalfAway(n: RegoNumber): RegoNumber {
   return normalizeNumber(Math.abs(frac) >= 0.5 ? whole + Math.sign(x) : whole);
 }
 
+/** The smallest integer not below `n` (`ceil`); integers come back as they are. */
 export function ceiling(n: RegoNumber): RegoNumber {
   return isInteger(n) ? n : normalizeNumber(Math.ceil(n as number));
 }
 
+/** The largest integer not above `n` (`floor`); integers come back as they are. */
 export function flooring(n: RegoNumber): RegoNumber {
   return isInteger(n) ? n : normalizeNumber(Math.floor(n as number));
 }

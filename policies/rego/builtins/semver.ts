@@ -15,11 +15,16 @@ const SEMVER = new RegExp(
     `(?:\\+[0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*)?$`,
 );
 
+/**
+ * A parsed version: major, minor and patch, and the pre-release identifiers (build metadata is
+ * dropped, since it never affects precedence).
+ */
 export interface SemVer {
   readonly core: readonly [bigint, bigint, bigint];
   readonly pre: readonly string[];
 }
 
+/** The version `s` spells; undefined when it is not valid Semantic Versioning 2.0.0. */
 export function parseSemVer(s: string): SemVer | undefined {
   const m = SEMVER.exec(s);
   if (!m) return undefined;

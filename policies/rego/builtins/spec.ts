@@ -35,11 +35,13 @@ export function collectionOf(of: TypeSpec = ANY): TypeSpec {
   return T.anyOf(T.array(of), T.set(of));
 }
 
+/** The optional parts of a builtin's declaration (see BuiltinDef). */
 export interface BuiltinOptions {
   readonly nondeterministic?: boolean;
   readonly relation?: (args: readonly Value[], ctx: BuiltinContext) => Iterable<Value>;
 }
 
+/** Declares a builtin: its name, argument and result types, implementation and options. */
 export function builtin(
   name: string,
   args: readonly TypeSpec[],

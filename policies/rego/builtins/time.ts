@@ -139,6 +139,10 @@ const DURATION_UNITS: ReadonlyMap<string, bigint> = new Map(
   }),
 );
 
+/**
+ * A Go duration string (`1h30m`, `-1.5s`, `300ms`) in nanoseconds; BuiltinError when it is
+ * not one, or is out of range.
+ */
 export function parseDuration(orig: string): bigint {
   const name = 'time.parse_duration_ns';
   const invalid = (): never => {

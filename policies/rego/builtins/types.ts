@@ -18,6 +18,7 @@ export type TypeSpec =
   | { readonly kind: 'object'; readonly key: TypeSpec; readonly value: TypeSpec }
   | { readonly kind: 'anyOf'; readonly of: readonly TypeSpec[] };
 
+/** What a builtin may see of the query it runs in. */
 export interface BuiltinContext {
   /** `time.now_ns()` is fixed for the duration of one query. */
   readonly nowNs: bigint;
@@ -35,6 +36,7 @@ export interface BuiltinContext {
  */
 export type BuiltinImpl = (args: readonly Value[], ctx: BuiltinContext) => Value | undefined;
 
+/** A builtin's declaration: its signature for the type checker and its implementation. */
 export interface BuiltinDef {
   /** Full name as written in Rego: `count`, `object.get`, `internal.member_2`. */
   readonly name: string;

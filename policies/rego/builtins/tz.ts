@@ -3,6 +3,7 @@
  * abbreviation, and the instant of a wall-clock time in a zone.
  */
 
+/** A time zone: its offset and abbreviation at any instant. */
 export interface Zone {
   readonly name: string;
   /** Offset east of UTC in seconds at the instant `ms`. */
@@ -13,6 +14,7 @@ export interface Zone {
 
 export const UTC: Zone = { name: 'UTC', offsetAt: () => 0, abbreviationAt: () => 'UTC' };
 
+/** A zone name Intl does not know. */
 export class UnknownZoneError extends Error {
   constructor(name: string) {
     super(`unknown time zone ${name}`);

@@ -8,6 +8,11 @@ import { forEachTermShallow, isClosure } from './walk';
 /** Builtins the planner handles itself. */
 const SPECIAL = new Set(['print']);
 
+/**
+ * Checks every call in `body`, nested bodies included: it must name a builtin or a function of
+ * `tree` and pass as many arguments as it takes (or one more, the output); `rego_type_error`
+ * otherwise.
+ */
 export function checkCalls(tree: RuleTree, body: ast.Body): Diagnostic[] {
   const out: Diagnostic[] = [];
   const visitBody = (b: ast.Body): void => {

@@ -12,6 +12,10 @@ import { Safety, type ArityOf } from './safety';
 import { buildRuleTree, type RuleTree } from './tree';
 import { forEachTermShallow } from './walk';
 
+/**
+ * A program that passed every stage: the modules as the last stage left them, and their rule
+ * tree.
+ */
 export interface CompiledProgram {
   readonly modules: readonly ast.Module[];
   readonly tree: RuleTree;
@@ -23,6 +27,7 @@ interface State {
   readonly diagnostics: Diagnostic[];
 }
 
+/** One compiler stage: a name (`verdict check --stages` prints it) and the work it does. */
 export interface Stage {
   readonly name: string;
   readonly run: (state: State) => void;
@@ -37,11 +42,16 @@ export const STAGES: readonly Stage[] = [
   { name: 'check recursion', run: recursionStage },
 ];
 
+/** Hooks into a compilation. */
 export interface CompileOptions {
   /** Called after each stage with the modules as they are then. */
   readonly onStage?: (name: string, modules: readonly ast.Module[]) => void;
 }
 
+/**
+ * Runs every stage in order and stops after the first that reports diagnostics; `program` is
+ * present exactly when `diagnostics` is empty.
+ */
 export function compileModules(
   modules: readonly ast.Module[],
   options: CompileOptions = {},
@@ -127,6 +137,7 @@ function treeStage(state: State): void {
   state.diagnostics.push(...diagnostics);
 }
 
+/** How many arguments the function a call names takes: a user function of `tree` or a builtin. */
 export function arityIn(tree: RuleTree): ArityOf {
   return (call) => {
     const op = call.operator;

@@ -4,6 +4,7 @@ import type * as ast from '../ast';
 import { hasRules, pathKey, showPath, type RuleNode, type RuleTree } from './tree';
 import { forEachTermShallow, isClosure } from './walk';
 
+/** A `rego_recursion_error` for each rule that depends on itself, directly or through others. */
 export function checkRecursion(tree: RuleTree): Diagnostic[] {
   const deps = new Map<RuleNode, Set<RuleNode>>();
   for (const node of tree.allNodes()) {

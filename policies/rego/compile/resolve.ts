@@ -35,6 +35,10 @@ export interface ModuleEnv {
 
 export const ROOTS: ReadonlySet<string> = new Set(['data', 'input']);
 
+/**
+ * What `module`'s free names refer to: its package's rules and its imports. Reports an import
+ * that starts with anything but `input`, `data`, `future` or `rego`.
+ */
 export function moduleEnv(
   module: ast.Module,
   ruleNamesByPackage: ReadonlyMap<string, Set<string>>,
@@ -64,6 +68,7 @@ export function moduleEnv(
   };
 }
 
+/** Resolves the names of one module's rules, or of a query; see the file comment for the result. */
 export class Resolver {
   private readonly used = new Set<string>();
 
@@ -107,6 +112,7 @@ export class Resolver {
     return undefined;
   }
 
+  /** `rule` with its names resolved and its locals renamed apart. */
   rule(rule: ast.Rule): ast.Rule {
     const argScope: Scope = { parent: undefined, names: new Map() };
     const args = rule.head.args?.map((a) => this.declarePattern(a, argScope));
@@ -141,6 +147,7 @@ export class Resolver {
     return { ...rule, head, body, else: elses };
   }
 
+  /** A query body with its names resolved. */
   query(body: ast.Body): ast.Body {
     const scope = this.bodyScope(body, undefined, []);
     return this.bodyIn(body, scope);

@@ -29,6 +29,10 @@ function isLocal(name: string): boolean {
   return !ROOTS.has(name);
 }
 
+/**
+ * Orders bodies so every variable is bound before use, collecting `rego_unsafe_var_error`s in
+ * `diagnostics`.
+ */
 export class Safety {
   readonly diagnostics: Diagnostic[] = [];
   /** Vars seen (outside closures) in the bodies being analysed, innermost last. */
@@ -198,6 +202,7 @@ export class Safety {
   // -------------------------------------------------------------------------------------------
   // Demands
 
+  /** What running `lit` needs bound first, and what it binds. */
   literalDemand(lit: ast.Literal, bound: Bound): Demand {
     const d = emptyDemand();
     for (const w of lit.with)

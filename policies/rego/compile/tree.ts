@@ -8,6 +8,7 @@
 import type { Diagnostic } from '../../diagnostic';
 import type * as ast from '../ast';
 
+/** What a rule defines at its path. */
 export type RuleKind =
   /** `p := v`, `p if ...`, `a.b.c := v`: one value at the path. */
   | 'complete'
@@ -18,6 +19,7 @@ export type RuleKind =
   /** `f(x) := y`: a function at the path. */
   | 'function';
 
+/** One definition of a rule, placed in the tree. */
 export interface RuleDef {
   readonly rule: ast.Rule;
   readonly module: ast.Module;
@@ -30,6 +32,7 @@ export interface RuleDef {
   readonly index: number;
 }
 
+/** One path of the tree: the rules defined there and the paths below it. */
 export interface RuleNode {
   readonly path: readonly string[];
   /** Non-default definitions at exactly this path. */
@@ -41,14 +44,17 @@ export interface RuleNode {
   isPackage: boolean;
 }
 
+/** An empty node at `path`. */
 export function newNode(path: readonly string[]): RuleNode {
   return { path, defs: [], defaultDef: undefined, children: new Map(), isPackage: false };
 }
 
+/** A path as one string, for keying maps by path. */
 export function pathKey(path: readonly string[]): string {
   return path.join('\u0000');
 }
 
+/** A path as Rego writes it: `data.a.b`, with `["..."]` for parts that are not identifiers. */
 export function showPath(path: readonly string[]): string {
   let s = 'data';
   for (const p of path)
@@ -56,14 +62,17 @@ export function showPath(path: readonly string[]): string {
   return s;
 }
 
+/** Every rule of a program at its path under `data`, with a node for each prefix. */
 export class RuleTree {
   readonly root = newNode([]);
   private readonly nodes = new Map<string, RuleNode>([[pathKey([]), this.root]]);
 
+  /** The node at exactly `path`; undefined when no rule or package is at or below it. */
   node(path: readonly string[]): RuleNode | undefined {
     return this.nodes.get(pathKey(path));
   }
 
+  /** The node at `path`, made (with the nodes above it) when missing. */
   ensure(path: readonly string[]): RuleNode {
     let node = this.root;
     for (let i = 0; i < path.length; i++) {
@@ -79,7 +88,7 @@ export class RuleTree {
     return node;
   }
 
-  /** The deepest node whose path is a prefix of `path` and that holds rules. */
+  /** The first node along `path` (its shortest prefix) that holds rules; undefined if none. */
   ruleNodeOnPath(path: readonly string[]): RuleNode | undefined {
     let node: RuleNode | undefined = this.root;
     for (const part of path) {
@@ -90,15 +99,18 @@ export class RuleTree {
     return undefined;
   }
 
+  /** Every node, the root included. */
   *allNodes(): Iterable<RuleNode> {
     yield* this.nodes.values();
   }
 }
 
+/** Whether rules (a default included) are defined at exactly this node. */
 export function hasRules(node: RuleNode): boolean {
   return node.defs.length > 0 || node.defaultDef !== undefined;
 }
 
+/** What the rules at this node define; undefined when there are none. */
 export function nodeKind(node: RuleNode): RuleKind | undefined {
   return (node.defs[0] ?? node.defaultDef)?.kind;
 }
@@ -130,6 +142,10 @@ function classify(rule: ast.Rule, keyPath: readonly ast.Term[]): RuleKind {
   return rule.head.key ? 'multi' : 'complete';
 }
 
+/**
+ * Places every rule of `modules` in a new tree; a `rego_type_error` for conflicting rules at a
+ * path (two defaults, different kinds, functions of different arities).
+ */
 export function buildRuleTree(modules: readonly ast.Module[]): {
   tree: RuleTree;
   diagnostics: Diagnostic[];

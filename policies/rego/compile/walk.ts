@@ -27,6 +27,7 @@ export function forEachTermShallow(term: ast.Term, visit: (t: ast.Term) => void)
   }
 }
 
+/** Whether `t` is a comprehension, whose body has its own scope. */
 export function isClosure(
   t: ast.Term,
 ): t is ast.ArrayComprehension | ast.SetComprehension | ast.ObjectComprehension {
@@ -95,6 +96,7 @@ export function mapTerm(
   }
 }
 
+/** Whether `term` is a constant: no variables, refs, calls or comprehensions anywhere in it. */
 export function isGround(term: ast.Term): boolean {
   let ground = true;
   forEachTermShallow(term, (t) => {
