@@ -72,6 +72,7 @@ interface DecisionView {
   caller: string | null;
   cache: string;
   duration_us: number;
+  trace_id?: string;
   prev_hash: string;
   hash: string;
 }
@@ -203,6 +204,7 @@ export async function runDecisionsShow(
     `bundle    ${bundle}`,
     `caller    ${decision.caller ?? '-'}`,
     `cache     ${decision.cache}, ${decision.duration_us} µs`,
+    `trace     ${decision.trace_id ?? '-'}`,
     `hash      ${decision.hash}`,
     `prev      ${decision.prev_hash}`,
     `input     ${decision.input === undefined ? '(none)' : JSON.stringify(decision.input, null, 2)}`,

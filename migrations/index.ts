@@ -15,6 +15,7 @@ import * as identity from './20261127140000_identity';
 import * as rowLevelSecurity from './20261127150000_row_level_security';
 import * as identityRowLevelSecurity from './20261127160000_identity_row_level_security';
 import * as tenantDefaultDecision from './20261127170000_tenant_default_decision';
+import * as decisionTraceId from './20261128000000_decision_trace_id';
 
 export interface MigrationModule {
   readonly name: string;
@@ -33,4 +34,5 @@ export const migrations: readonly MigrationModule[] = [
   { name: '20261127150000_row_level_security', ...rowLevelSecurity },
   { name: '20261127160000_identity_row_level_security', ...identityRowLevelSecurity },
   { name: '20261127170000_tenant_default_decision', ...tenantDefaultDecision },
+  { name: '20261128000000_decision_trace_id', ...decisionTraceId },
 ];

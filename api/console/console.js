@@ -2,7 +2,8 @@
 /**
  * The auditor console: sign in with a tenant and token, search the decision log with filters,
  * page through the results by cursor, open one decision's full record, and see allowed and
- * denied counts over time. Read-only: it only ever GETs the decision-log API.
+ * denied counts over time. Read-only: it only GETs the decision-log API, besides starting
+ * and ending its own session (session.js).
  */
 import { decisionStats, getDecision, searchDecisions } from './api.js';
 import { drawChart } from './chart.js';
@@ -15,7 +16,7 @@ import {
   prettyJson,
   normalizeTime,
 } from './format.js';
-import { clearSession, loadSession, saveSession } from './session.js';
+import { currentSession, signIn as startSession, signOut as endSession } from './session.js';
 
 const state = {
   session: undefined,
@@ -184,6 +185,7 @@ const recordOrder = [
   ['duration_us', 'Duration (µs)'],
   ['kind', 'Kind'],
   ['rollout', 'Rollout'],
+  ['trace_id', 'Trace id'],
   ['prev_hash', 'Previous hash'],
   ['hash', 'Hash'],
 ];
@@ -255,23 +257,32 @@ async function signIn(event) {
   button.disabled = true;
   showMessage(error, '');
   try {
-    // One row proves the token may read this tenant's log before anything is kept.
-    await searchDecisions({ tenant, token }, { limit: '1' });
+    state.session = await startSession(tenant, token);
   } catch (err) {
     showMessage(error, messageOf(err));
     return;
   } finally {
     button.disabled = false;
   }
-  state.session = { tenant, token };
-  saveSession(state.session);
   byId('sign-in-token').value = '';
   showSignedIn(true);
   await search();
 }
 
-function signOut() {
-  clearSession();
+async function signOut() {
+  const button = byId('sign-out');
+  button.disabled = true;
+  try {
+    await endSession(state.session);
+  } catch (err) {
+    // A session that already ended needs no ending; any other failure leaves it signed in.
+    if (err.status !== 401) {
+      showMessage(byId('search-error'), messageOf(err));
+      return;
+    }
+  } finally {
+    button.disabled = false;
+  }
   state.session = undefined;
   state.ticket++;
   byId('results').tBodies[0].replaceChildren();
@@ -294,10 +305,19 @@ function start() {
   byId('filters').addEventListener('reset', () => window.setTimeout(() => void search(), 0));
   byId('next-page').addEventListener('click', () => void turnPage(1));
   byId('previous-page').addEventListener('click', () => void turnPage(-1));
-  byId('sign-out').addEventListener('click', signOut);
-  state.session = loadSession();
+  byId('sign-out').addEventListener('click', () => void signOut());
+  void resume();
+}
+
+/** After a reload: the session the cookie still holds, if any. */
+async function resume() {
+  try {
+    state.session = await currentSession();
+  } catch (err) {
+    showMessage(byId('sign-in-error'), messageOf(err));
+  }
   showSignedIn(state.session !== undefined);
-  if (state.session !== undefined) void search();
+  if (state.session !== undefined) await search();
 }
 
 start();

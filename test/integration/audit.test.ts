@@ -380,6 +380,46 @@ describe('audit log on the real Postgres', () => {
     expect(relinked.reason).toMatch(/prev_hash of seq 3 does not match the hash of seq 2/);
   });
 
+  it('stores trace ids beside rows without one, verifies both, and notices an altered one', async () => {
+    const writer = await openWriter();
+    const traceId = (i: number): string => `${i.toString(16).padStart(2, '0')}${'ab'.repeat(15)}`;
+    const ids: string[] = [];
+    for (let i = 1; i <= 12; i++) {
+      const extra = i % 2 === 0 ? { traceId: traceId(i) } : {};
+      ids.push(writer.record(decision(tenantA, i, extra)).decisionId);
+    }
+    await writer.flush();
+    const stored = await knex('decisions')
+      .where('tenant_id', tenantA)
+      .orderBy('seq')
+      .pluck<(string | null)[]>('trace_id');
+    expect(stored).toEqual(
+      Array.from({ length: 12 }, (_, i) => ((i + 1) % 2 === 0 ? traceId(i + 1) : null)),
+    );
+    expect(await verifyChain(knex, tenantA)).toMatchObject({ ok: true, rows: 12 });
+
+    // A trace id set on a row that had none, or changed, breaks the chain there.
+    await knex('decisions')
+      .where('decision_id', ids[2])
+      .update({ trace_id: traceId(99) });
+    expect(await verifyChain(knex, tenantA)).toMatchObject({
+      ok: false,
+      firstBadDecisionId: ids[2],
+    });
+    await knex('decisions').where('decision_id', ids[2]).update({ trace_id: null });
+    await knex('decisions')
+      .where('decision_id', ids[3])
+      .update({ trace_id: traceId(98) });
+    expect(await verifyChain(knex, tenantA)).toMatchObject({
+      ok: false,
+      firstBadDecisionId: ids[3],
+    });
+    // The column refuses what is not a trace id.
+    await expect(
+      knex('decisions').where('decision_id', ids[3]).update({ trace_id: 'not-a-trace' }),
+    ).rejects.toThrow(/check constraint/);
+  });
+
   it('loses nothing when the database refuses connections during a stream of decisions', async () => {
     const writer = await openWriter({ batchSize: 50, insertTimeoutMs: 2000 });
     const recorded = new Map<string, string[]>([
@@ -541,6 +581,8 @@ describe('audit log on the real Postgres', () => {
       [{ cache: 'warm' as 'hit' }, /cache must be hit, miss or bypass/],
       [{ durationUs: Number.NaN }, /durationUs must be a non-negative number/],
       [{ durationUs: -1 }, /durationUs must be a non-negative number/],
+      [{ traceId: 'ABC' }, /traceId must be 32 lowercase hex digits/],
+      [{ traceId: '0'.repeat(32) }, /traceId must be 32 lowercase hex digits/],
     ];
     for (const [overrides, message] of bad) {
       expect(() => writer.record(decision(tenantA, 1, overrides))).toThrow(message);

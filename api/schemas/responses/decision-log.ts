@@ -28,10 +28,15 @@ export const decisionRecordSchema: JsonSchema = record(
       ['compared_with', 'agrees'],
       'Present when the decision was made under a rollout.',
     ),
+    trace_id: {
+      type: 'string',
+      pattern: '^[0-9a-f]{32}$',
+      description: 'W3C trace id of the request that made the decision; absent when it had none.',
+    },
     prev_hash: hash,
     hash,
   },
-  ['input', 'result', 'rollout'],
+  ['input', 'result', 'rollout', 'trace_id'],
 );
 
 export const decisionPageSchema: JsonSchema = record({

@@ -48,6 +48,8 @@ export interface AuditEntry {
   durationUs: number;
   /** Set when the decision was made under a rollout. */
   rollout?: RolloutMark;
+  /** W3C trace id of the request (32 lowercase hex digits); absent when it had none. */
+  traceId?: string;
 }
 
 /** A row as stored, with its place in the tenant's chain. */
@@ -68,6 +70,8 @@ export interface AuditRow {
   durationUs: number;
   /** Absent on rows made outside any rollout. */
   rollout?: RolloutMark;
+  /** Absent on rows made without a trace (and on every row older than the column). */
+  traceId?: string;
   prevHash: string;
   hash: string;
 }
@@ -77,6 +81,13 @@ export interface ChainHead {
   seq: number;
   hash: string;
   ts: Date;
+}
+
+const traceIdPattern = /^[0-9a-f]{32}$/;
+
+/** Whether `value` is a W3C trace id as rows store it: 32 lowercase hex digits, not all zero. */
+export function isTraceId(value: unknown): value is string {
+  return typeof value === 'string' && traceIdPattern.test(value) && value !== '0'.repeat(32);
 }
 
 /** true/false when the result is a boolean or an object with a boolean `allow`. */
@@ -91,8 +102,8 @@ export function deriveAllowed(result: JsonValue | undefined): boolean | null {
 
 /**
  * The fields the hash covers, as one JSON object. An undefined input or result is absent,
- * which keeps it apart from a JSON `null`. The rollout mark is covered only when present, so
- * rows written before rollouts existed keep their hashes.
+ * which keeps it apart from a JSON `null`. The rollout mark and the trace id are covered only
+ * when present, so rows written before either existed (or without them) keep their hashes.
  */
 export function hashedFields(row: Omit<AuditRow, 'hash' | 'prevHash'>): JsonValue {
   const fields: Record<string, JsonValue> = {
@@ -112,6 +123,7 @@ export function hashedFields(row: Omit<AuditRow, 'hash' | 'prevHash'>): JsonValu
   if (row.input !== undefined) fields.input = row.input;
   if (row.result !== undefined) fields.result = row.result;
   if (row.rollout !== undefined) fields.rollout = rolloutFields(row.rollout);
+  if (row.traceId !== undefined) fields.trace_id = row.traceId;
   return fields;
 }
 
@@ -161,6 +173,7 @@ export function pendingRow(entry: AuditEntry): PendingRow {
     cache: entry.cache,
     durationUs: Math.max(0, Math.min(2_147_483_647, Math.round(entry.durationUs))),
     ...(entry.rollout === undefined ? {} : { rollout: { ...entry.rollout } }),
+    ...(entry.traceId === undefined ? {} : { traceId: entry.traceId }),
   };
 }
 

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import type { JsonValue } from './canonical';
 import { isUuid } from '../../uuid';
-import type { CacheOutcome, PendingRow, RolloutMark } from './chain';
+import { isTraceId, type CacheOutcome, type PendingRow, type RolloutMark } from './chain';
 
 const readAt = promisify(fs.read);
 
@@ -33,6 +33,7 @@ interface SpooledRow {
   cache: CacheOutcome;
   durationUs: number;
   rollout?: RolloutMark;
+  traceId?: string;
 }
 
 export function spoolLine(row: PendingRow): string {
@@ -79,6 +80,7 @@ export function parseSpoolLine(line: string): PendingRow | undefined {
   const rollout = spooledRollout(v.rollout);
   if (
     rollout === null ||
+    (v.traceId !== undefined && !isTraceId(v.traceId)) ||
     typeof v.decisionId !== 'string' ||
     !isUuid(v.decisionId) ||
     typeof v.tenantId !== 'string' ||
@@ -111,6 +113,7 @@ export function parseSpoolLine(line: string): PendingRow | undefined {
     cache: v.cache,
     durationUs: v.durationUs,
     ...(rollout === undefined ? {} : { rollout }),
+    ...(v.traceId === undefined ? {} : { traceId: v.traceId }),
   };
 }
 

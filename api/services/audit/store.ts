@@ -27,6 +27,7 @@ function toRecord(row: AuditRow): Record<string, unknown> {
     rollout_arm: row.rollout?.arm ?? null,
     compared_with: row.rollout?.comparedWith ?? null,
     agrees: row.rollout?.agrees ?? null,
+    trace_id: row.traceId ?? null,
     prev_hash: row.prevHash,
     hash: row.hash,
   };
@@ -52,13 +53,14 @@ const insertedColumns: readonly (readonly [string, string])[] = [
   ['rollout_arm', 'text'],
   ['compared_with', 'uuid'],
   ['agrees', 'boolean'],
+  ['trace_id', 'text'],
   ['prev_hash', 'text'],
   ['hash', 'text'],
 ];
 
-// One array parameter per column, unnested into rows: the statement text and its 20
+// One array parameter per column, unnested into rows: the statement text and its 21
 // parameters are the same for any batch size, where a multi-row VALUES list would carry
-// 20 placeholders per row for the client to number and the server to parse. No conflict is
+// 21 placeholders per row for the client to number and the server to parse. No conflict is
 // skipped: a row already in the table would leave a gap in its chain, so the caller leaves
 // such rows out (append.ts) and a conflict fails the insert.
 const insertStatement = `insert into decisions (${insertedColumns.map(([name]) => name).join(', ')})
@@ -161,6 +163,7 @@ export interface StoredRecord {
   rollout_arm: RolloutArm | null;
   compared_with: string | null;
   agrees: boolean | null;
+  trace_id: string | null;
   prev_hash: string;
   hash: string;
 }
@@ -186,6 +189,7 @@ export const storedColumns = [
   'rollout_arm',
   'compared_with',
   'agrees',
+  'trace_id',
   'prev_hash',
   'hash',
 ];
@@ -219,6 +223,7 @@ export function fromRecord(record: StoredRecord): AuditRow {
     cache: record.cache,
     durationUs: record.duration_us,
     ...optionalRollout(record),
+    ...(record.trace_id === null ? {} : { traceId: record.trace_id }),
     prevHash: record.prev_hash,
     hash: record.hash,
   };

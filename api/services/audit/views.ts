@@ -34,6 +34,8 @@ export interface DecisionView {
     compared_with?: string;
     agrees?: boolean;
   };
+  /** W3C trace id of the request that made the decision; absent when it had none. */
+  trace_id?: string;
   prev_hash: string;
   hash: string;
 }
@@ -64,6 +66,7 @@ export function decisionView(row: AuditRow): DecisionView {
       ...(agrees === undefined ? {} : { agrees }),
     };
   }
+  if (row.traceId !== undefined) view.trace_id = row.traceId;
   if (row.input !== undefined) view.input = row.input;
   if (row.result !== undefined) view.result = row.result;
   return view;
@@ -87,6 +90,8 @@ export const csvColumns = [
   'result',
   'prev_hash',
   'hash',
+  // Last: columns added later go at the end, so readers by position keep working.
+  'trace_id',
 ] as const;
 
 export function csvField(text: string): string {

@@ -19,6 +19,7 @@ import type { Logger } from '../../logger';
 import { lockDataDir, type DataDirLock } from '../../db/data-dir-lock';
 import { appendToChains, type AppendResult } from './append';
 import {
+  isTraceId,
   pendingRow,
   type AuditEntry,
   type AuditRow,
@@ -118,6 +119,9 @@ export function entryProblem(entry: AuditEntry): string | undefined {
   if (!cacheOutcomes.has(entry.cache)) return 'cache must be hit, miss or bypass';
   if (!Number.isFinite(entry.durationUs) || entry.durationUs < 0) {
     return 'durationUs must be a non-negative number';
+  }
+  if (entry.traceId !== undefined && !isTraceId(entry.traceId)) {
+    return 'traceId must be 32 lowercase hex digits, not all zero';
   }
   if (entry.rollout !== undefined) return rolloutProblem(entry.rollout);
   return undefined;

@@ -5,6 +5,7 @@ import {
   genesisHash,
   hashedFields,
   headOf,
+  isTraceId,
   linkRow,
   pendingRow,
   rowHash,
@@ -122,6 +123,32 @@ describe('chainRow', () => {
       undefined,
     );
     expect(agrees.hash).not.toBe(disagrees.hash);
+  });
+
+  it('covers a trace id in the hash only when present, so rows without one hash as before', () => {
+    const ts = new Date('2026-11-27T10:00:00.123Z');
+    const decisionId = '11111111-1111-4111-8111-111111111111';
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const plain = chainRow(entry({ ts, decisionId, caller: 'key1' }), undefined);
+    // The same text as the documented hash above: a row without a trace id is unchanged.
+    expect(canonicalJson(hashedFields(plain))).not.toContain('trace_id');
+    const traced = chainRow(entry({ ts, decisionId, caller: 'key1', traceId }), undefined);
+    expect(traced.traceId).toBe(traceId);
+    expect(canonicalJson(hashedFields(traced))).toContain(`"trace_id":"${traceId}"`);
+    expect(traced.hash).not.toBe(plain.hash);
+    const { hash: _hash, prevHash, ...fields } = traced;
+    expect(rowHash(prevHash, fields)).toBe(traced.hash);
+    expect(rowHash(prevHash, { ...fields, traceId: 'a'.repeat(32) })).not.toBe(traced.hash);
+    const { traceId: _dropped, ...stripped } = fields;
+    expect(rowHash(prevHash, stripped)).toBe(plain.hash);
+  });
+
+  it('tells a W3C trace id apart from anything else', () => {
+    expect(isTraceId('4bf92f3577b34da6a3ce929d0e0e4736')).toBe(true);
+    expect(isTraceId('0'.repeat(32))).toBe(false);
+    expect(isTraceId('4BF92F3577B34DA6A3CE929D0E0E4736')).toBe(false);
+    expect(isTraceId('4bf92f3577b34da6a3ce929d0e0e473')).toBe(false);
+    expect(isTraceId(42)).toBe(false);
   });
 
   it('cleans text the database would refuse and clamps the duration', () => {

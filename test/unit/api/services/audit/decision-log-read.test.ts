@@ -123,14 +123,22 @@ describe('views', () => {
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('two\nlines')).toBe('"two\nlines"');
     expect(csvField('cr\r')).toBe('"cr\r"');
-    expect(csvHeader().split(',')).toHaveLength(17);
+    expect(csvHeader().split(',')).toHaveLength(18);
     const line = csvLine(row);
     expect(line).toBe(
       `${row.decisionId},1,2026-11-27T10:00:00.000Z,"a,b",rbac,1.0.0,r1,false,,hit,3,decision,,` +
-        `"{""note"":""say \\""hi\\""\\nthen go""}","{""allow"":false}",${row.prevHash},${row.hash}\r\n`,
+        `"{""note"":""say \\""hi\\""\\nthen go""}","{""allow"":false}",${row.prevHash},${row.hash},\r\n`,
     );
     const nulls = csvLine({ ...row, input: null, result: undefined, allowed: null });
     expect(nulls).toContain(',,hit,3,decision,,null,,');
+  });
+
+  it('shows the trace id of a traced row, last in CSV, and leaves it out of others', () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    expect(decisionView({ ...row, traceId }).trace_id).toBe(traceId);
+    expect(decisionView(row)).not.toHaveProperty('trace_id');
+    expect(csvHeader().endsWith(',hash,trace_id\r\n')).toBe(true);
+    expect(csvLine({ ...row, traceId }).endsWith(`,${row.hash},${traceId}\r\n`)).toBe(true);
   });
 
   it('keeps caller text from running as a spreadsheet formula', () => {

@@ -134,4 +134,14 @@ describe('parseSpoolLine', () => {
       expect(parseSpoolLine(JSON.stringify({ ...good, rollout }))).toBeUndefined();
     }
   });
+
+  it('keeps a trace id, and refuses a malformed one', () => {
+    const base = rows(1)[0] as PendingRow;
+    const row = { ...base, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' };
+    expect(parseSpoolLine(spoolLine(row))).toEqual(row);
+    const good = JSON.parse(spoolLine(base)) as Record<string, unknown>;
+    for (const traceId of [null, 7, 'abc', '0'.repeat(32), 'G'.repeat(32)]) {
+      expect(parseSpoolLine(JSON.stringify({ ...good, traceId }))).toBeUndefined();
+    }
+  });
 });
