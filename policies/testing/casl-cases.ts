@@ -31,11 +31,16 @@ import { EngineError, PolicyEngine } from '../engine';
 import { EvalError } from '../ir/interpret';
 import type { Coverage, FileCoverage, TestEngine, TestResult } from './runner';
 
+/** A CASL bundle's rule set file and its case files. */
 export interface CaslBundleCases {
   readonly rules: CaslSource;
   readonly cases: readonly CaslSource[];
 }
 
+/**
+ * The outcome of running a rule set's cases: one result per case, or the diagnostics that
+ * stopped them.
+ */
 export interface CaslCaseRun {
   readonly results: readonly TestResult[];
   readonly diagnostics: readonly Diagnostic[];

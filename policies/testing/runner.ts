@@ -16,8 +16,10 @@ import { hasRules, nodeKind, showPath, type RuleNode } from '../rego/compile/tre
 import { compileSources, type SourceFile } from '../query';
 import { buildWasm } from '../wasm/compile';
 
+/** Which back end runs the tests: the WASM engine or the reference interpreter. */
 export type TestEngine = 'wasm' | 'interp';
 
+/** One test: a `test_*` rule, by its full name and path below `data`. */
 export interface TestCase {
   /** `data.rbac_test.test_admin` */
   readonly name: string;
@@ -25,6 +27,7 @@ export interface TestCase {
   readonly position?: Position;
 }
 
+/** How one test went: `fail` when it was not true, `error` when it raised an error. */
 export interface TestResult extends TestCase {
   readonly status: 'pass' | 'fail' | 'error';
   /** For failures: what the test evaluated to; for errors: the error. */
@@ -32,6 +35,7 @@ export interface TestResult extends TestCase {
   readonly durationMs: number;
 }
 
+/** The coverage of one source file: rules and lines the tests reached, out of all. */
 export interface FileCoverage {
   readonly file: string;
   readonly rules: number;
@@ -42,12 +46,14 @@ export interface FileCoverage {
   readonly uncovered: readonly { readonly name: string; readonly line: number }[];
 }
 
+/** Coverage per file, with the total. */
 export interface Coverage {
   readonly files: readonly FileCoverage[];
   /** Covered lines of all files, in percent. */
   readonly percent: number;
 }
 
+/** The outcome of `runTests`: a result per test, or the compile errors that stopped them. */
 export interface TestRun {
   readonly results: readonly TestResult[];
   /** Compile errors (then no test ran). */
@@ -56,6 +62,7 @@ export interface TestRun {
   readonly coverage?: Coverage;
 }
 
+/** Which tests to run, on which back end, with what limits. */
 export interface TestOptions {
   readonly engine?: TestEngine;
   /** Only tests whose name contains this text. */
@@ -86,6 +93,10 @@ export function findTests(program: CompiledProgram): TestCase[] {
   return tests.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Compiles `sources` and runs their tests over `data`, in name order. With `coverage` the
+ * tests run through the interpreter whatever `engine` says.
+ */
 export async function runTests(
   sources: readonly SourceFile[],
   data: ObjectValue,

@@ -33,15 +33,20 @@ export function loadBinaryen(): Promise<Binaryen> {
   return binaryenModule;
 }
 
+/** What to generate: the runtime to build on and the plans to export as entrypoints. */
 export interface CodegenOptions {
   /** The runtime module's bytes (dist/wasm/runtime.wasm). */
   readonly runtime: Uint8Array;
   /** Entrypoint names in id order, each naming one of the policy's plans. */
   readonly entrypoints: readonly string[];
-  /** Builtins available natively in the runtime (exported as vd_builtin_<name>). */
+  /** Run binaryen's optimizer over the policy's own functions (default true). */
   readonly optimize?: boolean;
 }
 
+/**
+ * A policy the generator cannot turn into a valid module; `buildWasm` reports it as a
+ * `rego_compile_error`.
+ */
 export class CodegenError extends Error {
   constructor(message: string) {
     super(message);
@@ -91,6 +96,7 @@ export const HOST_PREFIX = 'verdict.';
 /** vd_error_code() of a type error (others are builtin errors). */
 const ERROR_TYPE = 1;
 
+/** Generates the policy.wasm for `policy`; throws CodegenError when it cannot. */
 export async function generateWasm(policy: Policy, options: CodegenOptions): Promise<Uint8Array> {
   const binaryen = await loadBinaryen();
   const gen = new Generator(binaryen, policy, options);

@@ -36,6 +36,7 @@ export function runtimeWasm(): Uint8Array {
   return runtimeBytes;
 }
 
+/** A rule to export from the module, by the name the SDK knows it by. */
 export interface WasmEntrypoint {
   /** Name the SDK sees (`rbac/allow`). */
   readonly name: string;
@@ -43,6 +44,7 @@ export interface WasmEntrypoint {
   readonly path: readonly string[];
 }
 
+/** The module and the IR it came from, or the diagnostics that stopped the build. */
 export interface WasmBuild {
   readonly wasm?: Uint8Array;
   readonly policy?: Policy;
@@ -53,6 +55,10 @@ export interface WasmBuild {
 /** The stages of a build, for progress reports. */
 export type BuildStage = 'planning' | 'generating WebAssembly';
 
+/**
+ * Plans the entrypoints and queries of a compiled program and generates the policy.wasm;
+ * planning and code generation errors come back as diagnostics.
+ */
 export async function buildWasm(
   program: CompiledProgram,
   entrypoints: readonly WasmEntrypoint[],

@@ -54,6 +54,7 @@ function toHost(v: Value): JSONValue {
   return toJS(v);
 }
 
+/** A builtin as the SDK calls it: JSON-decoded arguments in, a JSON value (or undefined) out. */
 export type HostBuiltin = (...args: unknown[]) => JSONValue | undefined;
 
 /** A type error raised inside a host builtin ends the evaluation (thrown through the SDK). */
@@ -67,6 +68,7 @@ export class HostBuiltinError extends Error {
   }
 }
 
+/** How host builtins handle errors, and where they get the clock and memo. */
 export interface HostBuiltinOptions {
   /** Builtin errors end the evaluation instead of making the call undefined. */
   readonly strict?: boolean;

@@ -13,6 +13,10 @@ import { parseQuery } from '../rego/parser';
 import { compileSources, type Bindings, type QueryOutcome, type QueryRequest } from '../query';
 import { buildWasm } from './compile';
 
+/**
+ * Evaluates a query as `evalQuery` does, through a policy.wasm and the engine; compile and
+ * evaluation errors come back as diagnostics.
+ */
 export async function evalQueryWasm(request: QueryRequest): Promise<QueryOutcome> {
   const failed = (diagnostics: readonly Diagnostic[]): QueryOutcome => ({ ok: false, diagnostics });
   const compiled = compileSources(request.modules);
