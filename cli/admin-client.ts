@@ -16,6 +16,7 @@ export const defaultServer = 'http://127.0.0.1:8181';
 /** How long one request may take before the command gives up, unless told otherwise. */
 const defaultTimeoutMs = 30_000;
 
+/** The one error type admin commands throw; its message is a single line fit to print as is. */
 export class AdminCommandError extends Error {
   override readonly name = 'AdminCommandError';
 }
@@ -27,6 +28,7 @@ export interface AdminOptions {
   json?: boolean;
 }
 
+/** Where a command writes its output and errors: the process streams, or a capture in tests. */
 export interface CliIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
@@ -85,6 +87,11 @@ function networkReason(err: unknown): string {
 /** Refresh a stored access token this long before it expires. */
 const refreshMarginMs = 30_000;
 
+/**
+ * Talks to one Verdict server's admin API with one credential, refreshing a stored login
+ * as it nears expiry. The constructor throws `AdminCommandError` for a bad `--server` URL, or
+ * when a credential is required and none is given or stored.
+ */
 export class AdminClient {
   readonly server: string;
   private token: string | undefined;
@@ -294,6 +301,7 @@ export function formatTable(
   return [line(headers), ...rows.map(line)].map((l) => `${l}\n`).join('');
 }
 
+/** Writes `value` as indented JSON, the output of `--json`. */
 export function printJson(io: CliIO, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -7,10 +7,12 @@
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { messageOf } from '../api/errors';
 
+/** The one error type of a download; its message is a single line fit to print as is. */
 export class BundleDownloadError extends Error {
   override readonly name = 'BundleDownloadError';
 }
 
+/** One GET of a bundle: where from, the credential and cached ETag to send, and the limits. */
 export interface DownloadRequest {
   readonly url: string;
   /** Sent as `Authorization: Bearer <token>`. */
@@ -23,6 +25,7 @@ export interface DownloadRequest {
   readonly timeoutMs: number;
 }
 
+/** What the server answered: unchanged since `etag` (HTTP 304), or a fresh bundle. */
 export type Download =
   | { readonly kind: 'not-modified'; readonly etag: string | undefined }
   | { readonly kind: 'bundle'; readonly bytes: Buffer; readonly etag: string | undefined };
@@ -104,6 +107,10 @@ async function readLimited(response: Response, url: URL, maxBytes: number): Prom
   return Buffer.concat(chunks);
 }
 
+/**
+ * Fetches the bundle at `request.url`; throws `BundleDownloadError` for a bad URL, a
+ * refusal, a timeout, a body over `maxBytes` or an unreachable server.
+ */
 export async function downloadBundle(request: DownloadRequest): Promise<Download> {
   const url = bundleUrl(request.url);
   const signal = AbortSignal.timeout(request.timeoutMs);

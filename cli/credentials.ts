@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+/** A login as `verdict login` stores it: the tokens the server issued, and for whom. */
 export interface StoredLogin {
   readonly access_token: string;
   readonly refresh_token: string;
@@ -50,6 +51,7 @@ function writeAll(file: string, all: CredentialsFile): void {
   fs.chmodSync(file, 0o600);
 }
 
+/** The login stored for `server`; undefined when there is none or the file is unreadable. */
 export function loadLogin(env: NodeJS.ProcessEnv, server: string): StoredLogin | undefined {
   const file = credentialsPath(env);
   return file === undefined ? undefined : readAll(file)[server];
