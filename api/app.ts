@@ -42,6 +42,7 @@ import { openApiRouter } from './routes/openapi';
 import type { DecisionService } from './services/decisions';
 import { defaultMaxInputDepth } from './services/decisions/input';
 import type { IdentityService } from './services/identity/service';
+import type { SecurityEventSink } from './services/security/events';
 import { healthRouter, type ReadinessCheck } from './routes/health';
 import { metricsRouter, type MetricsExposition } from './routes/metrics';
 import type { VerdictMetrics } from './services/metrics';
@@ -69,6 +70,8 @@ export interface AppDependencies {
   };
   /** Platform users: logins, sessions, MFA and user administration; mounted only when given. */
   identity?: IdentityService;
+  /** Where denied admin requests and revoked keys are reported; by default only logged. */
+  securityEvents?: SecurityEventSink;
   /**
    * Whether plain decision requests take the lane past Express (routes/data-lane.ts); default
    * true. Tests turn it off to hold the Express route beside the lane.
@@ -179,6 +182,7 @@ export function createApp(deps: AppDependencies): VerdictApp {
     // Users' access tokens: the identity service checks them, unless a test gives its own.
     accessTokens: deps.accessTokens ?? deps.identity,
     audit: deps.audit,
+    securityEvents: deps.securityEvents,
   });
   app.use(adminRouter({ access, tenants, apiKeys }));
   app.use(

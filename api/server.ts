@@ -27,6 +27,7 @@ import { openCache, type CacheStore } from './services/cache';
 import { openDecisions, type DecisionStack } from './services/decisions';
 import { openIdentity, type IdentityService } from './services/identity';
 import { VerdictMetrics } from './services/metrics';
+import { SecurityEvents } from './services/security/events';
 import type { MetricsExposition } from './routes/metrics';
 
 export interface StartOptions {
@@ -196,7 +197,8 @@ async function launch<Audit extends AuditSink>(
       metrics,
     });
     cleanups.push(() => decisions.stop());
-    const identity = await openIdentity({ config, knex: db.knex, logger });
+    const securityEvents = new SecurityEvents({ logger, counter: metrics?.security });
+    const identity = await openIdentity({ config, knex: db.knex, logger, events: securityEvents });
     cleanups.push(() => identity.close());
 
     let shuttingDown = false;
@@ -209,6 +211,7 @@ async function launch<Audit extends AuditSink>(
       adminToken: config.adminToken,
       apiKeys,
       identity,
+      securityEvents,
       audit,
       decisions: { service: decisions.service, maxInputDepth: config.maxInputDepth },
       edges: edgesFromConfig(config, cache, logger),

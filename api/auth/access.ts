@@ -26,6 +26,7 @@ import {
 } from '../middleware/api-key';
 import { looksLikeApiKey, type ApiKeyService } from '../services/api-keys';
 import type { AuditSink } from '../services/audit/sink';
+import { SecurityEvents, type SecurityEventSink } from '../services/security/events';
 import type { TenantService } from '../services/tenants';
 import {
   PlatformPolicy,
@@ -64,6 +65,8 @@ export interface PlatformAccessOptions {
   readonly audit?: Pick<AuditSink, 'record'> | undefined;
   /** The policy; the shipped one, compiled once per process, by default. */
   readonly policy?: () => Promise<PlatformPolicy>;
+  /** Where denials are reported as security events; by default they are only logged. */
+  readonly securityEvents?: SecurityEventSink | undefined;
 }
 
 const adminDisabled = (): VerdictError =>
@@ -82,13 +85,40 @@ function elapsedUs(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1000;
 }
 
+/** The actor of a security event: `user:<id>`, `api-key:<id>`, `bootstrap:admin-token`. */
+export function actorOf(principal: Principal): string {
+  return `${principal.kind}:${principal.id}`;
+}
+
+/**
+ * Whether a request names a tenant other than the principal's own (the platform's chain
+ * included): a tenant user or key reaching beyond its tenant. Platform admins have no tenant
+ * of their own, so nothing is cross-tenant for them.
+ */
+export function isCrossTenant(
+  principal: Principal,
+  tenantRef: unknown,
+  tenantId: string | null,
+): boolean {
+  return (
+    principal.tenantId !== null && typeof tenantRef === 'string' && tenantId !== principal.tenantId
+  );
+}
+
 export class PlatformAccess {
   private readonly options: PlatformAccessOptions;
   private readonly policy: () => Promise<PlatformPolicy>;
+  private readonly events: SecurityEventSink;
 
   constructor(options: PlatformAccessOptions) {
     this.options = options;
     this.policy = options.policy ?? (() => PlatformPolicy.load());
+    this.events = options.securityEvents ?? new SecurityEvents({ logger: options.logger });
+  }
+
+  /** The sink of security events (routes report what they did, e.g. revoked keys). */
+  get securityEvents(): SecurityEventSink {
+    return this.events;
   }
 
   /** Middleware: the caller must be allowed `action` (on the `:tenant` of the route, if any). */
@@ -102,6 +132,16 @@ export class PlatformAccess {
         const decision = policy.decide({ principal, action, tenantId });
         this.log(req, policy, { principal, action, tenantId }, decision, started);
         if (!decision.allow) {
+          this.events.record({
+            type: isCrossTenant(principal, req.params.tenant, tenantId)
+              ? 'cross_tenant_denied'
+              : 'access_denied',
+            actor: actorOf(principal),
+            tenant: principal.tenantId,
+            ip: req.ip,
+            requestId: req.id,
+            details: { action, targetTenant: tenantId, reason: decision.reason },
+          });
           throw new VerdictError('forbidden', `Not allowed to ${action}: ${decision.reason}.`, {
             extensions: { action },
           });

@@ -4,7 +4,7 @@
  */
 import { Router, type Request, type RequestHandler } from 'express';
 import { VerdictError } from '../errors';
-import { platformTenantRef, type PlatformAccess } from '../auth/access';
+import { actorOf, platformTenantRef, type PlatformAccess } from '../auth/access';
 import { createApiKeySchema, createTenantSchema, updateTenantSchema } from '../schemas/admin';
 import { maxDurationSeconds, parseDuration } from '../schemas/duration';
 import { bodyValidator, fieldProblem } from '../schemas/validate';
@@ -157,6 +157,14 @@ export function adminRouter(options: AdminRouterOptions): Router {
           `Tenant "${tenant.slug}" has no API key ${keyId}: list its keys with \`verdict keys list --tenant ${tenant.slug}\`.`,
         );
       }
+      access.securityEvents.record({
+        type: 'api_key_revoked',
+        actor: req.principal === undefined ? null : actorOf(req.principal),
+        tenant: tenant.id,
+        ip: req.ip,
+        requestId: req.id,
+        details: { keyId: revoked.id, keyPrefix: revoked.prefix },
+      });
       res.json(revoked);
     },
   );

@@ -24,7 +24,7 @@ import {
   refreshSchema,
 } from '../schemas/identity';
 import { bodyValidator, fieldProblem } from '../schemas/validate';
-import type { IdentityService } from '../services/identity/service';
+import type { ClientInfo, IdentityService } from '../services/identity/service';
 import type { TenantService } from '../services/tenants';
 import { requireJsonBody } from './admin';
 
@@ -87,8 +87,8 @@ function withRetryAfter(res: Response, err: unknown): never {
   throw err;
 }
 
-function clientInfo(req: Request): { userAgent: string | undefined; ip: string | undefined } {
-  return { userAgent: req.get('user-agent'), ip: req.ip };
+function clientInfo(req: Request): ClientInfo {
+  return { userAgent: req.get('user-agent'), ip: req.ip, requestId: req.id };
 }
 
 async function tenantIdOf(tenants: TenantService, ref: string): Promise<string> {
@@ -140,7 +140,7 @@ export function identityRouter(options: IdentityRouterOptions): Router {
 
   router.post('/v1/auth/refresh', requireJsonBody, async (req, res) => {
     const body = validateRefresh(req.body);
-    noStore(res).json(await identity.refresh(body.refresh_token));
+    noStore(res).json(await identity.refresh(body.refresh_token, clientInfo(req)));
   });
 
   router.post('/v1/auth/logout', user, async (req, res) => {
@@ -177,7 +177,12 @@ export function identityRouter(options: IdentityRouterOptions): Router {
   router.post('/v1/users/me/password', user, requireJsonBody, async (req, res) => {
     const body = validateChangePassword(req.body);
     await identity
-      .changePassword(signedInPrincipal(req), body.current_password, body.new_password)
+      .changePassword(
+        signedInPrincipal(req),
+        body.current_password,
+        body.new_password,
+        clientInfo(req),
+      )
       .catch((err: unknown) => withRetryAfter(res, err));
     res.status(204).end();
   });

@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
+import type { SecurityEventSink } from '../security/events';
 import { FieldCipher, loadDataKeys } from './data-keys';
 import { sealUnindexedUsers } from './re-encrypt';
 import { RedisSessionStore } from './redis-sessions';
@@ -47,6 +48,8 @@ export interface OpenIdentityOptions {
   readonly knex: Knex;
   readonly logger: Logger;
   readonly clock?: () => number;
+  /** Where failed logins, lockouts and the like are reported; by default only logged. */
+  readonly events?: SecurityEventSink;
 }
 
 export async function openIdentity(options: OpenIdentityOptions): Promise<IdentityService> {
@@ -69,5 +72,6 @@ export async function openIdentity(options: OpenIdentityOptions): Promise<Identi
     logger,
     settings: identitySettings(config),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.events === undefined ? {} : { events: options.events }),
   });
 }

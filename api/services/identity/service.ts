@@ -13,6 +13,12 @@ import type { Knex } from 'knex';
 import type { AccessTokenVerifier, Principal, UserRole } from '../../auth/principal';
 import { VerdictError } from '../../errors';
 import type { Logger } from '../../logger';
+import {
+  SecurityEvents,
+  loggedAccountName,
+  type SecurityEvent,
+  type SecurityEventSink,
+} from '../security/events';
 import { isUuid } from '../../uuid';
 import { AccessTokens } from './access-tokens';
 import { normalizeEmail, type FieldCipher } from './data-keys';
@@ -58,12 +64,16 @@ export interface IdentityServiceOptions {
   /** scrypt cost of new hashes (tests lower it). */
   readonly scryptParams?: ScryptParams;
   readonly throttle?: Omit<LoginThrottleOptions, 'knex' | 'clock'>;
+  /** Where failed logins, lockouts, refused second factors and token reuse are reported. */
+  readonly events?: SecurityEventSink;
 }
 
 /** Where a login comes from, kept with the session for the user's session list. */
 export interface ClientInfo {
   readonly userAgent?: string | undefined;
   readonly ip?: string | undefined;
+  /** The request's id, for security events (not kept with the session). */
+  readonly requestId?: string | undefined;
 }
 
 export interface LoginInput extends ClientInfo {
@@ -167,6 +177,7 @@ export class IdentityService implements AccessTokenVerifier {
   private readonly cipher: FieldCipher;
   private readonly oneTime: OneTimeTokens;
   private readonly logger: Logger;
+  private readonly events: SecurityEventSink;
   private readonly clock: () => number;
   private readonly scryptParams: ScryptParams;
   private decoy: Promise<string> | undefined;
@@ -176,6 +187,7 @@ export class IdentityService implements AccessTokenVerifier {
     this.cipher = options.cipher;
     this.sessions = options.sessions;
     this.logger = options.logger;
+    this.events = options.events ?? new SecurityEvents({ logger: options.logger });
     this.clock = options.clock ?? Date.now;
     this.settings = { ...defaultIdentitySettings, ...options.settings };
     this.scryptParams = options.scryptParams ?? defaultScryptParams;
@@ -213,9 +225,10 @@ export class IdentityService implements AccessTokenVerifier {
   async login(input: LoginInput): Promise<LoginResult> {
     const tenantId = input.tenant === undefined ? null : await this.tenantId(input.tenant);
     const subject = this.throttleSubject(tenantId ?? input.tenant ?? null, input.email);
+    const event = { tenant: tenantId ?? null, ip: input.ip, requestId: input.requestId };
     const wait = await this.throttle.lockedFor(subject);
     if (wait > 0) {
-      this.logger.warn({ event: 'login_locked' }, 'login refused: account locked');
+      this.securityEvent('login_locked', subject, { ...event, details: { step: 'login' } });
       throw locked(wait);
     }
     const user =
@@ -225,7 +238,19 @@ export class IdentityService implements AccessTokenVerifier {
     const matches = await verifyPassword(input.password, stored);
     if (!usable || !matches) {
       const delay = await this.throttle.recordFailure(subject);
-      this.logger.warn({ event: 'login_failed', lockedMs: delay }, 'login failed');
+      const actor = user === undefined ? null : `user:${user.id}`;
+      this.securityEvent('login_failed', subject, {
+        ...event,
+        actor,
+        details: { step: 'password' },
+      });
+      if (delay > 0) {
+        this.securityEvent('account_locked', subject, {
+          ...event,
+          actor,
+          details: { lockedMs: delay },
+        });
+      }
       throw invalidCredentials();
     }
     if (needsRehash(stored, this.scryptParams)) {
@@ -252,16 +277,29 @@ export class IdentityService implements AccessTokenVerifier {
       );
     }
     const subject = this.throttleSubject(user.tenant_id, this.users.email(user));
+    const event = {
+      actor: `user:${user.id}`,
+      tenant: user.tenant_id,
+      ip: input.ip,
+      requestId: input.requestId,
+    };
     const wait = await this.throttle.lockedFor(subject);
-    if (wait > 0) throw locked(wait);
+    if (wait > 0) {
+      this.securityEvent('login_locked', subject, { ...event, details: { step: 'mfa' } });
+      throw locked(wait);
+    }
     const passed =
       input.code !== undefined
         ? await this.mfa.verifyCode(user.id, input.code)
         : input.recoveryCode !== undefined &&
           (await this.mfa.useRecoveryCode(user.id, input.recoveryCode));
     if (!passed) {
-      await this.throttle.recordFailure(subject);
-      this.logger.warn({ event: 'mfa_failed', userId: user.id }, 'second factor refused');
+      const delay = await this.throttle.recordFailure(subject);
+      const factor = input.code !== undefined ? 'totp' : 'recovery_code';
+      this.securityEvent('mfa_failed', subject, { ...event, details: { factor } });
+      if (delay > 0) {
+        this.securityEvent('account_locked', subject, { ...event, details: { lockedMs: delay } });
+      }
       throw new VerdictError(
         'unauthorized',
         input.code !== undefined
@@ -278,7 +316,7 @@ export class IdentityService implements AccessTokenVerifier {
   }
 
   /** Trades a refresh token for new tokens; a reused one revokes its session. */
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  async refresh(refreshToken: string, client: ClientInfo = {}): Promise<TokenPair> {
     const expired = (): VerdictError =>
       new VerdictError(
         'unauthorized',
@@ -293,10 +331,12 @@ export class IdentityService implements AccessTokenVerifier {
     );
     if (outcome.status === 'reused') {
       await this.sessions.revoke(outcome.sessionId, 'refresh token reused', this.now());
-      this.logger.warn(
-        { event: 'refresh_token_reused', sessionId: outcome.sessionId },
-        'refresh token reused: session revoked',
-      );
+      this.events.record({
+        type: 'refresh_token_reused',
+        ip: client.ip,
+        requestId: client.requestId,
+        details: { sessionId: outcome.sessionId },
+      });
       throw new VerdictError(
         'unauthorized',
         'This refresh token was used before, so it may have been copied: the session is revoked; log in again.',
@@ -381,13 +421,37 @@ export class IdentityService implements AccessTokenVerifier {
   }
 
   /** Changes the user's password; every other session of theirs ends. */
-  async changePassword(principal: Principal, current: string, next: string): Promise<void> {
+  async changePassword(
+    principal: Principal,
+    current: string,
+    next: string,
+    client: ClientInfo = {},
+  ): Promise<void> {
     const user = await this.signedInUser(principal);
     const subject = this.throttleSubject(user.tenant_id, this.users.email(user));
+    const event = {
+      actor: `user:${user.id}`,
+      tenant: user.tenant_id,
+      ip: client.ip,
+      requestId: client.requestId,
+    };
     const wait = await this.throttle.lockedFor(subject);
-    if (wait > 0) throw locked(wait);
+    if (wait > 0) {
+      this.securityEvent('login_locked', subject, {
+        ...event,
+        details: { step: 'password_change' },
+      });
+      throw locked(wait);
+    }
     if (user.password_hash === null || !(await verifyPassword(current, user.password_hash))) {
-      await this.throttle.recordFailure(subject);
+      const delay = await this.throttle.recordFailure(subject);
+      this.securityEvent('login_failed', subject, {
+        ...event,
+        details: { step: 'password_change' },
+      });
+      if (delay > 0) {
+        this.securityEvent('account_locked', subject, { ...event, details: { lockedMs: delay } });
+      }
       throw new VerdictError('forbidden', 'The current password is not right.', {
         extensions: { field: '/current_password' },
       });
@@ -482,6 +546,19 @@ export class IdentityService implements AccessTokenVerifier {
       'login',
       `${tenant ?? '(platform)'}\u0000${normalizeEmail(email)}`,
     );
+  }
+
+  /** Reports an event about the account name `subject` (logged shortened, never the e-mail). */
+  private securityEvent(
+    type: SecurityEvent['type'],
+    subject: string,
+    event: Omit<SecurityEvent, 'type'>,
+  ): void {
+    this.events.record({
+      ...event,
+      type,
+      details: { ...event.details, account: loggedAccountName(subject) },
+    });
   }
 
   private checkPassword(field: string, password: string, user: UserRow): void {

@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of one process: a registry of its own (never prom-client's global one,
  * so tests can build several servers in one process), Node's default metrics, and Verdict's
- * decision, HTTP, engine, cache and audit metrics. `GET /metrics` renders it
+ * decision, HTTP, engine, cache, audit and security-event metrics. `GET /metrics` renders it
  * (api/routes/metrics.ts); in cluster mode the primary aggregates every process's registry
  * (api/cluster/metrics-host.ts). docs/operations.md lists every metric.
  */
@@ -15,6 +15,7 @@ import { AuditMetrics } from './audit';
 import { DecisionMetrics } from './decisions';
 import { EngineMetrics } from './engines';
 import { HttpMetrics } from './http';
+import { SecurityMetrics } from './security';
 
 export { AuditMetrics, type AuditWriterState } from './audit';
 export {
@@ -26,6 +27,7 @@ export {
 } from './decisions';
 export { EngineMetrics, type DecisionStackCounts } from './engines';
 export { HttpMetrics, RouteCounts, decisionRoute, statusClassIndex, unmatchedRoute } from './http';
+export { SecurityMetrics } from './security';
 
 /** One registry's metrics as data (prom-client's JSON form), as cluster workers send them. */
 export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
@@ -41,6 +43,7 @@ export class VerdictMetrics {
   readonly http: HttpMetrics;
   readonly engines: EngineMetrics;
   readonly audit: AuditMetrics;
+  readonly security: SecurityMetrics;
 
   constructor(options: VerdictMetricsOptions = {}) {
     const tenantLabel = options.tenantLabel ?? true;
@@ -49,6 +52,7 @@ export class VerdictMetrics {
     this.http = new HttpMetrics(this.registry);
     this.engines = new EngineMetrics({ registry: this.registry, tenantLabel });
     this.audit = new AuditMetrics(this.registry);
+    this.security = new SecurityMetrics(this.registry);
   }
 
   /** The Prometheus text format's content type. */

@@ -13,6 +13,9 @@ import { FieldCipher, parseDataKeys } from '../../../api/services/identity/data-
 import { RedisSessionStore } from '../../../api/services/identity/redis-sessions';
 import { DatabaseSessionStore } from '../../../api/services/identity/sessions';
 import { IdentityService, type IdentitySettings } from '../../../api/services/identity/service';
+import type { Logger } from '../../../api/logger';
+import type { VerdictMetrics } from '../../../api/services/metrics';
+import { SecurityEvents } from '../../../api/services/security/events';
 import {
   createTestDatabase,
   redisUrl,
@@ -58,6 +61,10 @@ export interface IdentityHarness {
 export interface HarnessOptions {
   readonly sessions?: 'database' | 'redis';
   readonly settings?: Partial<IdentitySettings>;
+  /** Where the service and the app log (security events included); silent by default. */
+  readonly logger?: Logger;
+  /** Counts HTTP responses and security events, and serves `GET /metrics`; none by default. */
+  readonly metrics?: VerdictMetrics;
 }
 
 export async function openIdentityHarness(
@@ -68,6 +75,8 @@ export async function openIdentityHarness(
   const db = await openDatabase(testConfig({ DATABASE_URL: database.url }), silentLogger);
   await migrateUp(db);
   const clock = new TestClock();
+  const logger = options.logger ?? silentLogger;
+  const securityEvents = new SecurityEvents({ logger, counter: options.metrics?.security });
   const keys = randomDataKeys();
   const cipher = new FieldCipher(parseDataKeys(keys.json, keys.kid, keys.index));
   const prefix = `${uniqueName(label)}:`;
@@ -85,7 +94,8 @@ export async function openIdentityHarness(
       knex: db.knex,
       cipher,
       sessions,
-      logger: silentLogger,
+      logger,
+      events: securityEvents,
       clock: clock.read,
       scryptParams: testScrypt,
       ...(options.settings === undefined ? {} : { settings: options.settings }),
@@ -96,12 +106,14 @@ export async function openIdentityHarness(
   const identity = await open();
   const cache = new MemoryCache({ logger: silentLogger });
   const app = createApp({
-    logger: silentLogger,
+    logger,
     db,
     cache,
     isShuttingDown: () => false,
     adminToken: testAdminToken,
     identity,
+    securityEvents,
+    ...(options.metrics === undefined ? {} : { metrics: { collector: options.metrics } }),
   });
   return {
     database,
