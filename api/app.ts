@@ -44,6 +44,7 @@ import { defaultMaxInputDepth } from './services/decisions/input';
 import type { IdentityService } from './services/identity/service';
 import type { SecurityEventSink } from './services/security/events';
 import { healthRouter, type ReadinessCheck } from './routes/health';
+import type { CircuitBreaker } from './services/breaker';
 import { metricsRouter, type MetricsExposition } from './routes/metrics';
 import type { VerdictMetrics } from './services/metrics';
 
@@ -72,6 +73,11 @@ export interface AppDependencies {
   identity?: IdentityService;
   /** Where denied admin requests and revoked keys are reported; by default only logged. */
   securityEvents?: SecurityEventSink;
+  /**
+   * The database's circuit breaker, shown by readiness, and whether this instance holds
+   * tenants it can keep deciding for while the database is down (readiness then stays 200).
+   */
+  databaseOutage?: { breaker: CircuitBreaker; tenantsLoaded: () => boolean };
   /**
    * Whether plain decision requests take the lane past Express (routes/data-lane.ts); default
    * true. Tests turn it off to hold the Express route beside the lane.
@@ -106,10 +112,30 @@ export function expressAppOf(app: VerdictApp): express.Express | undefined {
   return expressApps.get(app);
 }
 
-export function readinessChecks(deps: Pick<AppDependencies, 'db' | 'cache'>): ReadinessCheck[] {
-  const checks: ReadinessCheck[] = [{ name: 'database', check: () => deps.db.ping() }];
-  // The in-process cache cannot be down; only a Redis connection is worth checking.
-  if (deps.cache.kind === 'redis') checks.push({ name: 'redis', check: () => deps.cache.ping() });
+export function readinessChecks(
+  deps: Pick<AppDependencies, 'db' | 'cache' | 'databaseOutage'>,
+): ReadinessCheck[] {
+  const outage = deps.databaseOutage;
+  const checks: ReadinessCheck[] = [
+    {
+      name: 'database',
+      check: () => deps.db.ping(),
+      ...(outage === undefined
+        ? {}
+        : { breaker: () => outage.breaker.state, tolerated: outage.tenantsLoaded }),
+    },
+  ];
+  // The in-process cache cannot be down; only a Redis connection is worth checking. Decisions
+  // go on without it (no L2, local rate limits), so its failure never takes the instance out.
+  const { breaker } = deps.cache;
+  if (deps.cache.kind === 'redis') {
+    checks.push({
+      name: 'redis',
+      check: () => deps.cache.ping(),
+      ...(breaker === undefined ? {} : { breaker: () => breaker.state }),
+      tolerated: () => true,
+    });
+  }
   return checks;
 }
 

@@ -80,6 +80,10 @@ export interface Config {
   decisionCacheMax: number;
   /** How long a cached decision lives, in L1 and in Redis (L2). */
   decisionCacheTtlMs: number;
+  /** Consecutive failures of Redis or Postgres that open its circuit breaker. */
+  breakerFailures: number;
+  /** How long an open circuit breaker refuses calls before it lets one probe through. */
+  breakerOpenMs: number;
   /** Deepest nesting of arrays and objects accepted in a decision input. */
   maxInputDepth: number;
   /** Most array elements and object members in one JSON request body. */
@@ -127,6 +131,8 @@ interface EnvSettings {
   VERDICT_ENGINE_STEP_BUDGET: number;
   VERDICT_DECISION_CACHE_MAX: number;
   VERDICT_DECISION_CACHE_TTL_MS: number;
+  VERDICT_BREAKER_FAILURES: number;
+  VERDICT_BREAKER_OPEN_MS: number;
   VERDICT_MAX_INPUT_DEPTH: number;
   VERDICT_MAX_BODY_MEMBERS: number;
   VERDICT_CORS_ORIGINS?: string;
@@ -201,6 +207,10 @@ const expectations: Record<SettingName, string> = {
     'an integer from 1 to 10000000 (decisions kept in the in-process cache; default 100000)',
   VERDICT_DECISION_CACHE_TTL_MS:
     'an integer from 1000 to 86400000 milliseconds (life of a cached decision; default 300000)',
+  VERDICT_BREAKER_FAILURES:
+    'an integer from 1 to 1000 (consecutive failures of Redis or Postgres that open its circuit breaker; default 5)',
+  VERDICT_BREAKER_OPEN_MS:
+    'an integer from 100 to 600000 milliseconds (how long an open circuit breaker refuses calls before one probe; default 5000)',
   VERDICT_MAX_INPUT_DEPTH:
     'an integer from 1 to 1000 (deepest nesting of a decision input; default 64)',
   VERDICT_MAX_BODY_MEMBERS:
@@ -298,6 +308,8 @@ const schema: JSONSchemaType<EnvSettings> = {
       maximum: 86400000,
       default: 300000,
     },
+    VERDICT_BREAKER_FAILURES: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+    VERDICT_BREAKER_OPEN_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 5000 },
     VERDICT_MAX_INPUT_DEPTH: { type: 'integer', minimum: 1, maximum: 1000, default: 64 },
     VERDICT_MAX_BODY_MEMBERS: {
       type: 'integer',
@@ -335,6 +347,8 @@ const schema: JSONSchemaType<EnvSettings> = {
     'VERDICT_ENGINE_STEP_BUDGET',
     'VERDICT_DECISION_CACHE_MAX',
     'VERDICT_DECISION_CACHE_TTL_MS',
+    'VERDICT_BREAKER_FAILURES',
+    'VERDICT_BREAKER_OPEN_MS',
     'VERDICT_MAX_INPUT_DEPTH',
     'VERDICT_MAX_BODY_MEMBERS',
     'VERDICT_RATE_LIMIT_IP',
@@ -422,6 +436,8 @@ export function loadConfig(
     engineStepBudget: settings.VERDICT_ENGINE_STEP_BUDGET,
     decisionCacheMax: settings.VERDICT_DECISION_CACHE_MAX,
     decisionCacheTtlMs: settings.VERDICT_DECISION_CACHE_TTL_MS,
+    breakerFailures: settings.VERDICT_BREAKER_FAILURES,
+    breakerOpenMs: settings.VERDICT_BREAKER_OPEN_MS,
     maxInputDepth: settings.VERDICT_MAX_INPUT_DEPTH,
     maxBodyMembers: settings.VERDICT_MAX_BODY_MEMBERS,
     corsOrigins: listItems(settings.VERDICT_CORS_ORIGINS),

@@ -10,6 +10,7 @@ export const errorCatalogue = {
   invalid_json: { status: 400, title: 'Request body is not valid JSON' },
   unauthorized: { status: 401, title: 'Authentication required' },
   forbidden: { status: 403, title: 'Forbidden' },
+  csrf_failed: { status: 403, title: 'Cross-site request refused' },
   not_found: { status: 404, title: 'Not found' },
   undefined_document: { status: 404, title: 'Decision undefined' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },

@@ -14,6 +14,7 @@ import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createApp } from './app';
 import { describeConfig, loadConfig, type Config } from './config';
+import { databaseBreaker } from './db/breaker';
 import { openDatabase, type Database } from './db/database';
 import { migrateUp } from './db/migrator';
 import { VerdictError } from './errors';
@@ -21,6 +22,7 @@ import { answerClientError } from './middleware/client-error';
 import { edgesFromConfig } from './middleware/edges';
 import { createLogger, type Logger } from './logger';
 import { ApiKeyService } from './services/api-keys';
+import type { CircuitBreaker } from './services/breaker';
 import { createAuditWriter, type AuditSink, type AuditWriter } from './services/audit';
 import { loadActiveBundles } from './services/bundles';
 import { openCache, type CacheStore } from './services/cache';
@@ -54,6 +56,8 @@ export interface RunningServer<Audit extends AuditSink = AuditWriter> {
   readonly audit: Audit;
   /** Engine pool, decision cache and decision service. */
   readonly decisions: DecisionStack;
+  /** Circuit breakers of the database and, when configured, Redis. */
+  readonly breakers: { readonly database: CircuitBreaker; readonly redis?: CircuitBreaker };
   /** This process's Prometheus metrics; undefined with VERDICT_METRICS=off. */
   readonly metrics: VerdictMetrics | undefined;
   readonly httpServer: http.Server;
@@ -185,6 +189,20 @@ async function launch<Audit extends AuditSink>(
     }
     const cache = await openCache(config, logger);
     cleanups.push(() => cache.close());
+    const breakers = {
+      database: databaseBreaker({
+        failureThreshold: config.breakerFailures,
+        openMs: config.breakerOpenMs,
+      }),
+      ...(cache.breaker === undefined ? {} : { redis: cache.breaker }),
+    };
+    for (const breaker of Object.values(breakers)) {
+      metrics?.breakers.watch(breaker);
+      breaker.onTransition((from, to) => {
+        const level = to === 'closed' ? 'info' : 'warn';
+        logger[level]({ dependency: breaker.name, from, to }, `circuit breaker ${to}`);
+      });
+    }
     const audit = await openAudit(config, db, logger, metrics);
     cleanups.push(() => audit.close());
     const decisions = await openDecisions({
@@ -195,6 +213,7 @@ async function launch<Audit extends AuditSink>(
       loadActiveBundles,
       config,
       metrics,
+      databaseBreaker: breakers.database,
     });
     cleanups.push(() => decisions.stop());
     const securityEvents = new SecurityEvents({ logger, counter: metrics?.security });
@@ -202,7 +221,7 @@ async function launch<Audit extends AuditSink>(
     cleanups.push(() => identity.close());
 
     let shuttingDown = false;
-    const apiKeys = new ApiKeyService({ knex: db.knex, logger });
+    const apiKeys = new ApiKeyService({ knex: db.knex, logger, breaker: breakers.database });
     const app = createApp({
       logger,
       db,
@@ -214,6 +233,10 @@ async function launch<Audit extends AuditSink>(
       securityEvents,
       audit,
       decisions: { service: decisions.service, maxInputDepth: config.maxInputDepth },
+      databaseOutage: {
+        breaker: breakers.database,
+        tenantsLoaded: () => decisions.pool.counters.tenants > 0,
+      },
       edges: edgesFromConfig(config, cache, logger),
       ...(metrics === undefined
         ? {}
@@ -267,6 +290,7 @@ async function launch<Audit extends AuditSink>(
       audit,
       decisions,
       identity,
+      breakers,
       metrics,
       httpServer,
       url,

@@ -25,6 +25,7 @@ import {
   unauthorized,
 } from '../middleware/api-key';
 import { looksLikeApiKey, type ApiKeyService } from '../services/api-keys';
+import { consoleCookie, type ConsoleSessionAuth } from './console-session';
 import type { AuditSink } from '../services/audit/sink';
 import { SecurityEvents, type SecurityEventSink } from '../services/security/events';
 import type { TenantService } from '../services/tenants';
@@ -65,8 +66,23 @@ export interface PlatformAccessOptions {
   readonly audit?: Pick<AuditSink, 'record'> | undefined;
   /** The policy; the shipped one, compiled once per process, by default. */
   readonly policy?: () => Promise<PlatformPolicy>;
+  /** The auditor console's cookie sessions; without them, no route takes the cookie. */
+  readonly consoleSessions?: ConsoleSessionAuth | undefined;
   /** Where denials are reported as security events; by default they are only logged. */
   readonly securityEvents?: SecurityEventSink | undefined;
+}
+
+/** Where `require` finds the credential and the tenant, when not in the usual places. */
+export interface RequireOptions {
+  /**
+   * Whether the console's session cookie may stand in for a bearer credential (only the
+   * decision-log reads the console makes); the session must be for the route's tenant.
+   */
+  readonly consoleSession?: boolean;
+  /** The credential to check instead of the bearer token (the console's sign-in body). */
+  readonly credential?: (req: Request) => string | undefined;
+  /** The tenant reference instead of the `:tenant` route parameter. */
+  readonly tenant?: (req: Request) => string | undefined;
 }
 
 const adminDisabled = (): VerdictError =>
@@ -105,6 +121,12 @@ export function isCrossTenant(
   );
 }
 
+function tenantRefOf(req: Request, options: RequireOptions): string | undefined {
+  if (options.tenant !== undefined) return options.tenant(req);
+  const ref = req.params.tenant;
+  return typeof ref === 'string' ? ref : undefined;
+}
+
 export class PlatformAccess {
   private readonly options: PlatformAccessOptions;
   private readonly policy: () => Promise<PlatformPolicy>;
@@ -122,12 +144,12 @@ export class PlatformAccess {
   }
 
   /** Middleware: the caller must be allowed `action` (on the `:tenant` of the route, if any). */
-  require(action: string): RequestHandler {
+  require(action: string, options: RequireOptions = {}): RequestHandler {
     return async (req, res, next) => {
       const started = process.hrtime.bigint();
       try {
-        const principal = await this.authenticate(req);
-        const tenantId = await this.targetTenant(req, principal);
+        const principal = await this.authenticate(req, await this.credentialOf(req, options));
+        const tenantId = await this.targetTenant(req, principal, tenantRefOf(req, options));
         const policy = await this.policy();
         const decision = policy.decide({ principal, action, tenantId });
         this.log(req, policy, { principal, action, tenantId }, decision, started);
@@ -155,9 +177,35 @@ export class PlatformAccess {
     };
   }
 
-  /** The principal behind the request's bearer token. */
-  async authenticate(req: Request): Promise<Principal> {
+  /**
+   * The request's bearer token, or the credential `options` name. On a route that takes the
+   * console's cookie, a request with no Authorization header but the cookie is checked by the
+   * console's session rules and stands for the credential its session signed in with.
+   */
+  private async credentialOf(req: Request, options: RequireOptions): Promise<string | undefined> {
+    if (options.credential !== undefined) return options.credential(req);
     const token = bearerToken(req);
+    const consoleSessions = this.options.consoleSessions;
+    if (
+      token !== undefined ||
+      options.consoleSession !== true ||
+      consoleSessions === undefined ||
+      consoleCookie(req) === undefined
+    ) {
+      return token;
+    }
+    const { session } = await consoleSessions.authenticate(req);
+    if (req.params.tenant !== session.tenant) {
+      throw new VerdictError(
+        'forbidden',
+        `The console session is for tenant "${session.tenant}": sign out, then sign in to this one.`,
+      );
+    }
+    return session.credential;
+  }
+
+  /** The principal behind `token` (by default the request's bearer token). */
+  async authenticate(req: Request, token = bearerToken(req)): Promise<Principal> {
     const tokens = this.options.accessTokens;
     const adminToken = this.options.adminToken;
     // With neither the admin token nor user logins configured, no human can get in at all.
@@ -193,9 +241,12 @@ export class PlatformAccess {
    * The id of the tenant the route names; null when it names none, or one the principal may
    * not learn about or that does not exist.
    */
-  private async targetTenant(req: Request, principal: Principal): Promise<string | null> {
-    const ref = req.params.tenant;
-    if (typeof ref !== 'string') return null;
+  private async targetTenant(
+    req: Request,
+    principal: Principal,
+    ref: string | undefined,
+  ): Promise<string | null> {
+    if (ref === undefined) return null;
     if (ref === platformTenantRef) return platformTenantId;
     if (principal.kind === 'api-key') {
       const own = req.apiKey;

@@ -5,6 +5,7 @@
  * same object appears inside another schema or in the route table.
  */
 import { createApiKeySchema, createTenantSchema, updateTenantSchema } from '../schemas/admin';
+import { consoleSignInSchema } from '../schemas/console';
 import { activateBundleSchema, signingKeySchema } from '../schemas/bundles';
 import { batchRequestSchema, caslRulesRequestSchema, decisionRequestSchema } from '../schemas/data';
 import {
@@ -26,6 +27,7 @@ import {
   signingSettingsSchema,
 } from '../schemas/responses/bundles';
 import { caslRulesSchema } from '../schemas/responses/casl';
+import { consoleSessionSchema } from '../schemas/responses/console';
 import { batchResultSchema, decisionResultSchema } from '../schemas/responses/data';
 import {
   chainVerificationSchema,
@@ -80,6 +82,7 @@ export const requestBodies = {
   CreateUserRequest: fromAjvSchema(createUserSchema),
   MfaConfirmRequest: fromAjvSchema(mfaConfirmSchema),
   PasswordConfirmRequest: fromAjvSchema(passwordConfirmSchema),
+  ConsoleSignInRequest: fromAjvSchema(consoleSignInSchema),
   DecisionRequest: decisionRequestSchema,
   BatchRequest: batchRequestSchema,
   CaslRulesRequest: caslRulesRequestSchema,
@@ -126,5 +129,6 @@ export const componentSchemas: Readonly<Record<string, JsonSchema>> = {
   RecoveryCodes: recoveryCodesSchema,
   MfaDisabled: mfaDisabledSchema,
   Jwks: jwksSchema,
+  ConsoleSession: consoleSessionSchema,
   ...requestBodies,
 };

@@ -73,6 +73,7 @@ function sharedStatuses(operation: Operation): number[] {
   const { kind } = operation.access;
   if (kind === 'api-key' || kind === 'policy') statuses.push(401, 403, 503);
   if (kind === 'user') statuses.push(401);
+  if (kind === 'console') statuses.push(401, 403, 503);
   if (operation.body !== undefined) statuses.push(413, 415);
   return statuses;
 }
@@ -193,7 +194,8 @@ function responsesOf(operation: Operation): Record<string, ResponseObject | Refe
       problem,
     ]),
   ]);
-  const challenge = operation.access.kind !== 'public';
+  // A cookie is not asked for with WWW-Authenticate.
+  const challenge = operation.access.kind !== 'public' && operation.access.kind !== 'console';
   for (const [status, problem] of problems) {
     const answer = responses.get(status) as ResponseObject | undefined;
     if (answer !== undefined) {

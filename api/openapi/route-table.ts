@@ -14,14 +14,17 @@ export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
  * - `public`: anyone, no credential;
  * - `api-key`: a tenant API key with the scope (the decision routes, checked without the policy);
  * - `user`: a signed-in user's access token (their own account and sessions);
- * - `policy`: whoever the platform policy allows the action (api/auth/policy/data.json);
+ * - `policy`: whoever the platform policy allows the action (api/auth/policy/data.json); with
+ *   `console`, the auditor console's session cookie is taken too;
+ * - `console`: the auditor console's session cookie (its session routes);
  * - `metrics`: anyone, or only holders of the metrics token when one is configured.
  */
 export type Access =
   | { readonly kind: 'public' }
   | { readonly kind: 'api-key'; readonly scope: ApiKeyScope }
   | { readonly kind: 'user' }
-  | { readonly kind: 'policy'; readonly action: string }
+  | { readonly kind: 'policy'; readonly action: string; readonly console?: boolean }
+  | { readonly kind: 'console' }
   | { readonly kind: 'metrics' };
 
 export interface Parameter {

@@ -31,6 +31,13 @@ export const securitySchemes = {
     description:
       'The bootstrap admin token (`VERDICT_ADMIN_TOKEN`, at least 24 characters): a platform admin. With neither it nor user logins configured, the admin API answers `503 admin_api_disabled`.',
   },
+  consoleSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: '__Host-verdict-console',
+    description:
+      "The auditor console's session (`POST /console/session`): HttpOnly, Secure, SameSite=Strict, 8 hours. Taken only by the console's own routes and the decision-log reads it makes, and only from this origin (`Sec-Fetch-Site`/`Origin`); a request that changes state must also send the session's `X-CSRF-Token`, else `403 csrf_failed`. It stands for the credential the console signed in with.",
+  },
   metricsToken: {
     type: 'http',
     scheme: 'bearer',
@@ -94,9 +101,23 @@ export function securityOf(access: Access): OperationSecurity {
         requirements: [{ accessToken: [] }],
         summary: "A signed-in user's access token; the operation acts on that user.",
       };
+    case 'console':
+      return {
+        requirements: [{ consoleSession: [] }],
+        summary:
+          "The auditor console's session cookie, from this origin; `X-CSRF-Token` when the request changes state.",
+      };
     case 'policy':
-      return policySecurity(access.action);
+      return withConsole(policySecurity(access.action), access.console === true);
   }
+}
+
+function withConsole(security: OperationSecurity, console: boolean): OperationSecurity {
+  if (!console) return security;
+  return {
+    requirements: [...security.requirements, { consoleSession: [] }],
+    summary: `${security.summary} Also the auditor console's session cookie, from this origin.`,
+  };
 }
 
 function policySecurity(action: string): OperationSecurity {

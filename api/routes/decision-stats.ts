@@ -86,7 +86,8 @@ export function decisionStatsRouter(options: DecisionStatsRouterOptions): Router
 
   router.get(
     '/v1/tenants/:tenant/decisions/stats',
-    options.access.require('decisions.read'),
+    // The auditor console's chart: its session cookie is taken here.
+    options.access.require('decisions.read', { consoleSession: true }),
     async (req, res) => {
       const query = validateStats(req.query);
       const bucket = query.bucket ?? 'hour';

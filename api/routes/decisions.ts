@@ -122,7 +122,10 @@ export function decisionsRouter(options: DecisionsRouterOptions): Router {
   const batchSize = options.exportBatchSize ?? 1000;
   const base = '/v1/tenants/:tenant/decisions';
 
-  router.get(base, access.require('decisions.read'), async (req, res) => {
+  // The console's cookie is taken on the two reads the console makes, and nowhere else.
+  const consoleRead = access.require('decisions.read', { consoleSession: true });
+
+  router.get(base, consoleRead, async (req, res) => {
     const query = validateSearch(req.query);
     const filters = filtersOf(query);
     const limit = limitOf(query.limit);
@@ -194,7 +197,7 @@ export function decisionsRouter(options: DecisionsRouterOptions): Router {
     });
   });
 
-  router.get(`${base}/:id`, access.require('decisions.read'), async (req, res) => {
+  router.get(`${base}/:id`, consoleRead, async (req, res) => {
     const decisionId = req.params.id as string;
     const id = await tenantId(tenants, req);
     const row = uuidPattern.test(decisionId)

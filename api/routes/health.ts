@@ -3,14 +3,24 @@
  * HTTP. `/health/ready` runs every dependency check (database; Redis when configured) and
  * answers 200, or 503 problem+json naming each failing dependency and why, so a load
  * balancer stops routing here and an operator sees the cause in one request.
+ *
+ * A check may be tolerated: its failure is reported (status `degraded`, 200) without taking
+ * the instance out of the balancer, because decisions still work without that dependency
+ * (Redis always; Postgres once tenants are loaded: docs/operations.md "Failure modes and
+ * circuit breakers"). Each check also shows its dependency's circuit breaker state.
  */
 import { Router } from 'express';
 import { VerdictError, messageOf } from '../errors';
 import { sendProblem } from '../middleware/problem';
+import type { BreakerState } from '../services/breaker';
 
 export interface ReadinessCheck {
   readonly name: string;
   check(): Promise<void>;
+  /** The dependency's circuit breaker state, shown with the outcome. */
+  breaker?: () => BreakerState;
+  /** True when a failure of this check should leave the instance ready (degraded). */
+  tolerated?: () => boolean;
 }
 
 export interface HealthOptions {
@@ -21,7 +31,9 @@ export interface HealthOptions {
   checkTimeoutMs?: number;
 }
 
-type CheckOutcome = { status: 'ok' } | { status: 'failed'; reason: string };
+type CheckOutcome = ({ status: 'ok' } | { status: 'failed'; reason: string }) & {
+  breaker?: BreakerState;
+};
 
 function withTimeout(work: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -36,12 +48,14 @@ function withTimeout(work: Promise<void>, ms: number): Promise<void> {
 }
 
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<CheckOutcome> {
+  let outcome: CheckOutcome;
   try {
     await withTimeout(check.check(), timeoutMs);
-    return { status: 'ok' };
+    outcome = { status: 'ok' };
   } catch (err) {
-    return { status: 'failed', reason: messageOf(err) };
+    outcome = { status: 'failed', reason: messageOf(err) };
   }
+  return check.breaker === undefined ? outcome : { ...outcome, breaker: check.breaker() };
 }
 
 export function healthRouter(options: HealthOptions): Router {
@@ -62,10 +76,13 @@ export function healthRouter(options: HealthOptions): Router {
     const checks = Object.fromEntries(
       options.checks.map((check, i) => [check.name, outcomes[i] ?? { status: 'failed' }]),
     );
-    const failures = options.checks.flatMap((check, i) => {
+    const failed = options.checks.flatMap((check, i) => {
       const outcome = outcomes[i];
-      return outcome?.status === 'failed' ? [`${check.name}: ${outcome.reason}`] : [];
+      return outcome?.status === 'failed' ? [{ check, reason: outcome.reason }] : [];
     });
+    const failures = failed
+      .filter(({ check }) => check.tolerated?.() !== true)
+      .map(({ check, reason }) => `${check.name}: ${reason}`);
     if (failures.length > 0) {
       sendProblem(
         res,
@@ -76,7 +93,7 @@ export function healthRouter(options: HealthOptions): Router {
       );
       return;
     }
-    res.json({ status: 'ready', checks });
+    res.json({ status: failed.length > 0 ? 'degraded' : 'ready', checks });
   });
 
   return router;

@@ -26,6 +26,7 @@ import { withTenant } from '../db/tenant-scope';
 import type { Logger } from '../logger';
 import { ApiKey, type ApiKeyScope } from '../models/api-key';
 import { isUuid } from '../uuid';
+import type { CircuitBreaker } from './breaker';
 import { RefreshingCache } from './refreshing-cache';
 
 /** Who a verified key speaks for and what it may do. */
@@ -79,7 +80,15 @@ export interface ApiKeyServiceOptions {
   readonly lastUsedIntervalMs?: number;
   /** Milliseconds since the epoch; tests pass a clock they control. */
   readonly clock?: () => number;
+  /**
+   * The database's circuit breaker: key reads go through it, and while it is not closed keys
+   * already verified are served past `cacheMaxAgeMs` (docs/architecture.md).
+   */
+  readonly breaker?: CircuitBreaker;
 }
+
+/** How long verification waits for a key's row before the read counts as failed. */
+const keyReadTimeoutMs = 2000;
 
 export const apiKeyMarker = 'vdk';
 const keyPattern = /^vdk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
@@ -133,12 +142,15 @@ export class ApiKeyService {
   /** When this instance last wrote each key's `last_used_at`. */
   private readonly lastTouched: LRUCache<string, number>;
   private readonly pendingWrites = new Set<Promise<void>>();
+  private readonly breaker: CircuitBreaker | undefined;
 
   constructor(options: ApiKeyServiceOptions) {
     this.knex = options.knex;
     this.logger = options.logger;
     this.clock = options.clock ?? Date.now;
     this.lastUsedIntervalMs = options.lastUsedIntervalMs ?? 60_000;
+    const breaker = options.breaker;
+    this.breaker = breaker;
     const max = options.cacheMax ?? 10_000;
     // Concurrent requests with one key share a single database read.
     this.cache = new RefreshingCache<CachedKey>({
@@ -147,6 +159,7 @@ export class ApiKeyService {
       refreshAfterMs: options.cacheRefreshAfterMs,
       max,
       clock: this.clock,
+      serveStale: breaker === undefined ? undefined : () => breaker.state !== 'closed',
     });
     this.lastTouched = new LRUCache<string, number>({ max });
   }
@@ -228,7 +241,13 @@ export class ApiKeyService {
     await Promise.all([...this.pendingWrites, this.cache.settled()]);
   }
 
-  private async load(prefix: string): Promise<CachedKey> {
+  private load(prefix: string): Promise<CachedKey> {
+    return this.breaker === undefined
+      ? this.read(prefix)
+      : this.breaker.run(() => this.read(prefix), keyReadTimeoutMs);
+  }
+
+  private async read(prefix: string): Promise<CachedKey> {
     const row = await this.knex('api_keys')
       .join('tenants', 'tenants.id', 'api_keys.tenant_id')
       .where('api_keys.prefix', prefix)

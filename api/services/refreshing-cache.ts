@@ -14,6 +14,11 @@
  * `maxAgeMs` callers get the error. With `refreshAfterMs` at half of `maxAgeMs` (the default),
  * a key asked for at least once per `maxAgeMs` never waits.
  *
+ * `serveStale` lifts the hard age while it returns true (the database's circuit breaker is
+ * open): a held value of any age is served, as no read could replace it anyway, and a read
+ * that fails because the outage just began falls back to it (docs/architecture.md, "API keys
+ * and tenant settings while the database is down").
+ *
  * Not lru-cache's own `fetchMethod`/`allowStale`: it has one TTL (no hard age past which the
  * stale value must not be served), and deleting a key aborts its fetch, which fails whoever
  * waits on it; here a deleted key's read is simply not stored, and the next caller reads anew.
@@ -31,6 +36,8 @@ export interface RefreshingCacheOptions<V> {
   readonly max: number;
   /** Milliseconds since the epoch; tests pass a clock they control. */
   readonly clock?: (() => number) | undefined;
+  /** While true, held values are served past `maxAgeMs` (a database outage). */
+  readonly serveStale?: (() => boolean) | undefined;
 }
 
 interface Held<V> {
@@ -46,6 +53,7 @@ export class RefreshingCache<V extends object> {
   private readonly maxAgeMs: number;
   private readonly refreshAfterMs: number;
   private readonly clock: () => number;
+  private readonly serveStale: () => boolean;
   private readonly held: LRUCache<string, Held<V>>;
   /** The read in flight per key: at most one. */
   private readonly reads = new Map<string, Promise<V>>();
@@ -58,6 +66,7 @@ export class RefreshingCache<V extends object> {
       Math.max(0, options.refreshAfterMs ?? this.maxAgeMs / 2),
     );
     this.clock = options.clock ?? Date.now;
+    this.serveStale = options.serveStale ?? (() => false);
     this.held = new LRUCache<string, Held<V>>({ max: Math.max(1, options.max) });
   }
 
@@ -67,11 +76,15 @@ export class RefreshingCache<V extends object> {
     if (held !== undefined) {
       const age = this.clock() - held.readAt;
       if (age < this.refreshAfterMs) return Promise.resolve(held.value);
-      if (age <= this.maxAgeMs) {
+      if (age <= this.maxAgeMs || this.serveStale()) {
         // Served now; the failure of a background read only shows once the value is too old.
         this.read(key).catch(ignore);
         return Promise.resolve(held.value);
       }
+      return this.read(key).catch((err: unknown) => {
+        if (this.serveStale()) return held.value;
+        throw err;
+      });
     }
     return this.read(key);
   }

@@ -547,6 +547,30 @@ describe('every operation answers as the document says', () => {
     expectAllMatched();
   });
 
+  it("signs the console in and out, and reads the log with the console's cookie", async () => {
+    const signIn = { tenant: 'acme', token: keys['audit:read'] as string };
+    const session = '/console/session';
+    const started = await call('POST', session, {}, 201, { json: signIn });
+    const id = /^__Host-verdict-console=([^;]+)/u.exec(started.headers.get('set-cookie') ?? '');
+    const cookie = { cookie: `__Host-verdict-console=${id?.[1] ?? ''}` };
+    const csrf = started.json.csrf_token as string;
+    await call('POST', session, {}, 400, { json: { tenant: 'acme' } });
+    await call('POST', session, {}, 401, { json: { ...signIn, token: 'vdk_no_no' } });
+    await call('POST', session, {}, 403, { json: { ...signIn, token: keys.decide as string } });
+    await call('GET', session, {}, 200, { headers: cookie });
+    await call('GET', session, {}, 401);
+    await call('GET', session, {}, 403, { headers: { ...cookie, 'sec-fetch-site': 'cross-site' } });
+    const log = '/v1/tenants/{tenant}/decisions';
+    await call('GET', log, acme, 200, { headers: cookie, query: { limit: '1' } });
+    await call('GET', `${log}/{id}`, { ...acme, id: decisionId }, 200, { headers: cookie });
+    await call('GET', `${log}/stats`, acme, 200, { headers: cookie });
+    await call('GET', `${log}/export`, acme, 401, { headers: cookie });
+    await call('DELETE', session, {}, 403, { headers: cookie });
+    await call('DELETE', session, {}, 204, { headers: { ...cookie, 'x-csrf-token': csrf } });
+    await call('DELETE', session, {}, 401, { headers: { ...cookie, 'x-csrf-token': csrf } });
+    expectAllMatched();
+  });
+
   it('logs users in, with and without MFA, and manages their sessions', async () => {
     const users = '/v1/tenants/{tenant}/users';
     const ann = await call('POST', users, acme, 201, {

@@ -59,18 +59,21 @@ describe('server on the real Postgres and Redis', () => {
     const ready = await request(server.url).get('/health/ready').expect(200);
     expect(ready.body).toEqual({
       status: 'ready',
-      checks: { database: { status: 'ok' }, redis: { status: 'ok' } },
+      checks: {
+        database: { status: 'ok', breaker: 'closed' },
+        redis: { status: 'ok', breaker: 'closed' },
+      },
     });
     expect(server.cache.kind).toBe('redis');
   });
 
-  it('answers 503 problem+json naming the database once it is dropped', async () => {
+  it('answers 503 problem+json naming the database once it is dropped (no tenant loaded)', async () => {
     await database.drop();
     const res = await request(server.url).get('/health/ready').expect(503);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     const body = res.body as ReadyBody;
     expect(body.code).toBe('not_ready');
-    expect(body.checks.redis).toEqual({ status: 'ok' });
+    expect(body.checks.redis).toEqual({ status: 'ok', breaker: 'closed' });
     expect(body.checks.database?.status).toBe('failed');
     expect(body.checks.database?.reason).toContain(database.name);
     expect(body.detail).toMatch(/^Not ready: database: /);
@@ -98,7 +101,10 @@ describe('server on the embedded database', () => {
     expect(server.db.mode).toBe('embedded');
     expect(server.cache.kind).toBe('memory');
     const ready = await request(server.url).get('/health/ready').expect(200);
-    expect(ready.body).toEqual({ status: 'ready', checks: { database: { status: 'ok' } } });
+    expect(ready.body).toEqual({
+      status: 'ready',
+      checks: { database: { status: 'ok', breaker: 'closed' } },
+    });
   });
 
   it('answers 503 once the embedded database is stopped', async () => {
@@ -120,7 +126,7 @@ describe('server whose Redis goes away', () => {
     await database.drop();
   });
 
-  it('answers 503 naming Redis once its Redis server is shut down', async () => {
+  it('stays ready (degraded) naming Redis once its Redis server is shut down', async () => {
     // A Redis server of this test's own, so shutting it down disturbs no other test.
     const port = await freePort();
     const redis = spawn(
@@ -153,11 +159,13 @@ describe('server whose Redis goes away', () => {
         await request(server.url).get('/health/ready').expect(200);
         redis.kill('SIGTERM');
         await exited;
-        const res = await request(server.url).get('/health/ready').expect(503);
+        // Decisions go on without Redis, so the instance stays in the balancer.
+        const res = await request(server.url).get('/health/ready').expect(200);
         const body = res.body as ReadyBody;
-        expect(body.checks.database).toEqual({ status: 'ok' });
+        expect(body.status).toBe('degraded');
+        expect(body.checks.database).toEqual({ status: 'ok', breaker: 'closed' });
         expect(body.checks.redis?.status).toBe('failed');
-        expect(body.detail).toMatch(/redis: /);
+        expect(body.checks.redis?.reason).toEqual(expect.any(String));
       } finally {
         await server.stop();
       }

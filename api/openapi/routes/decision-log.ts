@@ -53,7 +53,7 @@ export const decisionLogOperations: readonly Operation[] = [
     operationId: 'searchDecisions',
     tag: 'Decision log',
     summary: 'Search decisions, newest first, a page at a time',
-    access: { kind: 'policy', action: 'decisions.read' },
+    access: { kind: 'policy', action: 'decisions.read', console: true },
     query: queryOf(decisionSearchSchema, filterDocs),
     answers: { 200: jsonAnswer('A page of decisions.', 'DecisionPage') },
     problems: {
@@ -115,7 +115,7 @@ export const decisionLogOperations: readonly Operation[] = [
     operationId: 'decisionStats',
     tag: 'Decision log',
     summary: 'Allowed, denied and other counts per time bucket',
-    access: { kind: 'policy', action: 'decisions.read' },
+    access: { kind: 'policy', action: 'decisions.read', console: true },
     query: queryOf(decisionStatsQuerySchema, {
       ...filterDocs,
       from: 'Start of the range (default: an hour, a day or 30 days before `to`, by bucket).',
@@ -133,7 +133,7 @@ export const decisionLogOperations: readonly Operation[] = [
     operationId: 'getDecision',
     tag: 'Decision log',
     summary: "One decision's full record",
-    access: { kind: 'policy', action: 'decisions.read' },
+    access: { kind: 'policy', action: 'decisions.read', console: true },
     answers: { 200: jsonAnswer('The record.', 'DecisionRecord') },
     problems: { 404: "No such tenant, or no such decision in this tenant's log." },
   },

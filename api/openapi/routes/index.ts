@@ -7,6 +7,7 @@ import { SEMVER } from '../../../policies/bundle/manifest';
 import { uuid } from '../../schemas/responses/common';
 import type { Operation, Parameter, Tag } from '../route-table';
 import { bundleOperations } from './bundles';
+import { consoleSessionOperations } from './console';
 import { decisionLogOperations } from './decision-log';
 import { decisionOperations } from './decisions';
 import { identityOperations } from './identity';
@@ -61,6 +62,7 @@ export const pathParameters: Readonly<Record<string, Omit<Parameter, 'name'>>> =
 
 export const operations: readonly Operation[] = [
   ...serviceOperations,
+  ...consoleSessionOperations,
   ...decisionOperations,
   ...tenantOperations,
   ...bundleOperations,

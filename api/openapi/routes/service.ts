@@ -20,11 +20,12 @@ export const serviceOperations: readonly Operation[] = [
     path: '/health/ready',
     operationId: 'ready',
     tag: 'Service',
-    summary: 'Readiness: every dependency answers',
-    description: 'Checks the database, and Redis when configured. Never cached.',
+    summary: 'Readiness: decisions can be answered',
+    description:
+      'Checks the database, and Redis when configured, and shows each circuit breaker. A failing Redis, or a failing database while tenants are loaded, answers 200 `degraded`: decisions still work. Never cached.',
     access: { kind: 'public' },
     unlimited: true,
-    answers: { 200: jsonAnswer('Ready, with each check.', 'Ready') },
+    answers: { 200: jsonAnswer('Ready (or degraded), with each check.', 'Ready') },
     problems: {
       503: {
         description:

@@ -9,5 +9,10 @@ export type { CacheStore, MessageListener, Unsubscribe } from './types';
 
 export async function openCache(config: Config, logger: Logger): Promise<CacheStore> {
   if (config.redisUrl === undefined) return new MemoryCache({ logger });
-  return RedisCache.connect({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, logger });
+  return RedisCache.connect({
+    url: config.redisUrl,
+    keyPrefix: config.redisKeyPrefix,
+    logger,
+    breaker: { failureThreshold: config.breakerFailures, openMs: config.breakerOpenMs },
+  });
 }

@@ -3,11 +3,15 @@
  * configured prefix so several deployments or test runs can share one Redis. Commands fail
  * fast while Redis is unreachable (no offline queue), so a request never hangs on it; the
  * client keeps reconnecting in the background and readiness reports the outage meanwhile.
+ * Commands go through a circuit breaker: once Redis keeps failing (down, or slower than the
+ * command timeout), callers get an error at once instead of each waiting for its own timeout,
+ * until a probe finds Redis back (api/services/breaker.ts).
  */
 import { Redis } from 'ioredis';
 import { maskUrl } from '../../config';
 import { VerdictError, messageOf } from '../../errors';
 import type { Logger } from '../../logger';
+import { CircuitBreaker } from '../breaker';
 import type { CacheStore, MessageListener, Unsubscribe } from './types';
 
 export interface RedisCacheOptions {
@@ -16,6 +20,8 @@ export interface RedisCacheOptions {
   logger: Logger;
   /** Per-command time limit in milliseconds. */
   commandTimeoutMs?: number;
+  /** Consecutive failed commands that open the breaker, and how long it stays open. */
+  breaker?: { failureThreshold?: number; openMs?: number };
 }
 
 // INCR and start the window in one step, so a crash between the two cannot leave a counter
@@ -35,8 +41,10 @@ export class RedisCache implements CacheStore {
   /** The SUBSCRIBE of each channel with listeners, settled once Redis confirmed it. */
   private readonly subscribed = new Map<string, Promise<unknown>>();
   private readonly logger: Logger;
+  readonly breaker: CircuitBreaker;
 
   private constructor(commands: Redis, subscriber: Redis, options: RedisCacheOptions) {
+    this.breaker = new CircuitBreaker({ name: 'redis', ...options.breaker });
     this.commands = commands;
     this.subscriber = subscriber;
     this.keyPrefix = options.keyPrefix;
@@ -92,33 +100,43 @@ export class RedisCache implements CacheStore {
     return new RedisCache(commands, subscriber, options);
   }
 
-  async get(key: string): Promise<string | undefined> {
-    return (await this.commands.get(key)) ?? undefined;
+  get(key: string): Promise<string | undefined> {
+    return this.breaker.run(async () => (await this.commands.get(key)) ?? undefined);
   }
 
-  async set(key: string, value: string, ttlMs?: number): Promise<void> {
-    if (ttlMs === undefined) await this.commands.set(key, value);
-    else await this.commands.set(key, value, 'PX', ttlMs);
+  set(key: string, value: string, ttlMs?: number): Promise<void> {
+    return this.breaker.run(async () => {
+      if (ttlMs === undefined) await this.commands.set(key, value);
+      else await this.commands.set(key, value, 'PX', ttlMs);
+    });
   }
 
-  async delete(key: string): Promise<void> {
-    await this.commands.del(key);
+  delete(key: string): Promise<void> {
+    return this.breaker.run(async () => {
+      await this.commands.del(key);
+    });
   }
 
-  async remainingTtl(key: string): Promise<number | undefined> {
+  remainingTtl(key: string): Promise<number | undefined> {
     // PTTL answers -2 for a missing key and -1 for a key without expiry.
-    const ms = await this.commands.pttl(key);
-    return ms >= 0 ? ms : undefined;
+    return this.breaker.run(async () => {
+      const ms = await this.commands.pttl(key);
+      return ms >= 0 ? ms : undefined;
+    });
   }
 
-  async increment(key: string, windowMs: number): Promise<number> {
-    const count = await this.commands.eval(incrementScript, 1, key, windowMs);
-    if (typeof count !== 'number') throw new Error(`unexpected INCR reply ${String(count)}`);
-    return count;
+  increment(key: string, windowMs: number): Promise<number> {
+    return this.breaker.run(async () => {
+      const count = await this.commands.eval(incrementScript, 1, key, windowMs);
+      if (typeof count !== 'number') throw new Error(`unexpected INCR reply ${String(count)}`);
+      return count;
+    });
   }
 
-  async publish(channel: string, message: string): Promise<void> {
-    await this.commands.publish(this.keyPrefix + channel, message);
+  publish(channel: string, message: string): Promise<void> {
+    return this.breaker.run(async () => {
+      await this.commands.publish(this.keyPrefix + channel, message);
+    });
   }
 
   async subscribe(channel: string, listener: MessageListener): Promise<Unsubscribe> {

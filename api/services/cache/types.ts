@@ -3,11 +3,15 @@
  * every instance behind a load balancer, and in-process, for a single instance with no Redis.
  * Values are strings; callers choose their own encoding.
  */
+import type { CircuitBreaker } from '../breaker';
+
 export type MessageListener = (message: string) => void;
 export type Unsubscribe = () => Promise<void>;
 
 export interface CacheStore {
   readonly kind: 'redis' | 'memory';
+  /** Guards the remote store's commands (Redis); absent for the in-process one. */
+  readonly breaker?: CircuitBreaker;
   get(key: string): Promise<string | undefined>;
   /** Stores `value`; with `ttlMs` it expires after that many milliseconds. */
   set(key: string, value: string, ttlMs?: number): Promise<void>;

@@ -179,7 +179,8 @@ export class DecisionCache {
   /** Counts the decision and says which levels it uses. */
   plan(mode: CacheMode, stats: CostStats): CachePlan {
     const plan = cachePlan(mode, stats, {
-      available: this.l2 !== undefined,
+      // While Redis's breaker is open, L2 is skipped, not counted as lookups and errors.
+      available: this.l2 !== undefined && (this.l2.breaker?.allowsCall ?? true),
       roundTripNs: this.l2RoundTripNs,
     });
     stats.decisions++;

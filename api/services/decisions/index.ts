@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
+import type { CircuitBreaker } from '../breaker';
 import type { CacheStore, Unsubscribe } from '../cache';
 import type { VerdictMetrics } from '../metrics';
 import { DecisionCache } from './cache';
@@ -55,6 +56,11 @@ export interface DecisionServiceSetup {
     | 'decisionCacheMax'
     | 'decisionCacheTtlMs'
   >;
+  /**
+   * The database's circuit breaker: bundle and settings reads go through it, so a tenant not
+   * yet loaded gets a 503 at once while the database is down.
+   */
+  databaseBreaker?: CircuitBreaker | undefined;
   /** Where decisions, activations, the pool and the cache are measured; nowhere when absent. */
   metrics?: Pick<VerdictMetrics, 'decisions' | 'engines'> | undefined;
 }
@@ -71,7 +77,10 @@ export interface DecisionStack {
 export async function openDecisions(setup: DecisionServiceSetup): Promise<DecisionStack> {
   const { knex, config, logger, metrics } = setup;
   const pool = new EnginePool({
-    load: (tenantId) => setup.loadActiveBundles(knex, tenantId),
+    load: (tenantId) =>
+      setup.databaseBreaker === undefined
+        ? setup.loadActiveBundles(knex, tenantId)
+        : setup.databaseBreaker.run(() => setup.loadActiveBundles(knex, tenantId)),
     logger,
     ...(metrics === undefined ? {} : { onActivation: metrics.engines.activated }),
     maxEngines: config.enginePoolMax,
@@ -90,7 +99,7 @@ export async function openDecisions(setup: DecisionServiceSetup): Promise<Decisi
     pool,
     cache,
     audit: setup.audit,
-    settings: new TenantSettings({ knex }),
+    settings: new TenantSettings({ knex, breaker: setup.databaseBreaker }),
     logger,
     observer: metrics?.decisions,
   });

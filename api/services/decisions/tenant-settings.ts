@@ -5,10 +5,12 @@
  * and never used once it is 30 s old, so a changed `audit_strict` or `default_decision` applies
  * to every decision answered more than 30 s after the change. A read that fails leaves the last
  * value in use until it is 30 s old; past that, and with no value at all, the decision fails
- * with a 503 (as it would anyway: API keys are held no longer).
+ * with a 503 — unless the database's circuit breaker is open: then the last value stays in
+ * use, as verified API keys do (docs/architecture.md).
  */
 import type { Knex } from 'knex';
 import { VerdictError } from '../../errors';
+import type { CircuitBreaker } from '../breaker';
 import { RefreshingCache } from '../refreshing-cache';
 
 export interface TenantDecisionSettings {
@@ -31,7 +33,12 @@ export interface TenantSettingsOptions {
   maxTenants?: number;
   /** Milliseconds since the epoch; tests pass a clock they control. */
   clock?: () => number;
+  /** The database's breaker: reads go through it; while not closed, old values are kept. */
+  breaker?: CircuitBreaker | undefined;
 }
+
+/** How long a decision waits for the tenant's settings before the read counts as failed. */
+const settingsReadTimeoutMs = 2000;
 
 export class TenantSettings {
   private readonly knex: Knex;
@@ -39,8 +46,13 @@ export class TenantSettings {
 
   constructor(options: TenantSettingsOptions) {
     this.knex = options.knex;
+    const { breaker } = options;
     this.held = new RefreshingCache<TenantDecisionSettings>({
-      load: (tenantId) => this.read(tenantId),
+      load: (tenantId) =>
+        breaker === undefined
+          ? this.read(tenantId)
+          : breaker.run(() => this.read(tenantId), settingsReadTimeoutMs),
+      serveStale: breaker === undefined ? undefined : () => breaker.state !== 'closed',
       maxAgeMs: options.maxAgeMs ?? 30_000,
       refreshAfterMs: options.refreshAfterMs,
       max: options.maxTenants ?? 10_000,

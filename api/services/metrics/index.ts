@@ -12,12 +12,14 @@ import {
   type MetricValue,
 } from 'prom-client';
 import { AuditMetrics } from './audit';
+import { BreakerMetrics } from './breakers';
 import { DecisionMetrics } from './decisions';
 import { EngineMetrics } from './engines';
 import { HttpMetrics } from './http';
 import { SecurityMetrics } from './security';
 
 export { AuditMetrics, type AuditWriterState } from './audit';
+export { BreakerMetrics, breakerStateValues } from './breakers';
 export {
   DecisionMetrics,
   decisionOutcome,
@@ -43,6 +45,7 @@ export class VerdictMetrics {
   readonly http: HttpMetrics;
   readonly engines: EngineMetrics;
   readonly audit: AuditMetrics;
+  readonly breakers: BreakerMetrics;
   readonly security: SecurityMetrics;
 
   constructor(options: VerdictMetricsOptions = {}) {
@@ -52,6 +55,7 @@ export class VerdictMetrics {
     this.http = new HttpMetrics(this.registry);
     this.engines = new EngineMetrics({ registry: this.registry, tenantLabel });
     this.audit = new AuditMetrics(this.registry);
+    this.breakers = new BreakerMetrics(this.registry);
     this.security = new SecurityMetrics(this.registry);
   }
 

@@ -49,6 +49,50 @@ describe('health routes', () => {
     });
   });
 
+  it('stays ready (degraded) when only tolerated checks fail, showing each breaker', async () => {
+    const redis: ReadinessCheck = {
+      ...failing('redis', 'connection refused'),
+      breaker: () => 'open',
+      tolerated: () => true,
+    };
+    const database: ReadinessCheck = {
+      ...ok('database'),
+      breaker: () => 'closed',
+      tolerated: () => false,
+    };
+    const res = await request(app([database, redis]))
+      .get('/health/ready')
+      .expect(200);
+    expect(res.body).toEqual({
+      status: 'degraded',
+      checks: {
+        database: { status: 'ok', breaker: 'closed' },
+        redis: { status: 'failed', reason: 'connection refused', breaker: 'open' },
+      },
+    });
+  });
+
+  it('is not ready when a check fails that is not tolerated now', async () => {
+    let tenantsLoaded = false;
+    const database: ReadinessCheck = {
+      ...failing('database', 'connection refused'),
+      breaker: () => 'open',
+      tolerated: () => tenantsLoaded,
+    };
+    const res = await request(app([database]))
+      .get('/health/ready')
+      .expect(503);
+    expect(res.body).toMatchObject({
+      code: 'not_ready',
+      detail: 'Not ready: database: connection refused',
+      checks: { database: { status: 'failed', reason: 'connection refused', breaker: 'open' } },
+    });
+    tenantsLoaded = true;
+    await request(app([database]))
+      .get('/health/ready')
+      .expect(200);
+  });
+
   it('counts a check that never answers as failed', async () => {
     const hanging: ReadinessCheck = { name: 'database', check: () => new Promise(() => undefined) };
     const res = await request(app([hanging]))

@@ -249,3 +249,66 @@ describe('RefreshingCache', () => {
     await cache.settled();
   });
 });
+
+describe('RefreshingCache during a database outage (serveStale)', () => {
+  function outageSetup() {
+    const loads = manualLoad();
+    const clock = manualClock();
+    const outage = { on: false };
+    const cache = new RefreshingCache<Value>({
+      load: loads.load,
+      maxAgeMs: 30_000,
+      max: 100,
+      clock: clock.now,
+      serveStale: () => outage.on,
+    });
+    return { loads, clock, cache, outage };
+  }
+
+  it('serves a value past the max age at once while the outage lasts, reading in the background', async () => {
+    const { loads, clock, cache, outage } = outageSetup();
+    const first = cache.get('k');
+    await loads.answer(1);
+    await first;
+    outage.on = true;
+    clock.advance(120_000);
+    expect(await cache.get('k')).toEqual({ n: 1 });
+    expect(loads.pending()).toBe(1);
+    await loads.fail();
+    expect(await cache.get('k')).toEqual({ n: 1 });
+    // Once the outage is over, the hard age holds again: the caller waits for a read.
+    await loads.fail();
+    outage.on = false;
+    const after = cache.get('k');
+    expect(await isSettled(after)).toBe(false);
+    await loads.answer(2);
+    expect(await after).toEqual({ n: 2 });
+  });
+
+  it('falls back to the held value when the read that waited fails as the outage begins', async () => {
+    const { loads, clock, cache, outage } = outageSetup();
+    const first = cache.get('k');
+    await loads.answer(1);
+    await first;
+    clock.advance(31_000);
+    const waiting = cache.get('k');
+    expect(await isSettled(waiting)).toBe(false);
+    outage.on = true; // the failure that opens the breaker
+    await loads.fail();
+    expect(await waiting).toEqual({ n: 1 });
+  });
+
+  it('still fails a key never read, and a too-old key when no outage is declared', async () => {
+    const { loads, clock, cache } = outageSetup();
+    const never = expect(cache.get('other')).rejects.toThrow('database down');
+    await loads.fail();
+    await never;
+    const first = cache.get('k');
+    await loads.answer(1);
+    await first;
+    clock.advance(31_000);
+    const old = expect(cache.get('k')).rejects.toThrow('database down');
+    await loads.fail();
+    await old;
+  });
+});

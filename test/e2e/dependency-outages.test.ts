@@ -1,0 +1,325 @@
+/**
+ * Circuit breakers seen from the decision API, with the machine's Redis and Postgres reached
+ * through loopback proxies the test cuts and restores (the servers themselves keep running
+ * for every other test). (1) Redis cut under load: every decision still answers, correctly;
+ * the Redis breaker opens and shows in /metrics and /health/ready (200, degraded); once
+ * restored, the breaker closes and the decision cache reads Redis (L2) again. (2) Postgres
+ * cut under load, tenants loaded: every decision still answers, its audit row is spooled, a
+ * tenant not loaded gets a clear 503 and opens the database breaker; once restored, every
+ * answered decision is in the table in answer order and both hash chains verify.
+ */
+import { start, type RunningServer } from '../../api/server';
+import { verifyChain } from '../../api/services/audit';
+import { rbacBundle } from '../integration/bundles/fixtures';
+import {
+  createTestDatabase,
+  postgresUrl,
+  redisUrl,
+  testConfig,
+  uniqueName,
+  type TestDatabase,
+} from '../integration/helpers/services';
+import { parseExposition, sampleSum } from '../helpers/prometheus-text';
+import { call, setUpAcmeWithRbac, type Answer } from './http';
+import { streamDecisions, until, type DecisionStream } from './load';
+import { TcpProxy } from './tcp-proxy';
+
+const ADMIN = 'outages-admin-token-0123456789';
+
+/** A stream of decisions that also keeps every answer that was not the expected 200. */
+interface CheckedStream extends DecisionStream {
+  readonly failures: string[];
+}
+
+/**
+ * Decides examples/rbac inputs in a loop, over `variety` distinct inputs: carol deleting a
+ * document she owns (allowed) or bob's (denied), so each answer has a known right result.
+ */
+function checkedStream(baseUrl: string, key: string, variety: number): CheckedStream {
+  const failures: string[] = [];
+  let n = 0;
+  const stream = streamDecisions(async () => {
+    const i = n++ % variety;
+    const mine = i % 2 === 1;
+    const input = {
+      subject: { id: 'carol', tenant: 'acme' },
+      action: 'delete',
+      resource: { type: 'document', id: `d${i}`, tenant: 'acme', owner: mine ? 'carol' : 'bob' },
+    };
+    const res = await call(baseUrl, 'POST', '/v1/data/rbac/allow', { token: key, json: { input } });
+    if (res.status !== 200 || res.body.result !== mine) {
+      failures.push(`${res.status} ${JSON.stringify(res.body)} for ${JSON.stringify(input)}`);
+      return undefined;
+    }
+    return res.body.decision_id as string;
+  });
+  return { ...stream, failures };
+}
+
+async function breakerGauge(baseUrl: string, dependency: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return sampleSum(parseExposition(text), 'verdict_breaker_state', { dependency });
+}
+
+async function readiness(baseUrl: string): Promise<Answer> {
+  return call(baseUrl, 'GET', '/health/ready');
+}
+
+function target(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port) };
+}
+
+/** Every answered id is in the table once, in answer order, and the tenant's chain verifies. */
+async function expectAllRecorded(
+  knex: RunningServer['db']['knex'],
+  tenantId: string,
+  ids: string[],
+): Promise<void> {
+  const rows = await knex('decisions')
+    .where('tenant_id', tenantId)
+    .orderBy('seq')
+    .select<{ decision_id: string }[]>('decision_id');
+  const inTable = rows.map((r) => r.decision_id);
+  expect(new Set(inTable).size).toBe(inTable.length);
+  const answered = new Set(ids);
+  expect(inTable.filter((id) => answered.has(id))).toEqual(ids);
+  expect(await verifyChain(knex, tenantId)).toMatchObject({ ok: true, rows: inTable.length });
+}
+
+describe('Redis cut under load', () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let server: RunningServer | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('redis_outage');
+    proxy = await TcpProxy.start(target(redisUrl));
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await proxy.close();
+    await db.drop();
+  });
+
+  it('keeps deciding without the cache, opens the breaker, and uses L2 again once Redis is back', async () => {
+    const running = await start({
+      config: testConfig({
+        DATABASE_URL: db.url,
+        REDIS_URL: `redis://127.0.0.1:${String(proxy.port)}`,
+        VERDICT_REDIS_PREFIX: `${uniqueName('outage')}:`,
+        VERDICT_ADMIN_TOKEN: ADMIN,
+        VERDICT_BREAKER_OPEN_MS: '300',
+        // A tiny L1 over more distinct inputs: most lookups reach L2.
+        VERDICT_DECISION_CACHE_MAX: '4',
+        VERDICT_RATE_LIMIT_DECISIONS: '1000000/1s',
+      }),
+    });
+    server = running;
+    const redisBreaker = running.breakers.redis;
+    expect(redisBreaker?.state).toBe('closed');
+    const { key } = await setUpAcmeWithRbac(
+      running.url,
+      ADMIN,
+      (await rbacBundle({ cache: 'on' })).tarGz,
+    );
+    const counters = () => running.decisions.cache.counters;
+    const stream = checkedStream(running.url, key, 40);
+    try {
+      await until(
+        () => Promise.resolve(stream.answered.length >= 200 && counters().l2Hits > 0),
+        'decisions answered from L2',
+      );
+
+      proxy.cut();
+      const atCut = stream.answered.length;
+      await until(
+        async () => (await breakerGauge(running.url, 'redis')) === 2,
+        'the Redis breaker to show open in /metrics',
+      );
+      await until(
+        () => Promise.resolve(stream.answered.length >= atCut + 200),
+        '200 decisions while Redis is cut',
+        () => ` (failures: ${stream.failures.slice(0, 3).join('; ')})`,
+      );
+      const ready = await readiness(running.url);
+      expect(ready.status).toBe(200);
+      expect(ready.body).toMatchObject({
+        status: 'degraded',
+        checks: { database: { status: 'ok' }, redis: { status: 'failed' } },
+      });
+      expect(['open', 'half-open']).toContain(
+        (ready.body.checks as Record<string, { breaker: string }>).redis?.breaker,
+      );
+
+      const beforeRestore = counters();
+      proxy.restore();
+      await until(
+        () =>
+          Promise.resolve(
+            redisBreaker?.state === 'closed' &&
+              counters().l2Lookups > beforeRestore.l2Lookups &&
+              counters().l2Hits > beforeRestore.l2Hits,
+          ),
+        'L2 hits after Redis is back',
+      );
+      await until(
+        async () => (await breakerGauge(running.url, 'redis')) === 0,
+        'the Redis breaker to show closed in /metrics',
+      );
+      expect((await readiness(running.url)).body).toMatchObject({
+        status: 'ready',
+        checks: { redis: { status: 'ok', breaker: 'closed' } },
+      });
+    } finally {
+      await stream.stop();
+    }
+    expect(stream.failures).toEqual([]);
+    const metrics = parseExposition(await (await fetch(`${running.url}/metrics`)).text());
+    const moves = (to: string) =>
+      sampleSum(metrics, 'verdict_breaker_transitions_total', { dependency: 'redis', to });
+    expect(moves('open')).toBeGreaterThanOrEqual(1);
+    expect(moves('closed')).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+});
+
+describe('Postgres cut under load', () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let server: RunningServer | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('pg_outage');
+    proxy = await TcpProxy.start(target(postgresUrl));
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await proxy.close();
+    await db.drop();
+  });
+
+  /** Tenant `beta` with a key and examples/rbac active, like acme. */
+  async function setUpBeta(baseUrl: string, bundle: Uint8Array): Promise<string> {
+    const admin = { token: ADMIN };
+    expect(
+      (await call(baseUrl, 'POST', '/v1/tenants', { ...admin, json: { slug: 'beta', name: 'B' } }))
+        .status,
+    ).toBe(201);
+    const keyAnswer = await call(baseUrl, 'POST', '/v1/tenants/beta/keys', {
+      ...admin,
+      json: { name: 'backend', scopes: ['decide'] },
+    });
+    expect(keyAnswer.status).toBe(201);
+    expect(
+      (await call(baseUrl, 'POST', '/v1/tenants/beta/bundles', { ...admin, body: bundle })).status,
+    ).toBe(201);
+    const activated = await call(baseUrl, 'POST', '/v1/tenants/beta/bundles/rbac/activate', {
+      ...admin,
+      json: { version: '1.0.0' },
+    });
+    expect(activated.status).toBe(200);
+    return keyAnswer.body.key as string;
+  }
+
+  const betaInput = {
+    subject: { id: 'carol', tenant: 'beta' },
+    action: 'delete',
+    resource: { type: 'document', id: 'd1', tenant: 'beta', owner: 'carol' },
+  };
+
+  it('keeps deciding for loaded tenants, spools the audit, and records every decision once back', async () => {
+    const url = new URL(db.url);
+    url.port = String(proxy.port);
+    const running = await start({
+      config: testConfig({
+        DATABASE_URL: url.toString(),
+        VERDICT_ADMIN_TOKEN: ADMIN,
+        VERDICT_BREAKER_OPEN_MS: '300',
+        // One engine: deciding for acme evicts beta, so beta needs the database to load again.
+        VERDICT_ENGINE_POOL_MAX: '1',
+        VERDICT_RATE_LIMIT_DECISIONS: '1000000/1s',
+      }),
+    });
+    server = running;
+    const bundle = (await rbacBundle()).tarGz;
+    const { tenantId, key } = await setUpAcmeWithRbac(running.url, ADMIN, bundle);
+    const betaKey = await setUpBeta(running.url, bundle);
+    const decideBeta = () =>
+      call(running.url, 'POST', '/v1/data/rbac/allow', {
+        token: betaKey,
+        json: { input: betaInput },
+      });
+    // Beta's key is verified and its bundle loaded once, before the outage.
+    expect(await decideBeta()).toMatchObject({ status: 200, body: { result: true } });
+    const beta = await running.db
+      .knex('tenants')
+      .where({ slug: 'beta' })
+      .first<{ id: string } | undefined>('id');
+    const betaId = beta?.id ?? '';
+    expect(betaId).not.toBe('');
+
+    const stream = checkedStream(running.url, key, 2);
+    let ids: string[] = [];
+    try {
+      await until(
+        () => Promise.resolve(stream.answered.length >= 50 && !running.decisions.pool.has(betaId)),
+        '50 decisions, and beta evicted',
+      );
+
+      proxy.cut();
+      const atCut = stream.answered.length;
+      await until(() => Promise.resolve(running.audit.isSpooling), 'the audit writer to spool');
+
+      // Beta is not loaded: each decision is refused with a clear 503 until the breaker opens.
+      const betaAnswers: Answer[] = [];
+      await until(async () => {
+        betaAnswers.push(await decideBeta());
+        return running.breakers.database.state === 'open';
+      }, 'the database breaker to open');
+      for (const answer of betaAnswers) {
+        expect(answer).toMatchObject({ status: 503, body: { code: 'bundle_unavailable' } });
+        expect(answer.body.detail).toMatch(/database is unavailable/);
+      }
+      expect(await breakerGauge(running.url, 'database')).toBe(2);
+      const ready = await readiness(running.url);
+      expect(ready).toMatchObject({
+        status: 200,
+        body: { status: 'degraded', checks: { database: { status: 'failed', breaker: 'open' } } },
+      });
+
+      await until(
+        () => Promise.resolve(stream.answered.length >= atCut + 100),
+        '100 decisions while Postgres is cut',
+        () => ` (failures: ${stream.failures.slice(0, 3).join('; ')})`,
+      );
+      expect(running.audit.counters.spooled).toBeGreaterThan(0);
+
+      proxy.restore();
+      const atRestore = stream.answered.length;
+      // The next beta decision after the open period is the probe; it loads beta again.
+      await until(async () => (await decideBeta()).status === 200, 'beta to be served again');
+      expect(running.breakers.database.state).toBe('closed');
+      await until(
+        () => Promise.resolve(stream.answered.length >= atRestore + 100),
+        'decisions after Postgres is back',
+      );
+    } finally {
+      ids = await stream.stop();
+    }
+    expect(stream.failures).toEqual([]);
+    await until(async () => {
+      await running.audit.flush();
+      return !running.audit.isSpooling && running.audit.queueLength === 0;
+    }, 'the spool replay');
+    expect(running.audit.counters.replayed).toBeGreaterThan(0);
+    expect(running.audit.counters.dropped).toBe(0);
+    await expectAllRecorded(running.db.knex, tenantId, ids);
+    expect(await verifyChain(running.db.knex, betaId)).toMatchObject({ ok: true });
+    expect((await readiness(running.url)).body).toMatchObject({
+      status: 'ready',
+      checks: { database: { status: 'ok', breaker: 'closed' } },
+    });
+  }, 120_000);
+});
