@@ -12,6 +12,8 @@ export interface DatabaseCommandOptions {
   env?: NodeJS.ProcessEnv;
   /** Where result lines go; stdout unless given. */
   write?: (line: string) => void;
+  /** Where logs go; JSON lines on stderr unless given (tests read them back). */
+  logger?: Logger;
 }
 
 export interface DatabaseCommandContext {
@@ -33,10 +35,9 @@ export async function runAgainstDatabase(
     (options.write ?? ((l: string) => process.stdout.write(`${l}\n`)))(line);
   };
   const config = loadConfig(options.env);
-  const logger = createLogger({
-    level: config.logLevel,
-    destination: pino.destination({ fd: 2, sync: true }),
-  });
+  const logger =
+    options.logger ??
+    createLogger({ level: config.logLevel, destination: pino.destination({ fd: 2, sync: true }) });
   const db = await openDatabase(config, logger);
   try {
     await work({ config, logger, db, print });

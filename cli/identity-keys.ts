@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import { identitySettings, openFieldCipher } from '../api/services/identity';
 import { reEncryptAll } from '../api/services/identity/re-encrypt';
 import { SigningKeys } from '../api/services/identity/signing-keys';
+import { SecurityEvents } from '../api/services/security/events';
 import { commandGroup } from './command-group';
 import { runAgainstDatabase, type DatabaseCommandOptions } from './database-command';
 
@@ -26,6 +27,8 @@ export function runKeyRotation(
 ): Promise<string[]> {
   return runAgainstDatabase(options, async ({ config, logger, db, print }) => {
     const cipher = openFieldCipher(config, logger);
+    // Logged as security events on stderr; counted only by servers, which this is not.
+    const events = new SecurityEvents({ logger });
     if (kind === 'signing') {
       const settings = identitySettings(config);
       const keys = new SigningKeys({
@@ -33,6 +36,9 @@ export function runKeyRotation(
         cipher,
         tokenTtlMs: settings.accessTokenTtlSeconds * 1000,
         rotationIntervalMs: settings.signingKeyRotationDays * 24 * 3600_000,
+        onRotated: (kid, trigger) => {
+          events.record({ type: 'signing_key_rotated', actor: 'cli', details: { kid, trigger } });
+        },
       });
       const kid = await keys.rotate();
       print(
@@ -40,11 +46,18 @@ export function runKeyRotation(
       );
       return;
     }
+    let rewritten = 0;
     for (const report of await reEncryptAll(db.knex, cipher)) {
+      rewritten += report.rewritten;
       print(
         `${report.column}: ${report.rewritten} of ${report.scanned} re-encrypted under ${cipher.activeKeyId}`,
       );
     }
+    events.record({
+      type: 'data_key_rotated',
+      actor: 'cli',
+      details: { keyId: cipher.activeKeyId, rewritten },
+    });
   });
 }
 

@@ -19,6 +19,7 @@ import { runUsersCreate, runUsersDisable, runUsersList } from '../../cli/users';
 import { capture } from '../helpers/cli-io';
 import { randomDataKeys } from './helpers/identity';
 import {
+  capturingLogger,
   createTestDatabase,
   silentLogger,
   tempDir,
@@ -373,10 +374,21 @@ describe('as commands', () => {
 describe('verdict keys rotate-signing-key and rotate-data-key', () => {
   it('rotates the signing key and re-encrypts under a new data key, against the database', async () => {
     const lines: string[] = [];
-    await runKeyRotation('signing', { env: serverEnv(), write: (l) => lines.push(l) });
+    const captured = capturingLogger();
+    const logger = captured.logger;
+    await runKeyRotation('signing', { env: serverEnv(), write: (l) => lines.push(l), logger });
     expect(lines[0]).toMatch(
       /^new signing key \d{8}-[0-9a-f]{12}; earlier keys verify the tokens they signed for 600 s more$/,
     );
+    const security = () => captured.lines().filter((line) => line.event === 'security');
+    expect(security()).toEqual([
+      expect.objectContaining({
+        type: 'signing_key_rotated',
+        actor: 'cli',
+        trigger: 'command',
+        kid: /^new signing key (\S+);/.exec(lines[0] as string)?.[1],
+      }),
+    ]);
 
     const k1 = (JSON.parse(keys.json) as Record<string, string>)[keys.kid] as string;
     const rotatedEnv = {
@@ -388,8 +400,17 @@ describe('verdict keys rotate-signing-key and rotate-data-key', () => {
       VERDICT_DATA_KEY_ID: 'k2',
     };
     const out: string[] = [];
-    await runKeyRotation('data', { env: rotatedEnv, write: (l) => out.push(l) });
+    await runKeyRotation('data', { env: rotatedEnv, write: (l) => out.push(l), logger });
     expect(out).toHaveLength(3);
+    const rewritten = out
+      .map((line) => Number(/: (\d+) of/.exec(line)?.[1]))
+      .reduce((sum, n) => sum + n, 0);
+    expect(security()[1]).toMatchObject({
+      type: 'data_key_rotated',
+      actor: 'cli',
+      keyId: 'k2',
+      rewritten,
+    });
     expect(out[0]).toMatch(/^users\.email: (\d+) of \1 re-encrypted under k2$/);
     expect(out[2]).toMatch(/^signing_keys\.private_key: (\d+) of \1 re-encrypted under k2$/);
     const emails = (await server.db.knex('users').pluck('email')) as string[];

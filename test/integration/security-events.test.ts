@@ -278,6 +278,23 @@ describe('security events', () => {
     });
   });
 
+  it('logs and counts an automatic rotation of the signing key, not the first key', async () => {
+    expect(events('signing_key_rotated')).toEqual([]);
+    await createUser('sol@acme.test', 'auditor');
+    // Tokens were signed with the first key long since; it turns 30 days old.
+    h.clock.advance(30 * 24 * 3600_000);
+    const { moved } = await provoked(async () => {
+      await login('sol@acme.test').expect(200);
+    });
+    expect(moved).toEqual({ signing_key_rotated: 1 });
+    const [line] = events('signing_key_rotated');
+    expect(line).toMatchObject({ level: 30, actor: 'system', trigger: 'age' });
+    const jwks = await request(h.app).get('/.well-known/jwks.json').expect(200);
+    const kids = (jwks.body as { keys: { kid: string }[] }).keys.map((key) => key.kid);
+    expect(kids).toContain(line?.kid);
+    expect(kids).toHaveLength(2);
+  });
+
   it("tells a reach into another tenant's resources apart, for users and API keys", async () => {
     const userId = await createUser('tia@acme.test', 'tenant-admin');
     const token = await accessToken('tia@acme.test');

@@ -201,6 +201,13 @@ export class IdentityService implements AccessTokenVerifier {
       tokenTtlMs: this.settings.accessTokenTtlSeconds * 1000,
       rotationIntervalMs: this.settings.signingKeyRotationDays * 24 * 3600_000,
       clock: this.clock,
+      onRotated: (kid, trigger) => {
+        this.events.record({
+          type: 'signing_key_rotated',
+          actor: 'system',
+          details: { kid, trigger },
+        });
+      },
     });
     this.tokens = new AccessTokens({
       keys: this.signingKeys,

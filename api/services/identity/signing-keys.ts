@@ -53,7 +53,11 @@ export interface SigningKeysOptions {
   /** Age at which the signing key is replaced automatically. */
   readonly rotationIntervalMs: number;
   readonly clock?: () => number;
+  /** Told of each rotation: by age (automatic) or on command (`rotate`); not of the first key. */
+  readonly onRotated?: (kid: string, trigger: SigningKeyRotationTrigger) => void;
 }
+
+export type SigningKeyRotationTrigger = 'age' | 'command';
 
 /** Least time between two reloads of the table for an unknown kid. */
 const reloadIntervalMs = 1000;
@@ -70,6 +74,8 @@ export class SigningKeys {
   private readonly tokenTtlMs: number;
   private readonly rotationIntervalMs: number;
   private readonly clock: () => number;
+  private readonly onRotated:
+    ((kid: string, trigger: SigningKeyRotationTrigger) => void) | undefined;
   private keys = new Map<string, LoadedKey>();
   private loadedAt = Number.NEGATIVE_INFINITY;
   private loading: Promise<void> | undefined;
@@ -80,6 +86,7 @@ export class SigningKeys {
     this.tokenTtlMs = options.tokenTtlMs;
     this.rotationIntervalMs = options.rotationIntervalMs;
     this.clock = options.clock ?? Date.now;
+    this.onRotated = options.onRotated;
   }
 
   /** The key to sign with now; made (or rotated) first when there is none or it is too old. */
@@ -132,13 +139,14 @@ export class SigningKeys {
       await trx.raw('lock table signing_keys in share row exclusive mode');
       return this.insertKey(trx);
     });
+    this.onRotated?.(kid, 'command');
     await this.reload();
     return kid;
   }
 
   /** Rotates unless another instance rotated in the meantime. */
   private async rotateIfStale(): Promise<void> {
-    await this.knex.transaction(async (trx) => {
+    const rotated = await this.knex.transaction(async (trx) => {
       await trx.raw('lock table signing_keys in share row exclusive mode');
       const newest = await trx<SigningKeyRow>('signing_keys')
         .whereNull('retired_at')
@@ -148,10 +156,13 @@ export class SigningKeys {
         newest !== undefined &&
         this.clock() - newest.created_at.getTime() < this.rotationIntervalMs
       ) {
-        return;
+        return undefined;
       }
-      await this.insertKey(trx);
+      const kid = await this.insertKey(trx);
+      // The very first key replaces nothing: no rotation to report.
+      return newest === undefined ? undefined : kid;
     });
+    if (rotated !== undefined) this.onRotated?.(rotated, 'age');
     await this.reload();
   }
 
