@@ -22,6 +22,7 @@ import {
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { httpMetrics } from './middleware/http-metrics';
 import { requestLogger } from './middleware/request-log';
+import { requestTracing } from './middleware/request-tracing';
 import { securityHeaders } from './middleware/security-headers';
 import { adminRouter } from './routes/admin';
 import { bundlesRouter } from './routes/bundles';
@@ -38,6 +39,9 @@ import { ReplayService } from './services/replay';
 import { decisionsRouter } from './routes/decisions';
 import { decisionStatsRouter } from './routes/decision-stats';
 import { consoleRouter } from './routes/console';
+import { consoleSessionRouter } from './routes/console-session';
+import { ConsoleSessionAuth } from './auth/console-session';
+import { ConsoleSessions } from './services/console/sessions';
 import { openApiRouter } from './routes/openapi';
 import type { DecisionService } from './services/decisions';
 import { defaultMaxInputDepth } from './services/decisions/input';
@@ -71,6 +75,8 @@ export interface AppDependencies {
   };
   /** Platform users: logins, sessions, MFA and user administration; mounted only when given. */
   identity?: IdentityService;
+  /** The auditor console's cookie sessions; by default kept in `cache` for 8 hours. */
+  consoleSessions?: ConsoleSessions;
   /** Where denied admin requests and revoked keys are reported; by default only logged. */
   securityEvents?: SecurityEventSink;
   /**
@@ -83,6 +89,8 @@ export interface AppDependencies {
    * true. Tests turn it off to hold the Express route beside the lane.
    */
   decisionLane?: boolean;
+  /** Where request spans go (api/services/tracing); undefined with tracing off. */
+  tracer?: Tracer | undefined;
   /**
    * Prometheus metrics (api/services/metrics): responses are counted into `collector`, and
    * `GET /metrics` answers with `scrape()` (default: the collector's own text), behind
@@ -164,6 +172,7 @@ export function createApp(deps: AppDependencies): VerdictApp {
   app.set('trust proxy', trustProxyValue(deps.edges?.trustProxy));
   const edges = edgeMiddleware(deps.edges);
   const { metrics } = deps;
+  if (deps.tracer !== undefined) app.use(requestTracing(deps.tracer));
   if (metrics !== undefined) app.use(httpMetrics(metrics.collector.http));
   app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
@@ -200,6 +209,9 @@ export function createApp(deps: AppDependencies): VerdictApp {
   app.use(consoleRouter({ logger: deps.logger }));
   app.use(openApiRouter());
   const tenants = new TenantService(deps.db.knex);
+  const consoleAuth = new ConsoleSessionAuth(
+    deps.consoleSessions ?? new ConsoleSessions({ cache: deps.cache }),
+  );
   const access = new PlatformAccess({
     adminToken: deps.adminToken,
     apiKeys,
@@ -208,8 +220,12 @@ export function createApp(deps: AppDependencies): VerdictApp {
     // Users' access tokens: the identity service checks them, unless a test gives its own.
     accessTokens: deps.accessTokens ?? deps.identity,
     audit: deps.audit,
+    consoleSessions: consoleAuth,
     securityEvents: deps.securityEvents,
   });
+  // After the console's files, which answer only GET and HEAD of files that exist, so
+  // /console/session passes them to here.
+  app.use(consoleSessionRouter({ access, auth: consoleAuth }));
   app.use(adminRouter({ access, tenants, apiKeys }));
   app.use(
     bundlesRouter({
@@ -252,6 +268,7 @@ export function createApp(deps: AppDependencies): VerdictApp {
     trustProxy: app.get('trust proxy fn') as TrustProxy,
     isShuttingDown: deps.isShuttingDown,
     httpRequests: metrics?.collector.http,
+    tracer: deps.tracer,
   });
   const listener: VerdictApp = (req, res) => {
     if (!lane(req, res)) app(req, res);
