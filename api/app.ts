@@ -22,7 +22,6 @@ import {
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { httpMetrics } from './middleware/http-metrics';
 import { requestLogger } from './middleware/request-log';
-import { requestTracing } from './middleware/request-tracing';
 import { securityHeaders } from './middleware/security-headers';
 import { adminRouter } from './routes/admin';
 import { bundlesRouter } from './routes/bundles';
@@ -89,8 +88,6 @@ export interface AppDependencies {
    * true. Tests turn it off to hold the Express route beside the lane.
    */
   decisionLane?: boolean;
-  /** Where request spans go (api/services/tracing); undefined with tracing off. */
-  tracer?: Tracer | undefined;
   /**
    * Prometheus metrics (api/services/metrics): responses are counted into `collector`, and
    * `GET /metrics` answers with `scrape()` (default: the collector's own text), behind
@@ -172,7 +169,6 @@ export function createApp(deps: AppDependencies): VerdictApp {
   app.set('trust proxy', trustProxyValue(deps.edges?.trustProxy));
   const edges = edgeMiddleware(deps.edges);
   const { metrics } = deps;
-  if (deps.tracer !== undefined) app.use(requestTracing(deps.tracer));
   if (metrics !== undefined) app.use(httpMetrics(metrics.collector.http));
   app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
@@ -268,7 +264,6 @@ export function createApp(deps: AppDependencies): VerdictApp {
     trustProxy: app.get('trust proxy fn') as TrustProxy,
     isShuttingDown: deps.isShuttingDown,
     httpRequests: metrics?.collector.http,
-    tracer: deps.tracer,
   });
   const listener: VerdictApp = (req, res) => {
     if (!lane(req, res)) app(req, res);
