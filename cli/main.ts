@@ -9,9 +9,11 @@ import { register as registerBuild } from './build';
 import { register as registerBundles } from './bundles';
 import { register as registerCasl } from './casl';
 import { register as registerCheck } from './check';
+import { register as registerCompliance } from './compliance';
 import { register as registerDecisions } from './decisions';
 import { register as registerEval } from './eval';
 import { register as registerFmt } from './fmt';
+import { register as registerGdpr } from './gdpr';
 import { register as registerInit } from './init';
 import { register as registerIdentityKeys } from './identity-keys';
 import { register as registerInspect } from './inspect';
@@ -44,6 +46,8 @@ const registrars: readonly Registrar[] = [
   registerRollout,
   registerReplay,
   registerDecisions,
+  registerCompliance,
+  registerGdpr,
   registerEval,
   registerFmt,
   registerCheck,
