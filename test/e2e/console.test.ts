@@ -2,9 +2,12 @@
  * The auditor console in a real browser (the Debian chromium, driven by playwright-core)
  * against a real server on the real Postgres and Redis, with decisions written by the
  * server's own audit writer: a wrong token and another tenant's key are refused with the
- * API's words; sign-in with an audit:read key; searches with filters show exactly the seeded
- * rows that match, newest first; pages follow the cursor; a row opens its full record; the
- * chart's bars carry the counts of the seed; data that looks like markup stays text; nothing
+ * API's words; sign-in with an audit:read key gives an HttpOnly, Secure, SameSite=Strict
+ * `__Host-` session cookie (Chromium keeps Secure cookies from http://127.0.0.1, a secure
+ * context) and leaves the key nowhere in the page or its storage; searches with filters show
+ * exactly the seeded rows that match, newest first; pages follow the cursor; a row opens its
+ * full record; the chart's bars carry the counts of the seed; data that looks like markup
+ * stays text; the session survives a reload and sign-out ends it on the server; nothing
  * breaks the CSP or leaves the server's origin; the layout fits 1280x800.
  *
  * With VERDICT_CONSOLE_SCREENSHOT=1 it also writes docs/console-search.png. Without
@@ -330,6 +333,7 @@ function typedTime(ms: number): string {
     expect(await text('#sign-in-error')).toContain('not valid');
     expect(await page.isVisible('#workspace')).toBe(false);
     expect(await inPage<number>('sessionStorage.length')).toBe(0);
+    expect(await page.context().cookies()).toEqual([]);
   });
 
   it('refuses another tenant’s key and a key without audit:read', async () => {
@@ -347,11 +351,22 @@ function typedTime(ms: number): string {
     expect(await text('#who-tenant')).toBe('acme');
     expect(await rowIds()).toEqual(newestFirst(seed).slice(0, 50));
     expect(await text('#results-status')).toBe('Showing 1–50, newest first.');
-    // Kept for this tab only, never in localStorage or a cookie.
-    const stored = await inPage<string>(`sessionStorage.getItem('verdict-console-session')`);
-    expect(JSON.parse(stored)).toEqual({ tenant: 'acme', token: keys.audit });
+    // The key is kept by the server; the browser holds a cookie no script can read.
+    expect(await inPage<number>('sessionStorage.length')).toBe(0);
     expect(await inPage<number>('localStorage.length')).toBe(0);
     expect(await inPage<string>('document.cookie')).toBe('');
+    const cookies = await page.context().cookies();
+    expect(cookies).toEqual([
+      expect.objectContaining({
+        name: '__Host-verdict-console',
+        path: '/',
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Strict',
+      }),
+    ]);
+    const html = await page.content();
+    expect(html).not.toContain(keys.audit);
   });
 
   it('shows markup in the data as text', async () => {
@@ -531,10 +546,21 @@ function typedTime(ms: number): string {
       await searchWith({ from: base, to: base + 4 * 3_600_000, bucket: 'minute', limit: '25' });
       await page.screenshot({ path: screenshotFile });
     }
+    const [cookie] = await page.context().cookies();
     await page.click('#sign-out');
-    expect(await page.isVisible('#sign-in-form')).toBe(true);
+    await page.waitForSelector('#sign-in-form:not([hidden])');
+    expect(await page.isVisible('#workspace')).toBe(false);
     expect(await inPage<number>('sessionStorage.length')).toBe(0);
     expect(await inPage<number>(`document.querySelectorAll('#results tbody tr').length`)).toBe(0);
+    expect(await page.context().cookies()).toEqual([]);
+    // Ended on the server: the old cookie, sent again, opens nothing.
+    const replayed = await fetch(`${server.url}/v1/tenants/acme/decisions`, {
+      headers: { cookie: `${cookie?.name ?? ''}=${cookie?.value ?? ''}` },
+    });
+    expect(replayed.status).toBe(401);
+    await page.reload();
+    await page.waitForSelector('#sign-in-form');
+    expect(await page.isVisible('#workspace')).toBe(false);
   });
 
   it('broke no CSP rule, threw nothing and asked nothing of another origin', () => {
