@@ -4,6 +4,8 @@
  * that parses back), `verdict gdpr export` (the user's data and nobody else's) and
  * `verdict gdpr erase` (chains still verify, no login, the address nowhere in clear).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { openDatabase, type Database } from '../../api/db/database';
 import { start, type RunningServer } from '../../api/server';
 import { createAuditWriter, type AuditWriter } from '../../api/services/audit';
@@ -16,6 +18,7 @@ import { runDecisionsVerify } from '../../cli/decisions';
 import { runGdprErase, runGdprExport } from '../../cli/gdpr';
 import { capture } from '../helpers/cli-io';
 import { randomDataKeys } from './helpers/identity';
+import { repoRoot, runVerdict } from './helpers/verdict-bin';
 import {
   createTestDatabase,
   silentLogger,
@@ -321,6 +324,44 @@ describe('verdict compliance access-review', () => {
     await expect(
       runAccessReview({ tenant: 'nope', env: dbEnv(), out: () => undefined }),
     ).rejects.toThrow(/No tenant "nope".*verdict tenants list/u);
+  });
+});
+
+describe('the built executable', () => {
+  it('prints the review as CSV, and one clear line with exit code 1 for bad input', async () => {
+    if (!fs.existsSync(path.join(repoRoot, 'dist', 'cli', 'compliance.js'))) {
+      throw new Error('dist/ is missing or stale: run `npm run build` (npm test does it first)');
+    }
+    const ok = await runVerdict(['compliance', 'access-review', '--tenant', 'acme'], dbEnv());
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(records(ok.stdout).map((row) => row.id)).toEqual(
+      ['ann', 'bob', 'backend', 'ci'].map((name) => ids.get(name)),
+    );
+    const unknown = await runVerdict(
+      [
+        'compliance',
+        'decisions-report',
+        '--tenant',
+        'nope',
+        '--from',
+        '2026-10-01',
+        '--to',
+        '2026-11-01',
+      ],
+      dbEnv(),
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toBe('');
+    expect(unknown.stderr).toMatch(/^verdict: No tenant "nope"/u);
+    const format = await runVerdict(
+      ['compliance', 'access-review', '--tenant', 'acme', '--format', 'xml'],
+      dbEnv(),
+    );
+    expect(format.code).toBe(1);
+    expect(format.stderr).toContain("argument 'xml' is invalid");
+    const erase = await runVerdict(['gdpr', 'erase', '--user', annEmail], dbEnv());
+    expect(erase.code).toBe(1);
+    expect(erase.stderr).toMatch(/^verdict: an erasure cannot be undone.*pass --yes/u);
   });
 });
 
