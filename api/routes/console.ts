@@ -5,9 +5,10 @@
  * it runs from the sources or from dist/.
  *
  * The page loads nothing but its own files and calls only this origin's API, so it gets a CSP
- * tighter than the service's default: no inline script or style, no other origin. It does not
- * ask to upgrade requests to https: its URLs are all relative, so they follow the scheme the
- * page came over, and it keeps working on a plain-HTTP address other than localhost.
+ * of its own: no inline script or style, no other origin. It does not ask to upgrade requests
+ * to https: its URLs are all relative, so they follow the scheme the page came over. Signing
+ * in (api/routes/console-session.ts) needs https or a loopback address, where browsers keep
+ * the session's Secure cookie.
  */
 import fs from 'node:fs';
 import path from 'node:path';
