@@ -5,8 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { VerdictMetrics } from '../../../api/services/metrics';
-import { parseExposition } from '../../helpers/prometheus-text';
+import { exposedNames, metricNames, promqlProblems } from '../../helpers/promql';
 
 interface Panel {
   readonly type: string;
@@ -22,38 +21,6 @@ interface Dashboard {
 
 const file = path.resolve(__dirname, '../../../deploy/grafana/verdict-dashboard.json');
 const dashboard = JSON.parse(fs.readFileSync(file, 'utf8')) as Dashboard;
-
-/** PromQL words that are neither metrics nor functions. */
-const keywords = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'and',
-  'or',
-  'unless',
-  'offset',
-]);
-
-/** The metric names a PromQL expression reads. */
-function metricNames(expr: string): string[] {
-  const text = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, '')
-    .replace(/\[[^\]]*\]/g, '')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
-  const names: string[] = [];
-  for (const match of text.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
-    const name = match[0];
-    const rest = text.slice(match.index + name.length).trimStart();
-    if (rest.startsWith('(') || keywords.has(name)) continue;
-    names.push(name);
-  }
-  return names;
-}
 
 function allPanels(panels: readonly Panel[]): Panel[] {
   return panels.flatMap((panel) => [panel, ...allPanels(panel.panels ?? [])]);
@@ -71,22 +38,6 @@ const variableMetrics = dashboard.templating.list.flatMap((variable) => {
   return match === null ? [] : [match[1] as string];
 });
 
-/** Every sample name the registry renders: each family, histograms with their series. */
-async function exposedNames(): Promise<Set<string>> {
-  const { types } = parseExposition(await new VerdictMetrics().text());
-  const names = new Set<string>();
-  for (const [name, type] of types) {
-    if (type === 'histogram') {
-      for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
-    } else if (type === 'summary') {
-      for (const suffix of ['', '_sum', '_count']) names.add(name + suffix);
-    } else {
-      names.add(name);
-    }
-  }
-  return names;
-}
-
 describe('the Grafana dashboard', () => {
   it('reads metric names out of PromQL', () => {
     expect(
@@ -94,6 +45,12 @@ describe('the Grafana dashboard', () => {
         'histogram_quantile(0.99, sum by (le) (rate(a_bucket{job=~"$job", x="b(c)"}[$__rate_interval]))) / on (job) b_total',
       ),
     ).toEqual(['a_bucket', 'b_total']);
+  });
+
+  it('has only well-formed queries', () => {
+    expect(expressions.flatMap((expr) => promqlProblems(expr).map((p) => `${expr}: ${p}`))).toEqual(
+      [],
+    );
   });
 
   it('has a query in every panel', () => {
