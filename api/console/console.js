@@ -5,7 +5,7 @@
  * denied counts over time. Read-only: it only GETs the decision-log API, besides starting
  * and ending its own session (session.js).
  */
-import { decisionStats, getDecision, searchDecisions } from './api.js';
+import { ApiError, decisionStats, getDecision, searchDecisions } from './api.js';
 import { drawChart } from './chart.js';
 import { byId, html, showMessage } from './dom.js';
 import {
@@ -31,6 +31,11 @@ const state = {
 
 function messageOf(err) {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A 401: the session ended, expired, or its key was revoked; only signing in again helps. */
+function sessionGone(err) {
+  return err instanceof ApiError && err.status === 401;
 }
 
 function showSignedIn(signedIn) {
@@ -103,7 +108,7 @@ function setBusy(busy) {
   else workspace.removeAttribute('aria-busy');
 }
 
-/** Loads the current page; a problem's message when it could not. */
+/** Loads the current page; the error when it could not. */
 async function loadPage(ticket) {
   try {
     const body = await searchDecisions(state.session, {
@@ -113,11 +118,11 @@ async function loadPage(ticket) {
     if (ticket === state.ticket) renderPage(body);
     return undefined;
   } catch (err) {
-    return messageOf(err);
+    return err;
   }
 }
 
-/** Draws the chart for the current filters; a problem's message when it could not. */
+/** Draws the chart for the current filters; the error when it could not. */
 async function loadChart(ticket) {
   const { from, to, path, bundle_version, caller, input, kind, allowed } = state.params;
   const chosen = byId('filter-bucket').value;
@@ -142,7 +147,7 @@ async function loadChart(ticket) {
     byId('chart').replaceChildren(drawChart(stats, 'chart-caption'));
     return undefined;
   } catch (err) {
-    return messageOf(err);
+    return err;
   }
 }
 
@@ -152,10 +157,15 @@ async function search() {
   state.cursors = [undefined];
   state.page = 0;
   setBusy(true);
-  const problems = await Promise.all([loadPage(ticket), loadChart(ticket)]);
+  const results = await Promise.all([loadPage(ticket), loadChart(ticket)]);
   if (ticket !== state.ticket) return;
-  const messages = [...new Set(problems.filter((message) => message !== undefined))];
-  showMessage(byId('search-error'), messages.join(' '));
+  const problems = results.filter((problem) => problem !== undefined);
+  const gone = problems.find(sessionGone);
+  if (gone !== undefined) {
+    leave(messageOf(gone));
+    return;
+  }
+  showMessage(byId('search-error'), [...new Set(problems.map(messageOf))].join(' '));
   setBusy(false);
 }
 
@@ -165,9 +175,13 @@ async function turnPage(step) {
   setBusy(true);
   const problem = await loadPage(ticket);
   if (ticket !== state.ticket) return;
+  if (sessionGone(problem)) {
+    leave(messageOf(problem));
+    return;
+  }
   // A page that could not be read is not the page shown.
   if (problem !== undefined) state.page -= step;
-  showMessage(byId('search-error'), problem ?? '');
+  showMessage(byId('search-error'), problem === undefined ? '' : messageOf(problem));
   setBusy(false);
 }
 
@@ -240,6 +254,11 @@ async function openRecord(decisionId) {
   try {
     renderRecord(await getDecision(state.session, decisionId));
   } catch (err) {
+    if (sessionGone(err)) {
+      dialog.close();
+      leave(messageOf(err));
+      return;
+    }
     showMessage(byId('record-error'), messageOf(err));
   }
 }
@@ -283,6 +302,11 @@ async function signOut() {
   } finally {
     button.disabled = false;
   }
+  leave('');
+}
+
+/** Back to the sign-in form, showing `message` there (why the session ended), if any. */
+function leave(message) {
   state.session = undefined;
   state.ticket++;
   byId('results').tBodies[0].replaceChildren();
@@ -292,6 +316,7 @@ async function signOut() {
   showMessage(byId('search-error'), '');
   setBusy(false);
   showSignedIn(false);
+  showMessage(byId('sign-in-error'), message);
   byId('sign-in-tenant').focus();
 }
 

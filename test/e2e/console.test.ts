@@ -563,6 +563,27 @@ function typedTime(ms: number): string {
     expect(await page.isVisible('#workspace')).toBe(false);
   });
 
+  it('goes back to sign-in, saying why, when the session ends behind its back', async () => {
+    await signIn('acme', keys.audit);
+    await settled();
+    const [cookie] = await page.context().cookies();
+    const header = { cookie: `${cookie?.name ?? ''}=${cookie?.value ?? ''}` };
+    const session = await fetch(`${server.url}/console/session`, { headers: header });
+    const { csrf_token: csrf } = (await session.json()) as { csrf_token: string };
+    // Another tab signs out: the session ends on the server.
+    const out = await fetch(`${server.url}/console/session`, {
+      method: 'DELETE',
+      headers: { ...header, 'x-csrf-token': csrf },
+    });
+    expect(out.status).toBe(204);
+    await page.click('#filters button[type="submit"]');
+    await page.waitForSelector('#sign-in-form:not([hidden])');
+    expect(await page.isVisible('#workspace')).toBe(false);
+    expect(await text('#sign-in-error')).toBe(
+      'The console session has ended or expired: sign in again.',
+    );
+  });
+
   it('broke no CSP rule, threw nothing and asked nothing of another origin', () => {
     expect(cspViolations).toEqual([]);
     expect(pageErrors).toEqual([]);
