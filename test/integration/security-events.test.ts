@@ -154,6 +154,27 @@ describe('security events', () => {
     expect(unknown?.account).not.toBe(line?.account);
   });
 
+  it('logs and counts a wrong current password on a password change', async () => {
+    const userId = await createUser('cid@acme.test', 'auditor');
+    const token = await accessToken('cid@acme.test');
+    const { moved, lines } = await provoked(async () => {
+      await request(h.app)
+        .post('/v1/users/me/password')
+        .set(bearer(token))
+        .set('X-Request-Id', 'req-change')
+        .send({ current_password: wrongPassword, new_password: 'amber falcon lantern 93' })
+        .expect(403);
+    });
+    expect(moved).toEqual({ login_failed: 1 });
+    expect(events('login_failed').at(-1)).toMatchObject({
+      actor: `user:${userId}`,
+      tenant: acmeId,
+      requestId: 'req-change',
+      step: 'password_change',
+    });
+    expectNoSecrets(lines, [wrongPassword, 'amber falcon lantern 93', 'cid@acme.test']);
+  });
+
   it('logs and counts the lockout, and each login refused while locked', async () => {
     await createUser('lou@acme.test', 'auditor');
     const first = await provoked(async () => {
