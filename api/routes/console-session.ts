@@ -13,6 +13,7 @@ import { VerdictError } from '../errors';
 import type { PlatformAccess } from '../auth/access';
 import {
   clearConsoleCookie,
+  consoleCookie,
   requireSameOrigin,
   setConsoleCookie,
   type ConsoleSessionAuth,
@@ -76,6 +77,9 @@ export function consoleSessionRouter(options: ConsoleSessionRouterOptions): Rout
     }),
     async (req, res) => {
       const body = req.body as ConsoleSignInBody;
+      // Signing in again replaces the browser's session: the one it held ends here.
+      const previous = consoleCookie(req);
+      if (previous !== undefined) await auth.end(previous);
       const session = await auth.open(body.tenant, body.token);
       setConsoleCookie(res, session.id, auth.sessions.lifetimeMs);
       res.status(201).json(sessionAnswer(res, session));

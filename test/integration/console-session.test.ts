@@ -217,6 +217,18 @@ describe('sign-in', () => {
     expect(res.status).toBe(200);
   });
 
+  it('ends the session the browser held when it signs in again', async () => {
+    const first = await signIn(url, 'acme', keys.audit);
+    const again = await send(url, '/console/session', {
+      method: 'POST',
+      headers: withCookie(first),
+      json: { tenant: 'acme', token: keys.audit },
+    });
+    expect(again.status).toBe(201);
+    expect(again.headers['set-cookie']?.[0]).not.toContain(first.id);
+    expect((await send(url, search, { headers: withCookie(first) })).status).toBe(401);
+  });
+
   it('refuses sign-in over plain HTTP on an address that is not loopback', async () => {
     const res = await send(url, '/console/session', {
       method: 'POST',
