@@ -46,6 +46,7 @@ const labelValues: ReadonlyMap<string, readonly string[]> = new Map<string, read
   ['verdict_decisions_total.outcome', decisionOutcomes],
   ['verdict_http_requests_total.status_class', statusClasses],
   ['verdict_bundle_activations_total.outcome', ['reloaded', 'deferred', 'failed']],
+  ['verdict_breaker_state.dependency', ['database', 'redis']],
 ]);
 
 /** Each `metric{label op "value", ...}` selector of an expression. */
