@@ -6,6 +6,9 @@
  * - `vdk_...`: a tenant API key (role `app`, with its scopes);
  * - a compact JWS: a user's access token, checked by the identity service;
  * - anything else: the bootstrap admin token (VERDICT_ADMIN_TOKEN), a platform admin.
+ * A route that asks for it (`consoleSession`) also takes the auditor console's session cookie
+ * in place of a bearer token: the credential the console signed in with, checked the same way
+ * (api/auth/console-session.ts).
  *
  * The tenant: the `:tenant` route parameter (slug or id). A key of another tenant is refused
  * before that tenant is looked up, so it learns nothing about it; for a user of another
