@@ -152,13 +152,14 @@ export class PlatformAccess {
       const started = process.hrtime.bigint();
       try {
         const principal = await this.authenticate(req, await this.credentialOf(req, options));
-        const tenantId = await this.targetTenant(req, principal, tenantRefOf(req, options));
+        const tenantRef = tenantRefOf(req, options);
+        const tenantId = await this.targetTenant(req, principal, tenantRef);
         const policy = await this.policy();
         const decision = policy.decide({ principal, action, tenantId });
         this.log(req, policy, { principal, action, tenantId }, decision, started);
         if (!decision.allow) {
           this.events.record({
-            type: isCrossTenant(principal, req.params.tenant, tenantId)
+            type: isCrossTenant(principal, tenantRef, tenantId)
               ? 'cross_tenant_denied'
               : 'access_denied',
             actor: actorOf(principal),
