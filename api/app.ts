@@ -4,6 +4,7 @@
  * and opens nothing itself, so tests can build it around whatever they need.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Tracer } from '@opentelemetry/api';
 import express, { type RequestHandler } from 'express';
 import { PlatformAccess } from './auth/access';
 import type { AccessTokenVerifier } from './auth/principal';
@@ -22,6 +23,7 @@ import {
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { httpMetrics } from './middleware/http-metrics';
 import { requestLogger } from './middleware/request-log';
+import { requestTracing } from './middleware/request-tracing';
 import { securityHeaders } from './middleware/security-headers';
 import { adminRouter } from './routes/admin';
 import { bundlesRouter } from './routes/bundles';
@@ -88,6 +90,8 @@ export interface AppDependencies {
    * true. Tests turn it off to hold the Express route beside the lane.
    */
   decisionLane?: boolean;
+  /** Where request spans go (api/services/tracing); undefined with tracing off. */
+  tracer?: Tracer | undefined;
   /**
    * Prometheus metrics (api/services/metrics): responses are counted into `collector`, and
    * `GET /metrics` answers with `scrape()` (default: the collector's own text), behind
@@ -169,6 +173,7 @@ export function createApp(deps: AppDependencies): VerdictApp {
   app.set('trust proxy', trustProxyValue(deps.edges?.trustProxy));
   const edges = edgeMiddleware(deps.edges);
   const { metrics } = deps;
+  if (deps.tracer !== undefined) app.use(requestTracing(deps.tracer));
   if (metrics !== undefined) app.use(httpMetrics(metrics.collector.http));
   app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
@@ -264,6 +269,7 @@ export function createApp(deps: AppDependencies): VerdictApp {
     trustProxy: app.get('trust proxy fn') as TrustProxy,
     isShuttingDown: deps.isShuttingDown,
     httpRequests: metrics?.collector.http,
+    tracer: deps.tracer,
   });
   const listener: VerdictApp = (req, res) => {
     if (!lane(req, res)) app(req, res);

@@ -104,6 +104,14 @@ export interface Config {
   metricsToken: string | undefined;
   /** Whether decision metrics carry a `tenant` label (off for very many tenants). */
   metricsTenantLabel: boolean;
+  /** OpenTelemetry tracing (api/services/tracing): off, or spans sent over OTLP/HTTP. */
+  tracing: {
+    exporter: 'off' | 'otlp';
+    /** Undefined: the standard OTEL_EXPORTER_OTLP_* variables, else localhost:4318. */
+    endpoint: string | undefined;
+    /** Share of new traces kept, 0 to 1 (a caller's sampling decision is followed). */
+    sampleRatio: number;
+  };
 }
 
 /** The environment as the schema sees it: one property per variable, already coerced. */
@@ -146,6 +154,9 @@ interface EnvSettings {
   VERDICT_METRICS: Switch;
   VERDICT_METRICS_TOKEN?: string;
   VERDICT_METRICS_TENANT_LABEL: Switch;
+  VERDICT_OTEL_EXPORTER: 'off' | 'otlp';
+  VERDICT_OTEL_ENDPOINT?: string;
+  VERDICT_OTEL_SAMPLE_RATIO: number;
 }
 
 type SettingName = keyof EnvSettings;
@@ -241,6 +252,12 @@ const expectations: Record<SettingName, string> = {
     'at least 24 characters without spaces, the bearer token GET /metrics then requires (e.g. the output of `openssl rand -base64 32`)',
   VERDICT_METRICS_TENANT_LABEL:
     'on or off (whether decision metrics are labelled by tenant; off for many thousands of tenants; default on)',
+  VERDICT_OTEL_EXPORTER:
+    'off or otlp (OpenTelemetry traces of requests, decisions, database and Redis calls, sent over OTLP/HTTP; default off)',
+  VERDICT_OTEL_ENDPOINT:
+    'an http(s) URL, the OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces; default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318/v1/traces)',
+  VERDICT_OTEL_SAMPLE_RATIO:
+    "a number from 0 to 1 (share of traces started here that are recorded; a caller's traceparent decides for its own; default 1)",
 };
 
 /** Settings whose values must never be echoed back, not even in an error line. */
@@ -327,6 +344,9 @@ const schema: JSONSchemaType<EnvSettings> = {
     VERDICT_METRICS: { type: 'string', enum: switchValues, default: 'on' },
     VERDICT_METRICS_TOKEN: { type: 'string', nullable: true, minLength: 24, pattern: '^\\S+$' },
     VERDICT_METRICS_TENANT_LABEL: { type: 'string', enum: switchValues, default: 'on' },
+    VERDICT_OTEL_EXPORTER: { type: 'string', enum: ['off', 'otlp'], default: 'off' },
+    VERDICT_OTEL_ENDPOINT: { type: 'string', nullable: true, pattern: '^https?://[^\\s]+$' },
+    VERDICT_OTEL_SAMPLE_RATIO: { type: 'number', minimum: 0, maximum: 1, default: 1 },
   },
   required: [
     'PORT',
@@ -358,6 +378,8 @@ const schema: JSONSchemaType<EnvSettings> = {
     'VERDICT_RATE_LIMIT_AUTH_ACCOUNT',
     'VERDICT_METRICS',
     'VERDICT_METRICS_TENANT_LABEL',
+    'VERDICT_OTEL_EXPORTER',
+    'VERDICT_OTEL_SAMPLE_RATIO',
   ],
   additionalProperties: false,
 };
@@ -453,6 +475,11 @@ export function loadConfig(
     metricsEnabled: settings.VERDICT_METRICS === 'on',
     metricsToken: settings.VERDICT_METRICS_TOKEN,
     metricsTenantLabel: settings.VERDICT_METRICS_TENANT_LABEL === 'on',
+    tracing: {
+      exporter: settings.VERDICT_OTEL_EXPORTER,
+      endpoint: settings.VERDICT_OTEL_ENDPOINT,
+      sampleRatio: settings.VERDICT_OTEL_SAMPLE_RATIO,
+    },
   };
 }
 
@@ -477,6 +504,11 @@ export function describeConfig(config: Config): Record<string, unknown> {
     dataKeys: config.dataKeys === undefined ? undefined : '(set)',
     blindIndexKey: config.blindIndexKey === undefined ? undefined : '(set)',
     metricsToken: config.metricsToken === undefined ? undefined : '(set)',
+    tracing: {
+      ...config.tracing,
+      endpoint:
+        config.tracing.endpoint === undefined ? undefined : maskUrl(config.tracing.endpoint),
+    },
   };
 }
 

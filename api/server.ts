@@ -29,6 +29,7 @@ import { openCache, type CacheStore } from './services/cache';
 import { openDecisions, type DecisionStack } from './services/decisions';
 import { openIdentity, type IdentityService } from './services/identity';
 import { VerdictMetrics } from './services/metrics';
+import { startTracing, traceDatabase, traceRedis, type Tracing } from './services/tracing';
 import { SecurityEvents } from './services/security/events';
 import type { MetricsExposition } from './routes/metrics';
 
@@ -41,6 +42,8 @@ export interface StartOptions {
   metrics?: VerdictMetrics;
   /** What `GET /metrics` answers; default: this process's metrics. */
   scrapeMetrics?: () => Promise<MetricsExposition>;
+  /** Used as is when given (tests pass an in-memory exporter); else made from the config. */
+  tracing?: Tracing;
 }
 
 export interface RunningServer<Audit extends AuditSink = AuditWriter> {
@@ -179,16 +182,21 @@ async function launch<Audit extends AuditSink>(
   const cleanUp = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
+  const tracing = options.tracing ?? startTracing(config.tracing);
+  cleanups.push(() => tracing.shutdown());
+  const { tracer } = tracing;
 
   try {
     const db = await openDatabase(config, logger);
     cleanups.push(() => db.close());
+    if (tracer !== undefined) traceDatabase(db.knex, tracer);
     if (migrate) {
       const applied = await migrateUp(db);
       if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
     }
     const cache = await openCache(config, logger);
     cleanups.push(() => cache.close());
+    if (tracer !== undefined) traceRedis(tracer);
     const breakers = {
       database: databaseBreaker({
         failureThreshold: config.breakerFailures,
@@ -213,6 +221,7 @@ async function launch<Audit extends AuditSink>(
       loadActiveBundles,
       config,
       metrics,
+      tracer,
       databaseBreaker: breakers.database,
     });
     cleanups.push(() => decisions.stop());
@@ -233,6 +242,7 @@ async function launch<Audit extends AuditSink>(
       securityEvents,
       audit,
       decisions: { service: decisions.service, maxInputDepth: config.maxInputDepth },
+      tracer,
       databaseOutage: {
         breaker: breakers.database,
         tenantsLoaded: () => decisions.pool.counters.tenants > 0,
@@ -276,6 +286,9 @@ async function launch<Audit extends AuditSink>(
         await identity.close();
         await cache.close();
         await db.close();
+        await tracing.shutdown().catch((err: unknown) => {
+          logger.warn({ err }, 'sending the last spans failed');
+        });
         logger.info('verdict stopped');
       })();
       return stopping;

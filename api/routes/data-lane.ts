@@ -13,6 +13,7 @@
  * problem+json for every error (test/integration/data-lane.test.ts compares the two).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context, type Tracer } from '@opentelemetry/api';
 import proxyAddr from 'proxy-addr';
 import type { VerdictError } from '../errors';
 import type { Logger } from '../logger';
@@ -38,6 +39,8 @@ import type { ApiKeyService } from '../services/api-keys';
 import type { JsonShapeLimits } from '../services/decisions/input';
 import type { DecisionService } from '../services/decisions/service';
 import { decisionRoute, type HttpMetrics } from '../services/metrics';
+import { startRequestSpan } from '../services/tracing/http';
+import { decisionTraceId } from '../services/tracing/propagation';
 import { checkDepth, decisionBody, decisionExample, noFlags, notAnObject } from './data';
 
 /** Express's compiled `trust proxy` setting: whether the hop at `index` may name the client. */
@@ -58,6 +61,8 @@ export interface DataLaneOptions {
   readonly isShuttingDown: () => boolean;
   /** Where responses are counted (verdict_http_requests_total), as Express counts its own. */
   readonly httpRequests?: HttpMetrics | undefined;
+  /** Where request spans go; undefined with tracing off. */
+  readonly tracer?: Tracer | undefined;
 }
 
 /** Answers the request and returns true, or returns false without touching it. */
@@ -172,6 +177,7 @@ export function dataLane(options: DataLaneOptions): Lane {
         .filter((part) => part !== ''),
       hasInput,
       input,
+      traceId: decisionTraceId(req.headers),
     });
     responses?.add(200);
     // Shutdown may have begun while this request was under way.
@@ -197,14 +203,21 @@ export function dataLane(options: DataLaneOptions): Lane {
     send(res, error.status, problem.contentType, JSON.stringify(problem.body));
   };
 
+  const answer = (req: IncomingMessage, res: ServerResponse): void => {
+    decide(req, res).catch((err: unknown) => {
+      answerProblem(req, res, err);
+    });
+  };
+  const { tracer } = options;
+
   return (req, res) => {
     if (!takesRequest(req)) return false;
     trackRequest(logger, req, res, req.url as string);
     for (const [name, value] of headers) res.setHeader(name, value);
     if (options.corsEnabled) res.setHeader('Vary', 'Origin');
-    decide(req, res).catch((err: unknown) => {
-      answerProblem(req, res, err);
-    });
+    if (tracer === undefined) answer(req, res);
+    else
+      context.with(startRequestSpan(tracer, req, res, decisionRoute), answer, undefined, req, res);
     return true;
   };
 }

@@ -18,6 +18,7 @@ import { requireApiKey } from '../middleware/api-key';
 import type { ApiKeyService } from '../services/api-keys';
 import { defaultMaxInputDepth, exceedsDepth } from '../services/decisions/input';
 import type { Decision, DecisionService } from '../services/decisions/service';
+import { decisionTraceId } from '../services/tracing/propagation';
 
 export interface DataRouterOptions {
   readonly apiKeys: ApiKeyService;
@@ -161,10 +162,14 @@ function send(res: Response, status: number, body: unknown, flags: Flags): void 
   else res.json(body);
 }
 
-function callerOf(req: Request): { tenantId: string; caller: string } {
+function callerOf(req: Request): {
+  tenantId: string;
+  caller: string;
+  traceId: string | undefined;
+} {
   // requireApiKey ran first, so the key is there.
   const key = req.apiKey as NonNullable<Request['apiKey']>;
-  return { tenantId: key.tenantId, caller: key.keyId };
+  return { tenantId: key.tenantId, caller: key.keyId, traceId: decisionTraceId(req.headers) };
 }
 
 /** The header `POST /` names its decision's audit row in (its body is the bare result). */

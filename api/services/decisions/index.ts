@@ -1,4 +1,5 @@
 /** The decision service: engine pool, decision cache, tenant settings, and their wiring. */
+import type { Tracer } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
@@ -61,6 +62,8 @@ export interface DecisionServiceSetup {
    * yet loaded gets a 503 at once while the database is down.
    */
   databaseBreaker?: CircuitBreaker | undefined;
+  /** Where decision spans go; undefined with tracing off. */
+  tracer?: Tracer | undefined;
   /** Where decisions, activations, the pool and the cache are measured; nowhere when absent. */
   metrics?: Pick<VerdictMetrics, 'decisions' | 'engines'> | undefined;
 }
@@ -102,6 +105,7 @@ export async function openDecisions(setup: DecisionServiceSetup): Promise<Decisi
     settings: new TenantSettings({ knex, breaker: setup.databaseBreaker }),
     logger,
     observer: metrics?.decisions,
+    tracer: setup.tracer,
   });
   metrics?.engines.watch({ pool, cache }, config.enginePoolMax);
   const stop = await pool.listen(setup.cache);

@@ -8,6 +8,7 @@
  * routes do the HTTP.
  */
 import { randomUUID } from 'node:crypto';
+import { ROOT_CONTEXT, context, type Span, type Tracer } from '@opentelemetry/api';
 import { EngineError } from '../../../policies/engine';
 import { VerdictError, messageOf } from '../../errors';
 import type { Logger } from '../../logger';
@@ -20,6 +21,7 @@ import {
 } from '../audit';
 import type { AuditSink } from '../audit/sink';
 import { defaultDecisionPath } from '../tenants';
+import { inAsyncSpan, inSpan } from '../tracing/spans';
 import { DecisionCache, canonicalInputJson, type CachedAnswer, type CostStats } from './cache';
 import type { EnginePool, LoadedBundle, Route, TenantEngines } from './engine-pool';
 import { planDecision, type DecisionPlan } from './rollout-plan';
@@ -51,6 +53,8 @@ export interface DecisionServiceOptions {
   settings: { get(tenantId: string): Promise<TenantDecisionSettings> };
   logger: Logger;
   observer?: DecisionObserver | undefined;
+  /** Where the decision's spans go; undefined with tracing off. */
+  tracer?: Tracer | undefined;
 }
 
 export interface DecideRequest {
@@ -62,6 +66,8 @@ export interface DecideRequest {
   /** Whether the request carried an `input` (OPA tells no input apart from `null`). */
   readonly hasInput: boolean;
   readonly input?: unknown;
+  /** W3C trace id the audit row records (tracing/propagation.ts, decisionTraceId). */
+  readonly traceId?: string | undefined;
 }
 
 export interface Decision {
@@ -123,6 +129,26 @@ export function sameAnswer(a: CachedAnswer, b: CachedAnswer): boolean {
   return canonicalJson(left) === canonicalJson(right);
 }
 
+function cacheLookup(span: Span, hit: CachedAnswer | undefined): CachedAnswer | undefined {
+  span.setAttribute('verdict.cache.hit', hit !== undefined);
+  return hit;
+}
+
+function describeDecision(span: Span, decision: Decision): void {
+  span.setAttributes({
+    'verdict.decision.id': decision.decisionId,
+    'verdict.decision.defined': decision.defined,
+    'verdict.cache': decision.cache,
+    ...(decision.bundle === undefined
+      ? {}
+      : {
+          'verdict.bundle.name': decision.bundle.name,
+          'verdict.bundle.version': decision.bundle.version,
+          'verdict.bundle.revision': decision.bundle.revision,
+        }),
+  });
+}
+
 export class DecisionService {
   private readonly pool: EnginePool;
   private readonly cache: DecisionCache;
@@ -130,6 +156,7 @@ export class DecisionService {
   private readonly settings: DecisionServiceOptions['settings'];
   private readonly logger: Logger;
   private readonly observer: DecisionObserver | undefined;
+  private readonly tracer: Tracer | undefined;
 
   constructor(options: DecisionServiceOptions) {
     this.pool = options.pool;
@@ -138,9 +165,24 @@ export class DecisionService {
     this.settings = options.settings;
     this.logger = options.logger;
     this.observer = options.observer;
+    this.tracer = options.tracer;
   }
 
-  async decide(request: DecideRequest): Promise<Decision> {
+  decide(request: DecideRequest): Promise<Decision> {
+    const { tracer } = this;
+    if (tracer === undefined) return this.decideObserved(request);
+    const attributes = {
+      'verdict.tenant.id': request.tenantId,
+      'verdict.decision.path': request.path.join('/'),
+    };
+    return inAsyncSpan(tracer, 'verdict.decision', attributes, async (span) => {
+      const decision = await this.decideObserved(request);
+      describeDecision(span, decision);
+      return decision;
+    });
+  }
+
+  private async decideObserved(request: DecideRequest): Promise<Decision> {
     const started = process.hrtime.bigint();
     const { observer } = this;
     if (observer === undefined) return this.decideOnce(request, started, {});
@@ -199,6 +241,7 @@ export class DecisionService {
       ...(plan.rollout === undefined
         ? {}
         : { rollout: { rolloutId: plan.rollout.rollout.id, arm: plan.rollout.servedArm } }),
+      ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
     };
     await this.recordAudit(entry, auditStrict);
     if (plan.rollout?.compared !== undefined) {
@@ -273,9 +316,9 @@ export class DecisionService {
     const lookupStarted = process.hrtime.bigint();
     const canonical = request.hasInput ? canonicalInputJson(request.input) : undefined;
     const key = this.cache.key(request.tenantId, route.bundle.revision, path, canonical);
-    let hit = this.cache.getL1(key);
+    let hit = this.lookUpL1(key);
     this.cache.recordLookup(stats, elapsedNs(lookupStarted));
-    if (hit === undefined && plan.l2) hit = await this.cache.getL2(key);
+    if (hit === undefined && plan.l2) hit = await this.lookUpL2(key);
     if (hit !== undefined) return { answer: hit, cache: 'hit', evalNs: 0 };
     this.cache.miss();
     const { answer, evalNs } = this.evaluate(engines, route, canonical, stats);
@@ -327,6 +370,7 @@ export class DecisionService {
           comparedWith: servedDecisionId,
           agrees: answer !== undefined && sameAnswer(answer, served),
         },
+        ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
       });
     } catch (err) {
       this.logger.warn({ err: messageOf(err) }, 'rollout comparison could not be logged');
@@ -339,6 +383,26 @@ export class DecisionService {
    * comparisons under a rollout pass none.
    */
   private evaluate(
+    engines: TenantEngines,
+    route: Route,
+    inputJson: string | undefined,
+    stats?: CostStats,
+  ): { answer: CachedAnswer; evalNs: number } {
+    const { tracer } = this;
+    if (tracer === undefined) return this.evaluateOnce(engines, route, inputJson, stats);
+    const { bundle } = route;
+    const attributes = {
+      'verdict.entrypoint': route.entrypoint,
+      'verdict.bundle.name': bundle.name,
+      'verdict.bundle.version': bundle.version,
+      'verdict.bundle.revision': bundle.revision,
+    };
+    return inSpan(tracer, 'verdict.engine.evaluate', attributes, () =>
+      this.evaluateOnce(engines, route, inputJson, stats),
+    );
+  }
+
+  private evaluateOnce(
     engines: TenantEngines,
     route: Route,
     inputJson: string | undefined,
@@ -392,7 +456,35 @@ export class DecisionService {
     });
   }
 
-  private async recordAudit(entry: AuditEntry, strict: boolean): Promise<void> {
+  private lookUpL1(key: string): CachedAnswer | undefined {
+    const { tracer } = this;
+    if (tracer === undefined) return this.cache.getL1(key);
+    return inSpan(tracer, 'verdict.cache.l1', {}, (span) =>
+      cacheLookup(span, this.cache.getL1(key)),
+    );
+  }
+
+  private lookUpL2(key: string): Promise<CachedAnswer | undefined> {
+    const { tracer } = this;
+    if (tracer === undefined) return this.cache.getL2(key);
+    return inAsyncSpan(tracer, 'verdict.cache.l2', {}, async (span) =>
+      cacheLookup(span, await this.cache.getL2(key)),
+    );
+  }
+
+  private recordAudit(entry: AuditEntry, strict: boolean): Promise<void> {
+    const { tracer } = this;
+    if (tracer === undefined) return this.recordAuditOnce(entry, strict);
+    const attributes = { 'verdict.audit.strict': strict };
+    return inAsyncSpan(tracer, 'verdict.audit.enqueue', attributes, () =>
+      strict
+        ? this.recordAuditOnce(entry, strict)
+        : // The decision does not wait for its row: the batch it goes in belongs to no request.
+          context.with(ROOT_CONTEXT, () => this.recordAuditOnce(entry, strict)),
+    );
+  }
+
+  private async recordAuditOnce(entry: AuditEntry, strict: boolean): Promise<void> {
     try {
       if (strict) await this.audit.recordStrict(entry);
       else this.audit.record(entry);

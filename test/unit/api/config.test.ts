@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       metricsEnabled: true,
       metricsToken: undefined,
       metricsTenantLabel: true,
+      tracing: { exporter: 'off', endpoint: undefined, sampleRatio: 1 },
       rateLimits: {
         ip: { points: 5000, durationSeconds: 1 },
         decisions: { points: 2000, durationSeconds: 1 },
@@ -97,6 +98,9 @@ describe('loadConfig', () => {
         VERDICT_METRICS: 'off',
         VERDICT_METRICS_TOKEN: 'm'.repeat(24),
         VERDICT_METRICS_TENANT_LABEL: 'off',
+        VERDICT_OTEL_EXPORTER: 'otlp',
+        VERDICT_OTEL_ENDPOINT: 'http://collector:4318/v1/traces',
+        VERDICT_OTEL_SAMPLE_RATIO: '0.25',
       },
       '/srv/verdict',
     );
@@ -134,6 +138,11 @@ describe('loadConfig', () => {
       metricsEnabled: false,
       metricsToken: 'm'.repeat(24),
       metricsTenantLabel: false,
+      tracing: {
+        exporter: 'otlp',
+        endpoint: 'http://collector:4318/v1/traces',
+        sampleRatio: 0.25,
+      },
       rateLimits: {
         ip: { points: 100, durationSeconds: 60 },
         decisions: undefined,
@@ -149,6 +158,29 @@ describe('loadConfig', () => {
     expect(config.port).toBe(8181);
     expect(config.databaseUrl).toBeUndefined();
     expect(config.logLevel).toBe('info');
+  });
+
+  it('refuses tracing settings that cannot work, saying what each is for', () => {
+    expect(
+      problemsOf({
+        VERDICT_OTEL_EXPORTER: 'jaeger',
+        VERDICT_OTEL_ENDPOINT: 'collector:4318',
+        VERDICT_OTEL_SAMPLE_RATIO: '1.5',
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^VERDICT_OTEL_EXPORTER="jaeger": expected off or otlp \(OpenTelemetry/,
+      ),
+      expect.stringMatching(/^VERDICT_OTEL_ENDPOINT="collector:4318": expected an http\(s\) URL/),
+      expect.stringMatching(/^VERDICT_OTEL_SAMPLE_RATIO="1.5": expected a number from 0 to 1/),
+    ]);
+    expect(problemsOf({ VERDICT_OTEL_SAMPLE_RATIO: 'half' })).toHaveLength(1);
+    expect(loadConfig({ VERDICT_OTEL_SAMPLE_RATIO: '0' }, '/x').tracing.sampleRatio).toBe(0);
+  });
+
+  it('masks a password in the tracing endpoint when describing the configuration', () => {
+    const config = loadConfig({ VERDICT_OTEL_ENDPOINT: 'https://u:secret@otel.example/v1/traces' });
+    expect(JSON.stringify(describeConfig(config))).not.toContain('secret');
   });
 
   it('ignores variables it does not know', () => {
