@@ -135,15 +135,25 @@ describe('the cluster primary', () => {
   });
 
   it('answers a strict tenant once the primary has its row in the table', async () => {
-    const res = await call(primary.url, 'POST', '/v1/data/rbac/allow', {
-      token: strictKey,
-      json: { input: carolDeletes },
+    // The caller's trace id travels with the entry from the worker to the primary's writer.
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const res = await fetch(`${primary.url}/v1/data/rbac/allow`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${strictKey}`,
+        'content-type': 'application/json',
+        traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+      },
+      body: JSON.stringify({ input: carolDeletes }),
     });
     expect(res.status).toBe(200);
-    const row: unknown = await knex('decisions')
-      .where({ decision_id: res.body.decision_id as string })
-      .first('seq');
-    expect(row).toBeDefined();
+    const { decision_id: decisionId } = (await res.json()) as { decision_id: string };
+    const row = await knex<{ decision_id: string; seq: string; trace_id: string | null }>(
+      'decisions',
+    )
+      .where({ decision_id: decisionId })
+      .first('seq', 'trace_id');
+    expect(row?.trace_id).toBe(traceId);
   });
 
   it('replaces a worker that dies', async () => {
