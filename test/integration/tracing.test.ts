@@ -20,7 +20,7 @@ import {
   uniqueName,
   type TestDatabase,
 } from './helpers/services';
-import { setUpAcmeWithRbac } from '../e2e/http';
+import { call, setUpAcmeWithRbac } from '../e2e/http';
 import { carolDeletes, until } from '../e2e/load';
 
 jest.setTimeout(120_000);
@@ -59,10 +59,11 @@ async function decide(
   path: string,
   input: unknown,
   headers: Record<string, string> = {},
+  token = key,
 ): Promise<Answer> {
   const res = await fetch(`${base}/v1/data/${path}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ input }),
   });
   const body = (await res.json()) as { decision_id: string };
@@ -221,6 +222,58 @@ describe('tracing on', () => {
     const spans = await traceOf(traceId as string);
     expect(parentOf(named(spans, 'POST /v1/data{/*path}'))).toBeUndefined();
     await traced.audit.flush();
+    expect(await storedTraceId(traced.db.knex, answer.decisionId)).toBe(traceId);
+  });
+
+  it('holds a strict tenant’s audit insert inside its decision’s trace', async () => {
+    await call(traced.url, 'POST', '/v1/tenants', {
+      token: ADMIN,
+      json: { slug: 'strict', name: 'Strict' },
+    });
+    await traced.db.knex('tenants').where({ slug: 'strict' }).update({ audit_strict: true });
+    const created = await call(traced.url, 'POST', '/v1/tenants/strict/keys', {
+      token: ADMIN,
+      json: { name: 'app', scopes: ['decide'] },
+    });
+    const pushed = await call(traced.url, 'POST', '/v1/tenants/strict/bundles', {
+      token: ADMIN,
+      body: (await rbacBundle()).tarGz,
+    });
+    expect(pushed.status).toBe(201);
+    const activated = await call(traced.url, 'POST', '/v1/tenants/strict/bundles/rbac/activate', {
+      token: ADMIN,
+      json: { version: '1.0.0' },
+    });
+    expect(activated.status).toBe(200);
+
+    // Nothing queued before: no batch already on its way takes this decision's row.
+    await traced.audit.flush();
+    const traceId = newTraceId();
+    const answer = await decide(
+      traced.url,
+      'rbac/allow',
+      carolDeletes,
+      { traceparent: `00-${traceId}-${callerSpanId}-01` },
+      created.body.key as string,
+    );
+    expect(answer.status).toBe(200);
+    const spans = await traceOf(traceId);
+    const enqueue = named(spans, 'verdict.audit.enqueue');
+    expect(enqueue.attributes['verdict.audit.strict']).toBe(true);
+    // The row is written before the answer: its insert is in the trace, under the enqueue.
+    const below = (span: ReadableSpan): boolean => {
+      for (let at: ReadableSpan | undefined = span; at !== undefined;) {
+        if (parentOf(at) === enqueue.spanContext().spanId) return true;
+        at = spans.find((other) => other.spanContext().spanId === parentOf(at as ReadableSpan));
+      }
+      return false;
+    };
+    const insert = spans.find(
+      (span) =>
+        span.attributes['db.operation.name'] === 'insert' &&
+        String(span.attributes['db.query.text']).startsWith('insert into decisions'),
+    );
+    expect(insert && below(insert)).toBe(true);
     expect(await storedTraceId(traced.db.knex, answer.decisionId)).toBe(traceId);
   });
 
