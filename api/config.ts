@@ -40,6 +40,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Prepended to every Redis key and channel, so several deployments can share one Redis. */
   redisKeyPrefix: string;
+  /** How long a Redis command may take before it fails (and counts against the breaker). */
+  redisTimeoutMs: number;
   /** Absolute path of the folder for local state (embedded database, spool files). */
   dataDir: string;
   /** Loopback port of the embedded Postgres; 0 picks a free one. */
@@ -122,6 +124,7 @@ interface EnvSettings {
   VERDICT_DB_POOL_MAX: number;
   REDIS_URL?: string;
   VERDICT_REDIS_PREFIX: string;
+  VERDICT_REDIS_TIMEOUT_MS: number;
   VERDICT_DATA_DIR: string;
   VERDICT_EMBEDDED_PG_PORT: number;
   LOG_LEVEL: LogLevel;
@@ -186,6 +189,8 @@ const expectations: Record<SettingName, string> = {
   REDIS_URL:
     'a redis:// or rediss:// URL, e.g. redis://cache:6379/0 (unset: cache, rate limits and pub/sub in-process)',
   VERDICT_REDIS_PREFIX: 'letters, digits and ._:- only, at most 64 characters (default verdict:)',
+  VERDICT_REDIS_TIMEOUT_MS:
+    'an integer from 10 to 60000 milliseconds (how long a Redis command may take before it fails and counts against the Redis circuit breaker; default 500)',
   VERDICT_DATA_DIR:
     'a folder path for local state: the embedded database, the audit spool, generated keys (default ./.verdict)',
   VERDICT_EMBEDDED_PG_PORT: 'an integer from 0 to 65535 (0 picks a free port; default 0)',
@@ -288,6 +293,7 @@ const schema: JSONSchemaType<EnvSettings> = {
       pattern: '^[A-Za-z0-9._:-]*$',
       default: 'verdict:',
     },
+    VERDICT_REDIS_TIMEOUT_MS: { type: 'integer', minimum: 10, maximum: 60000, default: 500 },
     VERDICT_DATA_DIR: { type: 'string', minLength: 1, default: './.verdict' },
     VERDICT_EMBEDDED_PG_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 0 },
     LOG_LEVEL: { type: 'string', enum: logLevels, default: 'info' },
@@ -353,6 +359,7 @@ const schema: JSONSchemaType<EnvSettings> = {
     'VERDICT_HOST',
     'VERDICT_DB_POOL_MAX',
     'VERDICT_REDIS_PREFIX',
+    'VERDICT_REDIS_TIMEOUT_MS',
     'VERDICT_DATA_DIR',
     'VERDICT_EMBEDDED_PG_PORT',
     'LOG_LEVEL',
@@ -441,6 +448,7 @@ export function loadConfig(
     databasePoolMax: settings.VERDICT_DB_POOL_MAX,
     redisUrl: settings.REDIS_URL,
     redisKeyPrefix: settings.VERDICT_REDIS_PREFIX,
+    redisTimeoutMs: settings.VERDICT_REDIS_TIMEOUT_MS,
     dataDir: path.resolve(cwd, settings.VERDICT_DATA_DIR),
     embeddedPgPort: settings.VERDICT_EMBEDDED_PG_PORT,
     logLevel: settings.LOG_LEVEL,

@@ -101,7 +101,9 @@ export function edgesFromConfig(
   logger: Logger,
 ): EdgeOptions & { trustProxy: string | undefined } {
   const store: RateLimitStore =
-    cache instanceof RedisCache ? { kind: 'redis', client: cache.commands } : { kind: 'memory' };
+    cache instanceof RedisCache
+      ? { kind: 'redis', client: cache.commands, breaker: cache.breaker }
+      : { kind: 'memory' };
   return {
     corsOrigins: config.corsOrigins,
     bodyLimits: bodyLimitsFor(config.maxInputDepth, config.maxBodyMembers),

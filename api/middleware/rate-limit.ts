@@ -7,7 +7,9 @@
  *
  * When the store fails (Redis down or slower than `storeTimeoutMs`), a limiter either lets the
  * request through (`allow`: decisions must never fail because of a limiter) or counts in this
- * process instead (`local`: logins stay limited per instance and stay available).
+ * process instead (`local`: logins stay limited per instance and stay available). Counts go
+ * through Redis's circuit breaker when one is given: while it is open, no request waits for
+ * the store timeout, each goes straight to its fallback.
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Request, RequestHandler } from 'express';
@@ -22,12 +24,19 @@ import {
 import type { RateLimitRule } from '../config';
 import { VerdictError, messageOf } from '../errors';
 import type { Logger } from '../logger';
+import type { CircuitBreaker } from '../services/breaker';
 
 export type { RateLimitRule } from '../config';
 
 /** Where counts live: one Redis shared by all instances, or this process. */
 export type RateLimitStore =
-  { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly client: Redis };
+  | { readonly kind: 'memory' }
+  | {
+      readonly kind: 'redis';
+      readonly client: Redis;
+      /** Redis's circuit breaker (the cache's): counts go through it. */
+      readonly breaker?: CircuitBreaker | undefined;
+    };
 
 /**
  * What a limit's key reads of a request: an Express request, or the decision lane's plain
@@ -138,15 +147,34 @@ export class RateLimits {
     rule: RateLimitRule,
     onStoreFailure: StoreFailurePolicy = 'allow',
   ): Counter {
-    const limiter = this.limiter(name, rule, onStoreFailure);
+    const common = { keyPrefix: `rl:${name}`, points: rule.points, duration: rule.durationSeconds };
+    if (this.store.kind === 'memory') {
+      const memory = new RateLimiterMemory(common);
+      return (key) => outcomeOf(() => memory.consume(key), rule);
+    }
+    const remote = this.redisLimiter(this.store.client, common, rule);
+    const breaker = this.store.breaker;
+    // A refusal (RateLimiterRes) is Redis answering, not failing: it must not count against
+    // the breaker, so it is carried out of the guarded call as a value.
+    const consume = (key: string): Promise<Outcome> =>
+      remote.consume(key).then(
+        (state) => ({ allowed: true, state, rule }),
+        (err: unknown) => {
+          if (err instanceof RateLimiterRes) return { allowed: false, state: err, rule };
+          throw err;
+        },
+      );
+    const guarded =
+      breaker === undefined ? consume : (key: string) => breaker.run(() => consume(key));
+    const local = onStoreFailure === 'local' ? new RateLimiterMemory(common) : undefined;
     return async (key) => {
       try {
-        return { allowed: true, state: await limiter.consume(key), rule };
+        return await guarded(key);
       } catch (err) {
-        if (err instanceof RateLimiterRes) return { allowed: false, state: err, rule };
-        // Only `allow` limiters get here: a `local` one counts in-process instead.
-        this.reportStoreFailure(name, err);
-        return { allowed: true, rule };
+        this.reportStoreFailure(name, err, onStoreFailure);
+        return local === undefined
+          ? { allowed: true, rule }
+          : outcomeOf(() => local.consume(key), rule);
       }
     };
   }
@@ -196,36 +224,45 @@ export class RateLimits {
     };
   }
 
-  private limiter(
-    name: string,
+  private redisLimiter(
+    client: Redis,
+    common: { keyPrefix: string; points: number; duration: number },
     rule: RateLimitRule,
-    onStoreFailure: StoreFailurePolicy,
   ): RateLimiterAbstract {
-    const common = { keyPrefix: `rl:${name}`, points: rule.points, duration: rule.durationSeconds };
-    if (this.store.kind === 'memory') return new RateLimiterMemory(common);
     const redis = new RateLimiterRedis({
       ...common,
-      storeClient: this.store.client,
+      storeClient: client,
       rejectIfRedisNotReady: true,
       // Once a key is over its limit, refuse it from memory until the window ends: a flood
       // costs no Redis round trips.
       inMemoryBlockOnConsumed: rule.points + 1,
     });
-    return new RLWrapperTimeouts({
-      limiter: redis,
-      timeoutMs: this.storeTimeoutMs,
-      ...(onStoreFailure === 'local' ? { insuranceLimiter: new RateLimiterMemory(common) } : {}),
-    });
+    return new RLWrapperTimeouts({ limiter: redis, timeoutMs: this.storeTimeoutMs });
   }
 
-  private reportStoreFailure(name: string, err: unknown): void {
+  private reportStoreFailure(name: string, err: unknown, policy: StoreFailurePolicy): void {
     const now = Date.now();
     const last = this.lastFailureLog.get(name);
     if (last !== undefined && now - last < storeFailureLogIntervalMs) return;
     this.lastFailureLog.set(name, now);
     this.logger.warn(
       { limit: name, err: messageOf(err) },
-      'rate limit store failed: requests pass uncounted meanwhile',
+      policy === 'allow'
+        ? 'rate limit store failed: requests pass uncounted meanwhile'
+        : 'rate limit store failed: requests are counted in this process meanwhile',
     );
+  }
+}
+
+/** Counts with a limiter that refuses by rejecting with its state (rate-limiter-flexible). */
+async function outcomeOf(
+  consume: () => Promise<RateLimiterRes>,
+  rule: RateLimitRule,
+): Promise<Outcome> {
+  try {
+    return { allowed: true, state: await consume(), rule };
+  } catch (err) {
+    if (err instanceof RateLimiterRes) return { allowed: false, state: err, rule };
+    throw err;
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Circuit breakers seen from the decision API, with the machine's Redis and Postgres reached
- * through loopback proxies the test cuts and restores (the servers themselves keep running
- * for every other test). (1) Redis cut under load: every decision still answers, correctly;
- * the Redis breaker opens and shows in /metrics and /health/ready (200, degraded); once
- * restored, the breaker closes and the decision cache reads Redis (L2) again. (2) Postgres
+ * through loopback proxies the test cuts, stalls and restores (the servers themselves keep
+ * running for every other test). (1) Redis cut, then stalled, under load: every decision
+ * still answers, correctly; the Redis breaker opens and shows in /metrics and /health/ready
+ * (200, degraded); once restored, the breaker closes and the decision cache reads Redis (L2)
+ * again. (2) Postgres
  * cut under load, tenants loaded: every decision still answers, its audit row is spooled, a
  * tenant not loaded gets a clear 503 and opens the database breaker; once restored, every
  * answered decision is in the table in answer order and both hash chains verify.
@@ -87,15 +88,34 @@ async function expectAllRecorded(
   expect(await verifyChain(knex, tenantId)).toMatchObject({ ok: true, rows: inTable.length });
 }
 
-describe('Redis cut under load', () => {
+describe('Redis cut or stalled under load', () => {
   let db: TestDatabase;
   let proxy: TcpProxy;
   let server: RunningServer | undefined;
+  let key = '';
 
   beforeAll(async () => {
     db = await createTestDatabase('redis_outage');
     proxy = await TcpProxy.start(target(redisUrl));
-  });
+    server = await start({
+      config: testConfig({
+        DATABASE_URL: db.url,
+        REDIS_URL: `redis://127.0.0.1:${String(proxy.port)}`,
+        VERDICT_REDIS_PREFIX: `${uniqueName('outage')}:`,
+        VERDICT_ADMIN_TOKEN: ADMIN,
+        VERDICT_BREAKER_OPEN_MS: '300',
+        VERDICT_REDIS_TIMEOUT_MS: '100',
+        // A tiny L1 over more distinct inputs: most lookups reach L2.
+        VERDICT_DECISION_CACHE_MAX: '4',
+        VERDICT_RATE_LIMIT_DECISIONS: '1000000/1s',
+      }),
+    });
+    ({ key } = await setUpAcmeWithRbac(
+      server.url,
+      ADMIN,
+      (await rbacBundle({ cache: 'on' })).tarGz,
+    ));
+  }, 60_000);
 
   afterAll(async () => {
     await server?.stop();
@@ -103,44 +123,37 @@ describe('Redis cut under load', () => {
     await db.drop();
   });
 
-  it('keeps deciding without the cache, opens the breaker, and uses L2 again once Redis is back', async () => {
-    const running = await start({
-      config: testConfig({
-        DATABASE_URL: db.url,
-        REDIS_URL: `redis://127.0.0.1:${String(proxy.port)}`,
-        VERDICT_REDIS_PREFIX: `${uniqueName('outage')}:`,
-        VERDICT_ADMIN_TOKEN: ADMIN,
-        VERDICT_BREAKER_OPEN_MS: '300',
-        // A tiny L1 over more distinct inputs: most lookups reach L2.
-        VERDICT_DECISION_CACHE_MAX: '4',
-        VERDICT_RATE_LIMIT_DECISIONS: '1000000/1s',
-      }),
-    });
-    server = running;
+  /**
+   * Runs a stream of decisions through `outage` of Redis and its end: every decision answers,
+   * correctly; the breaker opens and shows in /metrics and /health/ready (200, degraded); once
+   * Redis is back, the breaker closes and the decision cache reads L2 again.
+   */
+  async function decideThrough(outage: () => void): Promise<void> {
+    const running = server as RunningServer;
     const redisBreaker = running.breakers.redis;
-    expect(redisBreaker?.state).toBe('closed');
-    const { key } = await setUpAcmeWithRbac(
-      running.url,
-      ADMIN,
-      (await rbacBundle({ cache: 'on' })).tarGz,
-    );
     const counters = () => running.decisions.cache.counters;
+    const atStart = counters();
     const stream = checkedStream(running.url, key, 40);
     try {
       await until(
-        () => Promise.resolve(stream.answered.length >= 200 && counters().l2Hits > 0),
+        () =>
+          Promise.resolve(
+            stream.answered.length >= 200 &&
+              redisBreaker?.state === 'closed' &&
+              counters().l2Hits > atStart.l2Hits,
+          ),
         'decisions answered from L2',
       );
 
-      proxy.cut();
-      const atCut = stream.answered.length;
+      outage();
+      const atOutage = stream.answered.length;
       await until(
         async () => (await breakerGauge(running.url, 'redis')) === 2,
         'the Redis breaker to show open in /metrics',
       );
       await until(
-        () => Promise.resolve(stream.answered.length >= atCut + 200),
-        '200 decisions while Redis is cut',
+        () => Promise.resolve(stream.answered.length >= atOutage + 200),
+        '200 decisions during the Redis outage',
         () => ` (failures: ${stream.failures.slice(0, 3).join('; ')})`,
       );
       const ready = await readiness(running.url);
@@ -168,19 +181,36 @@ describe('Redis cut under load', () => {
         async () => (await breakerGauge(running.url, 'redis')) === 0,
         'the Redis breaker to show closed in /metrics',
       );
-      expect((await readiness(running.url)).body).toMatchObject({
-        status: 'ready',
-        checks: { redis: { status: 'ok', breaker: 'closed' } },
-      });
+      await until(
+        async () => (await readiness(running.url)).body.status === 'ready',
+        'readiness to report Redis ok again',
+      );
     } finally {
       await stream.stop();
     }
     expect(stream.failures).toEqual([]);
+  }
+
+  it('keeps deciding without the cache while Redis refuses connections, then uses L2 again', async () => {
+    await decideThrough(() => {
+      proxy.cut();
+    });
+    const running = server as RunningServer;
     const metrics = parseExposition(await (await fetch(`${running.url}/metrics`)).text());
     const moves = (to: string) =>
       sampleSum(metrics, 'verdict_breaker_transitions_total', { dependency: 'redis', to });
     expect(moves('open')).toBeGreaterThanOrEqual(1);
     expect(moves('closed')).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
+  it('keeps deciding without the cache while Redis answers nothing (command timeouts)', async () => {
+    const running = server as RunningServer;
+    const errorsBefore = running.decisions.cache.counters.l2Errors;
+    await decideThrough(() => {
+      proxy.stall();
+    });
+    // The stalled reads failed by timeout, and were counted as L2 errors, not as answers.
+    expect(running.decisions.cache.counters.l2Errors).toBeGreaterThan(errorsBefore);
   }, 120_000);
 });
 

@@ -13,6 +13,7 @@ export async function openCache(config: Config, logger: Logger): Promise<CacheSt
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
     logger,
+    commandTimeoutMs: config.redisTimeoutMs,
     breaker: { failureThreshold: config.breakerFailures, openMs: config.breakerOpenMs },
   });
 }

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { problemHandler } from '../../../../api/middleware/problem';
 import { RateLimits, type RateLimitStore } from '../../../../api/middleware/rate-limit';
+import { CircuitBreaker } from '../../../../api/services/breaker';
 import {
   capturingLogger,
   redisUrl,
@@ -225,5 +226,38 @@ describe('when Redis cannot answer', () => {
         resolve();
       });
     });
+  });
+});
+
+describe('rate limits behind the Redis circuit breaker', () => {
+  it('skips Redis while the breaker is open, and does not count a refusal as a failure', async () => {
+    const client = redisClient(redisUrl, `${uniqueName('rl')}:`);
+    await client.connect();
+    const breaker = new CircuitBreaker({ name: 'redis', failureThreshold: 1, openMs: 60_000 });
+    const limits = new RateLimits({
+      store: { kind: 'redis', client, breaker },
+      logger: silentLogger,
+    });
+    try {
+      const app = appWith(limits, 1);
+      await request(app).get('/?key=a').expect(200);
+      await request(app).get('/?key=a').expect(429);
+      expect(breaker.state).toBe('closed');
+      expect(await client.exists('rl:test:a')).toBe(1); // counted in Redis
+
+      // Redis fails once: the breaker opens, and from then on no count reaches Redis.
+      await expect(breaker.run(() => Promise.reject(new Error('down')))).rejects.toThrow();
+      expect(breaker.state).toBe('open');
+      const allowApp = appWith(limits, 1);
+      for (let i = 0; i < 3; i += 1) await request(allowApp).get('/?key=b').expect(200);
+      const localApp = appWith(limits, 1, 'local');
+      await request(localApp).get('/?key=c').expect(200);
+      await request(localApp).get('/?key=c').expect(429);
+      // Nothing counted while the breaker is open reached Redis.
+      expect(await client.exists('rl:test:b')).toBe(0);
+      expect(await client.exists('rl:test:c')).toBe(0);
+    } finally {
+      await client.quit();
+    }
   });
 });
