@@ -37,6 +37,8 @@ const repoRoot = path.resolve(__dirname, '..', '..');
 const adminToken = 'cli-decisions-token-0123456789abcdef';
 const base = Date.parse('2026-11-27T09:00:00.000Z');
 const count = 12;
+/** The trace id of the fourth decision (the one `show` prints). */
+const shownTraceId = '0af7651916cd43dd8448eb211c80319c';
 
 let database: TestDatabase;
 let server: RunningServer;
@@ -91,6 +93,7 @@ beforeAll(async () => {
       caller: 'key-1',
       cache: 'miss',
       durationUs: 10,
+      ...(i === 3 ? { traceId: shownTraceId } : {}),
     });
     ids.push(row.decisionId);
   }
@@ -179,10 +182,19 @@ describe('search and show', () => {
     expect(text.out()).toContain(`decision  ${id}`);
     expect(text.out()).toContain('answer    deny');
     expect(text.out()).toContain('bundle    rbac 1.0.0 (revision r1)');
+    expect(text.out()).toContain(`trace     ${shownTraceId}`);
     expect(text.out()).toContain('"id": "eve"');
     const json = capture();
     await runDecisionsShow(id, { tenant: 'acme', json: true }, json.io, env());
-    expect(JSON.parse(json.out())).toMatchObject({ decision_id: id, seq: 4, allowed: false });
+    expect(JSON.parse(json.out())).toMatchObject({
+      decision_id: id,
+      seq: 4,
+      allowed: false,
+      trace_id: shownTraceId,
+    });
+    const untraced = capture();
+    await runDecisionsShow(ids[2] as string, { tenant: 'acme' }, untraced.io, env());
+    expect(untraced.out()).toContain('trace     -\n');
     await expect(runDecisionsShow('nope', { tenant: 'acme' }, capture().io, env())).rejects.toThrow(
       /No decision "nope"/,
     );
