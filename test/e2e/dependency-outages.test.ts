@@ -93,6 +93,7 @@ describe('Redis cut or stalled under load', () => {
   let proxy: TcpProxy;
   let server: RunningServer | undefined;
   let key = '';
+  let tenantId = '';
 
   beforeAll(async () => {
     db = await createTestDatabase('redis_outage');
@@ -110,7 +111,7 @@ describe('Redis cut or stalled under load', () => {
         VERDICT_RATE_LIMIT_DECISIONS: '1000000/1s',
       }),
     });
-    ({ key } = await setUpAcmeWithRbac(
+    ({ key, tenantId } = await setUpAcmeWithRbac(
       server.url,
       ADMIN,
       (await rbacBundle({ cache: 'on' })).tarGz,
@@ -128,7 +129,10 @@ describe('Redis cut or stalled under load', () => {
    * correctly; the breaker opens and shows in /metrics and /health/ready (200, degraded); once
    * Redis is back, the breaker closes and the decision cache reads L2 again.
    */
-  async function decideThrough(outage: () => void): Promise<void> {
+  async function decideThrough(
+    outage: () => void,
+    hooks: { whileDown?: () => Promise<void>; onceBack?: () => Promise<void> } = {},
+  ): Promise<void> {
     const running = server as RunningServer;
     const redisBreaker = running.breakers.redis;
     const counters = () => running.decisions.cache.counters;
@@ -166,6 +170,7 @@ describe('Redis cut or stalled under load', () => {
         (ready.body.checks as Record<string, { breaker: string }>).redis?.breaker,
       );
 
+      await hooks.whileDown?.();
       const beforeRestore = counters();
       proxy.restore();
       await until(
@@ -185,6 +190,7 @@ describe('Redis cut or stalled under load', () => {
         async () => (await readiness(running.url)).body.status === 'ready',
         'readiness to report Redis ok again',
       );
+      await hooks.onceBack?.();
     } finally {
       await stream.stop();
     }
@@ -192,10 +198,36 @@ describe('Redis cut or stalled under load', () => {
   }
 
   it('keeps deciding without the cache while Redis refuses connections, then uses L2 again', async () => {
-    await decideThrough(() => {
-      proxy.cut();
-    });
     const running = server as RunningServer;
+    const residentVersion = async (): Promise<string | undefined> =>
+      (await running.decisions.pool.get(tenantId)).bundles[0]?.version;
+    await decideThrough(
+      () => {
+        proxy.cut();
+      },
+      {
+        // An activation while Redis is down is stored, but no instance can be told...
+        whileDown: async () => {
+          const admin = { token: ADMIN };
+          const next = (await rbacBundle({ cache: 'on', version: '1.0.1' })).tarGz;
+          const pushed = await call(running.url, 'POST', '/v1/tenants/acme/bundles', {
+            ...admin,
+            body: next,
+          });
+          expect(pushed.status).toBe(201);
+          const activated = await call(
+            running.url,
+            'POST',
+            '/v1/tenants/acme/bundles/rbac/activate',
+            { ...admin, json: { version: '1.0.1' } },
+          );
+          expect(activated).toMatchObject({ status: 503, body: { code: 'cache_unavailable' } });
+          expect(await residentVersion()).toBe('1.0.0');
+        },
+        // ...so once the subscription is back, resident tenants are reloaded.
+        onceBack: () => until(async () => (await residentVersion()) === '1.0.1', 'v1.0.1 loaded'),
+      },
+    );
     const metrics = parseExposition(await (await fetch(`${running.url}/metrics`)).text());
     const moves = (to: string) =>
       sampleSum(metrics, 'verdict_breaker_transitions_total', { dependency: 'redis', to });

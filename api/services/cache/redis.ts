@@ -40,6 +40,7 @@ export class RedisCache implements CacheStore {
   private readonly listeners = new Map<string, Set<MessageListener>>();
   /** The SUBSCRIBE of each channel with listeners, settled once Redis confirmed it. */
   private readonly subscribed = new Map<string, Promise<unknown>>();
+  private readonly resubscribeListeners = new Set<() => void>();
   private readonly logger: Logger;
   readonly breaker: CircuitBreaker;
 
@@ -51,6 +52,11 @@ export class RedisCache implements CacheStore {
     this.logger = options.logger;
     subscriber.on('message', (channel: string, message: string) => {
       this.dispatch(channel, message);
+    });
+    // Built after the first 'ready': any later one is a reconnection, after which ioredis
+    // subscribes again to every channel (autoResubscribe); what was published meanwhile is lost.
+    subscriber.on('ready', () => {
+      for (const listener of [...this.resubscribeListeners]) listener();
     });
   }
 
@@ -167,6 +173,17 @@ export class RedisCache implements CacheStore {
         this.subscribed.delete(fullChannel);
         await this.subscriber.unsubscribe(fullChannel);
       }
+    };
+  }
+
+  onResubscribe(listener: () => void): () => void {
+    // A wrapper, so the same function registered twice is two registrations.
+    const registration = (): void => {
+      listener();
+    };
+    this.resubscribeListeners.add(registration);
+    return () => {
+      this.resubscribeListeners.delete(registration);
     };
   }
 

@@ -26,6 +26,11 @@ export interface CacheStore {
   /** Delivers `message` to every subscriber of `channel`, on every instance. */
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, listener: MessageListener): Promise<Unsubscribe>;
+  /**
+   * Calls `listener` each time the subscriptions are restored after the connection was lost:
+   * messages published meanwhile were missed. Absent where none can be missed (in-process).
+   */
+  onResubscribe?(listener: () => void): () => void;
   /** Resolves when the store answers; rejects with the reason otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -253,16 +253,44 @@ export class EnginePool {
     }
   }
 
-  /** Subscribes to activation messages; returns the unsubscribe function. */
-  listen(cache: CacheStore): Promise<Unsubscribe> {
-    return cache.subscribe(activationChannel, (text) => {
-      const message = parseActivation(text);
-      if (message === undefined) {
-        this.logger.warn({ message: text.slice(0, 200) }, 'ignored malformed activation message');
-        return;
-      }
-      void this.activate(message.tenantId);
+  /**
+   * Subscribes to activation messages; returns the unsubscribe function. When the store lost
+   * its connection (Redis down, then back), activations published meanwhile never arrive, so
+   * every resident tenant is reloaded once the subscription is back: the old engines serve
+   * until the new set is in, and unchanged versions are reused.
+   */
+  async listen(cache: CacheStore): Promise<Unsubscribe> {
+    const stopWatching = cache.onResubscribe?.(() => {
+      this.reloadResident();
     });
+    try {
+      const unsubscribe = await cache.subscribe(activationChannel, (text) => {
+        const message = parseActivation(text);
+        if (message === undefined) {
+          this.logger.warn({ message: text.slice(0, 200) }, 'ignored malformed activation message');
+          return;
+        }
+        void this.activate(message.tenantId);
+      });
+      return async () => {
+        stopWatching?.();
+        await unsubscribe();
+      };
+    } catch (err) {
+      stopWatching?.();
+      throw err;
+    }
+  }
+
+  /** Reloads every resident tenant (activation messages may have been missed). */
+  reloadResident(): void {
+    const tenants = [...this.resident.keys()];
+    if (tenants.length === 0) return;
+    this.logger.info(
+      { tenants: tenants.length },
+      'activation messages may have been missed: reloading resident tenants',
+    );
+    for (const tenantId of tenants) void this.reload(tenantId);
   }
 
   clear(): void {

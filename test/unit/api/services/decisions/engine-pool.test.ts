@@ -263,6 +263,51 @@ describe('EnginePool', () => {
   });
 });
 
+describe('EnginePool after the activation channel was lost', () => {
+  /** The in-process store, plus a reconnection the test triggers as Redis's would be. */
+  class ReconnectingCache extends MemoryCache {
+    private readonly listeners = new Set<() => void>();
+    onResubscribe(listener: () => void): () => void {
+      this.listeners.add(listener);
+      return () => this.listeners.delete(listener);
+    }
+    reconnect(): void {
+      for (const listener of this.listeners) listener();
+    }
+  }
+
+  it('reloads every resident tenant once subscribed again, and no tenant not resident', async () => {
+    const { state, load } = controlledLoader({
+      [tenantA]: [active(v1, 'v1')],
+      [tenantB]: [active(v1, 'v1')],
+    });
+    const activations: string[] = [];
+    const pool = new EnginePool({
+      load,
+      logger,
+      onActivation: (tenantId) => activations.push(tenantId),
+    });
+    const cache = new ReconnectingCache({ logger });
+    const stop = await pool.listen(cache);
+    await pool.get(tenantA);
+    // An activation of A published while the connection was down never arrived.
+    state.bundles[tenantA] = [active(v2, 'v2')];
+    expect(answerOf(await pool.get(tenantA))).toBe(1);
+    const callsBefore = state.calls;
+    cache.reconnect();
+    await pool.settled(tenantA);
+    expect(answerOf(await pool.get(tenantA))).toBe(2);
+    expect(state.calls).toBe(callsBefore + 1); // A only: B was never resident
+    expect(pool.has(tenantB)).toBe(false);
+    expect(activations).toEqual([]); // not counted as activations
+    // Once unsubscribed, a reconnection reloads nothing.
+    await stop();
+    cache.reconnect();
+    expect(state.calls).toBe(callsBefore + 1);
+    await cache.close();
+  });
+});
+
 describe('parseActivation', () => {
   it('reads the registry message and refuses anything else', () => {
     expect(parseActivation('{"tenantId":"t","bundleId":"b","versionId":"v"}')).toEqual({
