@@ -23,7 +23,7 @@ import {
 import { parseExposition, sampleSum } from '../helpers/prometheus-text';
 import { call, setUpAcmeWithRbac, type Answer } from './http';
 import { streamDecisions, until, type DecisionStream } from './load';
-import { TcpProxy } from './tcp-proxy';
+import { TcpProxy } from '../helpers/tcp-proxy';
 
 const ADMIN = 'outages-admin-token-0123456789';
 

@@ -6,19 +6,23 @@
  * and never trusted once it is 30 s old. Time is a clock the test moves, never a sleep.
  */
 import { createHash } from 'node:crypto';
-import { openDatabase, type Database } from '../../api/db/database';
+import { isDatabaseOutage } from '../../api/db/breaker';
+import { createKnex, openDatabase, type Database } from '../../api/db/database';
 import { migrateUp } from '../../api/db/migrator';
 import { ApiKey } from '../../api/models/api-key';
 import { ApiKeyService, looksLikeApiKey } from '../../api/services/api-keys';
+import { CircuitBreaker } from '../../api/services/breaker';
 import { TenantService } from '../../api/services/tenants';
 import { VerdictError } from '../../api/errors';
 import {
   capturingLogger,
   createTestDatabase,
+  postgresUrl,
   silentLogger,
   testConfig,
   type TestDatabase,
 } from './helpers/services';
+import { TcpProxy } from '../helpers/tcp-proxy';
 
 let database: TestDatabase;
 let db: Database;
@@ -370,5 +374,62 @@ describe('tenants', () => {
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(Error);
     expect(failure).not.toBeInstanceOf(VerdictError);
+  });
+});
+
+describe('while the database is down (its breaker open)', () => {
+  it('keeps serving keys verified before the outage past 30 s, and only those', async () => {
+    const clock = manualClock();
+    const direct = service(clock.now);
+    const known = (await direct.create(acmeId, { name: 'outage known', scopes: ['decide'] }))
+      .plainKey;
+    const unseen = (await direct.create(acmeId, { name: 'outage unseen', scopes: ['decide'] }))
+      .plainKey;
+    // This instance reaches Postgres through a proxy the test cuts.
+    const upstream = new URL(postgresUrl);
+    const proxy = await TcpProxy.start({ host: upstream.hostname, port: Number(upstream.port) });
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    const knex = createKnex(viaProxy.toString(), 2, silentLogger);
+    const breaker = new CircuitBreaker({
+      name: 'database',
+      failureThreshold: 1,
+      openMs: 5000,
+      isFailure: isDatabaseOutage,
+      clock: clock.now,
+    });
+    const keys = new ApiKeyService({ knex, logger: silentLogger, clock: clock.now, breaker });
+    const unguarded = new ApiKeyService({ knex, logger: silentLogger, clock: clock.now });
+    try {
+      expect(await keys.verify(known)).toMatchObject({ ok: true });
+      expect(await unguarded.verify(known)).toMatchObject({ ok: true });
+      proxy.cut();
+      clock.advance(31_000);
+      // Without the breaker the 30 s rule holds: the key cannot be checked.
+      await expect(unguarded.verify(known)).rejects.toThrow();
+      // With it, the failed read opens the breaker and the key verified before stays usable.
+      expect(await keys.verify(known)).toMatchObject({ ok: true });
+      expect(breaker.state).toBe('open');
+      clock.advance(10 * 60_000);
+      expect(await keys.verify(known)).toMatchObject({ ok: true });
+      await keys.flush();
+      // A key this instance never verified still needs the database.
+      await expect(keys.verify(unseen)).rejects.toThrow();
+
+      // Revoked during the outage (elsewhere); once the database is back, the first read
+      // (the breaker's probe) replaces the held value and the 30 s rule holds again.
+      const summary = (await direct.list(acmeId)).find((k) => k.name === 'outage known');
+      await direct.revoke(acmeId, summary?.id ?? '');
+      proxy.restore();
+      clock.advance(5000);
+      await keys.verify(known); // served from the held value; its background read is the probe
+      await keys.flush();
+      expect(breaker.state).toBe('closed');
+      expect(await keys.verify(known)).toEqual({ ok: false, reason: 'revoked' });
+    } finally {
+      await keys.flush();
+      await knex.destroy();
+      await proxy.close();
+    }
   });
 });
