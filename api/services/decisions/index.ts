@@ -39,6 +39,12 @@ export {
 } from './service';
 export { TenantSettings } from './tenant-settings';
 
+/**
+ * How long a tenant's first decision waits for its active bundles to be read before the read
+ * counts as failed (a hung database would otherwise hold every decision of a cold tenant).
+ */
+const bundleReadTimeoutMs = 10_000;
+
 /** 64 KiB WebAssembly pages per MiB. */
 const pagesPerMb = 16;
 
@@ -83,7 +89,10 @@ export async function openDecisions(setup: DecisionServiceSetup): Promise<Decisi
     load: (tenantId) =>
       setup.databaseBreaker === undefined
         ? setup.loadActiveBundles(knex, tenantId)
-        : setup.databaseBreaker.run(() => setup.loadActiveBundles(knex, tenantId)),
+        : setup.databaseBreaker.run(
+            () => setup.loadActiveBundles(knex, tenantId),
+            bundleReadTimeoutMs,
+          ),
     logger,
     ...(metrics === undefined ? {} : { onActivation: metrics.engines.activated }),
     maxEngines: config.enginePoolMax,
