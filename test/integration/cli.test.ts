@@ -105,7 +105,10 @@ describe('verdict serve on the embedded defaults', () => {
       expect(listening).toMatchObject({ database: 'embedded', cache: 'memory' });
       const url = String(listening.url);
       const ready = await request(url).get('/health/ready').expect(200);
-      expect(ready.body).toEqual({ status: 'ready', checks: { database: { status: 'ok' } } });
+      expect(ready.body).toEqual({
+        status: 'ready',
+        checks: { database: { status: 'ok', breaker: 'closed' } },
+      });
 
       const second = await run(['serve'], env);
       expect(second.code).toBe(1);
