@@ -17,6 +17,7 @@ import { runAccessReview, runDecisionsReport } from '../../cli/compliance';
 import { runDecisionsVerify } from '../../cli/decisions';
 import { runGdprErase, runGdprExport } from '../../cli/gdpr';
 import { capture } from '../helpers/cli-io';
+import { csvRecords } from '../helpers/csv';
 import { randomDataKeys } from './helpers/identity';
 import { repoRoot, runVerdict } from './helpers/verdict-bin';
 import {
@@ -80,43 +81,6 @@ async function created(url: string, body: unknown): Promise<Record<string, unkno
   if (res.status !== 201)
     throw new Error(`${url}: ${String(res.status)} ${JSON.stringify(res.json)}`);
   return res.json;
-}
-
-/** RFC 4180 parsing, enough to read the reports back. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) throw new Error('CSV does not end with CRLF');
-  return rows;
-}
-
-function records(text: string): Record<string, string>[] {
-  const [header, ...rows] = parseCsv(text);
-  return rows.map((row) =>
-    Object.fromEntries((header ?? []).map((name, i) => [name, row[i] ?? ''])),
-  );
 }
 
 const from = new Date('2026-10-01T00:00:00Z');
@@ -252,7 +216,7 @@ describe('verdict compliance access-review', () => {
     let text = '';
     await runAccessReview({ tenant: 'acme', env: dbEnv(), out: (t) => (text += t) });
     expect(text.endsWith('\r\n')).toBe(true);
-    const rows = records(text);
+    const rows = csvRecords(text);
     expect(rows.map((row) => [row.kind, row.id])).toEqual([
       ['user', ids.get('ann')],
       ['user', ids.get('bob')],
@@ -334,7 +298,7 @@ describe('the built executable', () => {
     }
     const ok = await runVerdict(['compliance', 'access-review', '--tenant', 'acme'], dbEnv());
     expect(ok).toMatchObject({ code: 0, stderr: '' });
-    expect(records(ok.stdout).map((row) => row.id)).toEqual(
+    expect(csvRecords(ok.stdout).map((row) => row.id)).toEqual(
       ['ann', 'bob', 'backend', 'ci'].map((name) => ids.get(name)),
     );
     const unknown = await runVerdict(
@@ -440,7 +404,7 @@ describe('verdict compliance decisions-report', () => {
     );
     expect(report.rows).toEqual(rows);
     expect(report.totals).toEqual({ total: 8, allowed: 4, denied: 2, undefined: 1, other: 1 });
-    expect(records(text)).toEqual(
+    expect(csvRecords(text)).toEqual(
       rows.map((row) =>
         Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null ? '' : String(v)])),
       ),

@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
+import { csvRecords } from '../helpers/csv';
 import { createApp, type VerdictApp } from '../../api/app';
 import { openDatabase, type Database } from '../../api/db/database';
 import { migrateUp } from '../../api/db/migrator';
@@ -73,38 +74,6 @@ const bulkCount = 20_000;
 const base = Date.parse('2026-11-27T08:00:00.000Z');
 /** A path with everything CSV must quote: a comma, quotes and a line break. */
 const oddPath = 'docs/"read", all\r\nlines';
-
-/** Records of an RFC 4180 CSV text, keyed by the header row's names. */
-function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  const [header, ...body] = rows;
-  return body.map((cells) =>
-    Object.fromEntries((header ?? []).map((name, i) => [name, cells[i] ?? ''])),
-  );
-}
 
 /** The i-th decision of the acme seed: varied enough that every filter selects a subset. */
 function acmeDecision(i: number): AuditEntry {
@@ -424,7 +393,7 @@ describe('export', () => {
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     const text = res.text;
     expect(text.startsWith('decision_id,seq,ts,path,')).toBe(true);
-    const records = parseCsv(text);
+    const records = csvRecords(text);
     expect(records.map((r) => Number(r.seq))).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
     const eighth = records.find((r) => r.seq === '8') as Record<string, string>;
     expect(JSON.parse(eighth.input as string)).toEqual(acmeDecision(7).input);
