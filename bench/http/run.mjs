@@ -11,6 +11,8 @@
 //   --paced-rate <r>       that total rate, requests/s (default 4000)
 //   --paced-settle <s>     seconds a paced level runs before latencies count, while its
 //                          connections open (default 5)
+//   --tracing              Verdict with OpenTelemetry tracing on (every request sampled), its
+//                          spans exported to a loopback OTLP sink that discards them; not with --write
 //   --write                rewrite the http section of docs/benchmarks.md
 // At a paced level every connection stays open and sends a request every
 // connections/rate seconds: the figure is whether that many clients are held, and how fast
@@ -31,6 +33,7 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { root, writeData, writeSection } from '../lib/docs.mjs';
 import { freePort, json, setUpRbacTenant, spawnVerdict, stopChild, waitFor } from '../lib/http.mjs';
+import { startOtlpSink } from '../lib/otlp-sink.mjs';
 import { args as argv, flag, option, positive } from '../lib/options.mjs';
 import { redisUrl, scratch, verdictEnv } from '../lib/scratch.mjs';
 import { actions, rbacMix } from '../lib/rbac-mix.mjs';
@@ -49,6 +52,13 @@ const rounds = positive('rounds', option('rounds', '1'));
 const cerbosActions = Math.min(4, positive('cerbos-actions', option('cerbos-actions', '3')));
 const sampleSize = positive('sample', option('sample', '256'));
 const write = flag('write');
+const tracing = flag('tracing');
+if (tracing && write) {
+  console.error(
+    '--tracing measures the cost of tracing; docs/benchmarks.md keeps the default setup: drop --write',
+  );
+  process.exit(2);
+}
 const workersSetting = option('workers', 'auto');
 if (!/^(auto|[1-9]\d?)$/.test(workersSetting)) {
   console.error(`--workers must be auto or a whole number from 1 (got ${workersSetting})`);
@@ -156,9 +166,17 @@ const run = scratch('http');
 const { work, dbName, databaseUrl } = run;
 const adminToken = randomBytes(32).toString('base64url');
 const children = [];
+/** The OTLP sink of a --tracing run. */
+const sinks = [];
 
 async function cleanUp() {
   for (const child of children.reverse()) await stopChild(child).catch(() => undefined);
+  for (const sink of sinks) {
+    console.log(
+      `tracing: ${sink.received.requests} OTLP exports, ${sink.received.bytes} bytes received`,
+    );
+    await sink.stop();
+  }
   await run.cleanUp();
 }
 
@@ -174,7 +192,14 @@ function openFileLimit() {
 async function startVerdict() {
   await run.createDatabase();
   const port = await freePort();
-  const env = verdictEnv(run, adminToken, { VERDICT_WORKERS: workersSetting });
+  const traces = tracing ? await startOtlpSink() : undefined;
+  if (traces !== undefined) sinks.push(traces);
+  const env = verdictEnv(run, adminToken, {
+    VERDICT_WORKERS: workersSetting,
+    ...(traces === undefined
+      ? {}
+      : { VERDICT_OTEL_EXPORTER: 'otlp', VERDICT_OTEL_ENDPOINT: traces.endpoint }),
+  });
   const child = spawnVerdict(root, port, env, path.join(work, 'verdict.log'));
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
@@ -252,7 +277,7 @@ process.once('SIGTERM', stopOnSignal);
 
 try {
   console.log(
-    `starting Verdict (${verdictWorkers} worker${verdictWorkers > 1 ? 's' : ''}; postgres ${databaseUrl.host}/${dbName}, redis ${redisUrl}) and ${cerbosVersion}`,
+    `starting Verdict (${verdictWorkers} worker${verdictWorkers > 1 ? 's' : ''}${tracing ? ', tracing on' : ''}; postgres ${databaseUrl.host}/${dbName}, redis ${redisUrl}) and ${cerbosVersion}`,
   );
   const verdict = await startVerdict();
   const cerbos = await startCerbos();
