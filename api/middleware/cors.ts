@@ -9,10 +9,20 @@ import type { RequestHandler, Response } from 'express';
 import { VerdictError } from '../errors';
 
 export const corsAllowedMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
-export const corsAllowedHeaders = ['Authorization', 'Content-Type', 'X-Request-Id'];
+/** Request headers a page may send: credentials, JSON, a request id, W3C trace context. */
+export const corsAllowedHeaders = [
+  'Authorization',
+  'Content-Type',
+  'X-Request-Id',
+  'traceparent',
+  'tracestate',
+];
 /** Response headers a page may read besides the CORS-safelisted ones. */
 export const corsExposedHeaders = [
   'X-Request-Id',
+  // The default decision (POST /) names its audit row here; a traced answer its trace here.
+  'X-Decision-Id',
+  'traceresponse',
   'Location',
   'Content-Disposition',
   'WWW-Authenticate',

@@ -113,7 +113,10 @@ describe('CORS allowlist', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(allowedOrigin);
     expect(res.headers.get('access-control-allow-credentials')).toBe('true');
-    expect(res.headers.get('access-control-expose-headers')).toContain('X-Request-Id');
+    const exposed = res.headers.get('access-control-expose-headers') ?? '';
+    for (const header of ['X-Request-Id', 'X-Decision-Id', 'traceresponse']) {
+      expect(exposed).toContain(header);
+    }
     expect(res.headers.get('vary')).toMatch(/\bOrigin\b/);
   });
 
@@ -141,13 +144,16 @@ describe('CORS allowlist', () => {
       headers: {
         origin: 'http://localhost:5173',
         'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization, content-type',
+        'access-control-request-headers': 'authorization, content-type, traceparent',
       },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
     expect(res.headers.get('access-control-allow-methods')).toContain('POST');
-    expect(res.headers.get('access-control-allow-headers')).toContain('Authorization');
+    const allowed = res.headers.get('access-control-allow-headers') ?? '';
+    for (const header of ['Authorization', 'traceparent', 'tracestate']) {
+      expect(allowed).toContain(header);
+    }
     expect(res.headers.get('access-control-max-age')).toBe('600');
   });
 
