@@ -3,6 +3,7 @@
  * cli/ and exports a `register(program)` function; this file only wires them together.
  */
 import { Command } from 'commander';
+import { verdictVersion } from '../api/version';
 import { register as registerAudit } from './audit';
 import { register as registerBackup } from './backup';
 import { register as registerBuild } from './build';
@@ -64,7 +65,7 @@ export function buildProgram(): Command {
     .description(
       'Policy-as-code authorization: author, test, build and serve Rego and CASL policies.',
     )
-    .version('0.1.0')
+    .version(verdictVersion())
     // Program options only before the command: `verdict activate --version 1.2.0` is the
     // command's --version, not the program's.
     .enablePositionalOptions()

@@ -227,6 +227,15 @@ describe('verdict, in-process', () => {
   });
 });
 
+describe('verdict --version', () => {
+  it("is the installation's version from package.json", () => {
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8'),
+    ) as { version: string };
+    expect(buildProgram().version()).toBe(manifest.version);
+  });
+});
+
 describe('flag values refused while parsing', () => {
   /** The first error line when `args` are parsed, or '' when they are accepted. */
   async function refusal(args: string[]): Promise<string> {
